@@ -1,0 +1,34 @@
+package librato
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+)
+
+// Test credentials; testToken is recognisable so leak tests can search for it.
+const (
+	testEmail = "ops@example.com"
+	testToken = "tok3n-SECRET-5f2a9c0d1e"
+	// testBase mounts the fake API under a path prefix, so a method that
+	// builds an absolute URL of its own misses the responders and fails.
+	testBase = "https://api.test/prefix"
+)
+
+// newMockClient returns a client whose transport is an httpmock transport
+// with no responders registered; the test adds them.
+func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	all := append([]Option{
+		WithBaseURL(testBase),
+		WithHTTPClient(&http.Client{Transport: mt}),
+		WithBackoff(time.Millisecond, 4*time.Millisecond),
+	}, opts...)
+	c, err := NewClient(testEmail, testToken, all...)
+	require.NoError(t, err)
+	return c, mt
+}

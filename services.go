@@ -1,0 +1,4 @@
+package librato
+
+// ServicesService manages alert notification services.
+type ServicesService service

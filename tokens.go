@@ -1,0 +1,4 @@
+package librato
+
+// APITokensService manages the account's API tokens.
+type APITokensService service
