@@ -36,8 +36,9 @@ const (
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
 
-	maxErrorBody   = 1 << 20  // error bodies are read up to 1 MiB
-	maxSuccessBody = 64 << 20 // success bodies up to 64 MiB
+	maxErrorBody = 1 << 20 // error bodies are read up to 1 MiB
+	// DefaultMaxResponseBytes caps a success body; see WithMaxResponseBytes.
+	DefaultMaxResponseBytes = 64 << 20
 )
 
 // Client is a Librato API client. It is safe for concurrent use; build one
@@ -75,6 +76,7 @@ type Client struct {
 	retrying  *retryablehttp.Client
 	once      *retryablehttp.Client
 	attempts  int
+	maxBody   int64
 
 	// onEndpoint, when set by tests, sees the endpoint of every typed call
 	// before the guard runs.
@@ -132,6 +134,7 @@ type config struct {
 	maxAttempts int
 	minBackoff  time.Duration
 	maxBackoff  time.Duration
+	maxBody     int64
 }
 
 // WithRole declares the role the token was issued with. Calls the role may
@@ -219,6 +222,19 @@ func WithBackoff(min, max time.Duration) Option {
 	}
 }
 
+// WithMaxResponseBytes caps how much of a success body the client reads
+// (default DefaultMaxResponseBytes); a larger body fails the call with a
+// *DecodeError instead of exhausting memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("librato: WithMaxResponseBytes(%d): need a positive size", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
 // WithoutRetries makes every call a single attempt.
 func WithoutRetries() Option { return WithMaxAttempts(1) }
 
@@ -241,6 +257,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		maxAttempts: DefaultMaxAttempts,
 		minBackoff:  DefaultMinBackoff,
 		maxBackoff:  DefaultMaxBackoff,
+		maxBody:     DefaultMaxResponseBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -261,6 +278,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		strict:   cfg.strict,
 		logger:   cfg.logger,
 		attempts: cfg.maxAttempts,
+		maxBody:  cfg.maxBody,
 	}
 	ua := "librato-go/" + Version + " (" + runtime.Version() + ")"
 	if cfg.userAgent != "" {
@@ -1100,12 +1118,12 @@ func (c *Client) decodeBody(resp *http.Response, out any, st *callState) error {
 	}
 	buf := getReadBuf()
 	defer putReadBuf(buf)
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxSuccessBody+1))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: redactedError{err, c.auth}}
 	}
-	if n > maxSuccessBody {
-		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: fmt.Errorf("body exceeds %d bytes", maxSuccessBody)}
+	if n > c.maxBody {
+		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: fmt.Errorf("body exceeds %d bytes; raise the cap with WithMaxResponseBytes", c.maxBody)}
 	}
 	data := bytes.TrimSpace(buf.Bytes())
 	if len(data) == 0 {
