@@ -1,0 +1,446 @@
+package librato
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeIngest is an httpmock responder for POST /v1/measurements that
+// decodes and keeps every accepted batch; fail decides per request.
+type fakeIngest struct {
+	mu      sync.Mutex
+	batches [][]Measurement
+	tags    []map[string]string
+	calls   atomic.Int64
+	fail    func(n int64, ms []Measurement) *http.Response
+}
+
+func (f *fakeIngest) respond(req *http.Request) (*http.Response, error) {
+	n := f.calls.Add(1)
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	var batch MeasurementBatch
+	if err := json.Unmarshal(b, &batch); err != nil {
+		return httpmock.NewStringResponse(400, `{"errors":{"request":["bad json"]}}`), nil
+	}
+	if f.fail != nil {
+		if r := f.fail(n, batch.Measurements); r != nil {
+			return r, nil
+		}
+	}
+	f.mu.Lock()
+	f.batches = append(f.batches, batch.Measurements)
+	f.tags = append(f.tags, batch.Tags)
+	f.mu.Unlock()
+	return httpmock.NewStringResponse(202, `{"measurements":{"summary":{"total":1}}}`), nil
+}
+
+func (f *fakeIngest) all() []Measurement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Measurement
+	for _, b := range f.batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+func newIngestClient(t *testing.T, f *fakeIngest, opts ...Option) *Client {
+	c, mt := newMockClient(t, opts...)
+	mt.RegisterResponder("POST", testBase+"/v1/measurements", f.respond)
+	return c
+}
+
+// checkNoLeak fails if goroutines started during the test outlive it.
+func checkNoLeak(t *testing.T) {
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > base {
+			buf := make([]byte, 1<<16)
+			t.Errorf("%d goroutines leaked:\n%s", n-base, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+func TestBatcherBatchSizes(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 500, FlushInterval: time.Hour, Tags: map[string]string{"host": "a"}})
+	require.NoError(t, err)
+	for i := 0; i < 1234; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: int64(1700000000 + i)}))
+	}
+	require.NoError(t, b.Close(context.Background()))
+	var sizes []int
+	for _, bt := range f.batches {
+		sizes = append(sizes, len(bt))
+	}
+	slices.Sort(sizes)
+	assert.Equal(t, []int{234, 500, 500}, sizes)
+	for _, tags := range f.tags {
+		assert.Equal(t, map[string]string{"host": "a"}, tags)
+	}
+	st := b.Stats()
+	assert.Equal(t, BatcherStats{Added: 1234, Sent: 1234, Batches: 3}, st)
+
+	big, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5000})
+	require.NoError(t, err)
+	assert.Equal(t, MaxMeasurementsPerRequest, big.opts.BatchSize, "never above the API's advice")
+	require.NoError(t, big.Close(context.Background()))
+}
+
+func TestBatcherOrderingWithOneWorker(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{fail: func(n int64, _ []Measurement) *http.Response {
+		if n%3 == 0 { // every third request fails transiently
+			return httpmock.NewStringResponse(503, ``)
+		}
+		return nil
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 7, Concurrency: 1, FlushInterval: time.Hour})
+	require.NoError(t, err)
+	for i := 0; i < 100; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "seq", Value: float64(i), Time: 1700000000}))
+	}
+	require.NoError(t, b.Close(context.Background()))
+	got := f.all()
+	require.Len(t, got, 100)
+	for i, m := range got {
+		assert.Equal(t, float64(i), m.Value, "position %d", i)
+	}
+	assert.Positive(t, b.Stats().Retried)
+}
+
+func TestBatcherFlushAndInterval(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{FlushInterval: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, b.Add(Measurement{Name: "a", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "b", Value: 2}))
+	require.NoError(t, b.Flush(context.Background()))
+	assert.Len(t, f.all(), 2, "Flush returns once delivered")
+	require.NoError(t, b.Flush(context.Background()), "an empty flush is fine")
+	assert.EqualValues(t, 1, f.calls.Load())
+	require.NoError(t, b.Close(context.Background()))
+
+	ticking, err := c.Measurements.NewBatcher(BatcherOptions{FlushInterval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, ticking.Add(Measurement{Name: "c", Value: 3}))
+	require.Eventually(t, func() bool { return len(f.all()) == 3 }, 5*time.Second, 5*time.Millisecond, "the interval sends a partial batch")
+	require.NoError(t, ticking.Close(context.Background()))
+}
+
+func TestBatcherStampsTime(t *testing.T) {
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{})
+	require.NoError(t, err)
+	before := time.Now().Unix()
+	require.NoError(t, b.Add(Measurement{Name: "a", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "b", Value: 1, Time: 42}))
+	require.NoError(t, b.Close(context.Background()))
+	got := f.all()
+	require.Len(t, got, 2)
+	assert.GreaterOrEqual(t, got[0].Time, before, "a retried request must not record a point twice")
+	assert.LessOrEqual(t, got[0].Time, time.Now().Unix())
+	assert.Equal(t, int64(42), got[1].Time)
+}
+
+func TestBatcherInvalidMeasurementDoesNotPoisonTheBatch(t *testing.T) {
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	var mu sync.Mutex
+	var reported []string
+	b, err := c.Measurements.NewBatcher(BatcherOptions{OnError: func(err error, lost []Measurement) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range lost {
+			reported = append(reported, m.Name)
+		}
+	}})
+	require.NoError(t, err)
+	require.NoError(t, b.Add(Measurement{Name: "good.1", Value: 1}))
+	err = b.Add(Measurement{Name: "bad name", Value: 1})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.NoError(t, b.Add(Measurement{Name: "good.2", Value: 2}))
+	err = b.Close(context.Background())
+	require.Error(t, err, "Close reports what was not delivered")
+	assert.Contains(t, err.Error(), "1 invalid")
+	assert.Len(t, f.all(), 2)
+	assert.Equal(t, []string{"bad name"}, reported)
+	st := b.Stats()
+	assert.Equal(t, int64(2), st.Added)
+	assert.Equal(t, int64(2), st.Sent)
+	assert.Equal(t, int64(1), st.Invalid)
+}
+
+func TestBatcherSplitsBatchesTheServerRejects(t *testing.T) {
+	f := &fakeIngest{fail: func(_ int64, ms []Measurement) *http.Response {
+		for _, m := range ms {
+			if strings.HasPrefix(m.Name, "poison") {
+				return httpmock.NewStringResponse(400, `{"errors":{"params":{"name":["is not allowed"]}}}`)
+			}
+		}
+		return nil
+	}}
+	c := newIngestClient(t, f)
+	var lost atomic.Int64
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 64, FlushInterval: time.Hour, OnError: func(err error, ms []Measurement) {
+		var ae *APIError
+		if assert.ErrorAs(t, err, &ae) {
+			assert.Equal(t, 400, ae.StatusCode)
+		}
+		lost.Add(int64(len(ms)))
+	}})
+	require.NoError(t, err)
+	for i := 0; i < 64; i++ {
+		name := "ok"
+		if i == 13 || i == 50 {
+			name = "poison"
+		}
+		require.NoError(t, b.Add(Measurement{Name: name, Value: float64(i), Time: 1700000000}))
+	}
+	require.Error(t, b.Close(context.Background()))
+	assert.Len(t, f.all(), 62)
+	st := b.Stats()
+	assert.Equal(t, int64(62), st.Sent)
+	assert.Equal(t, int64(2), st.Failed)
+	assert.Equal(t, int64(2), lost.Load())
+	assert.Equal(t, st.Added, st.Sent+st.Failed+st.Buffered)
+}
+
+func TestBatcherLosesBatchOnAuthFailure(t *testing.T) {
+	f := &fakeIngest{fail: func(int64, []Measurement) *http.Response {
+		return httpmock.NewStringResponse(401, `{"errors":{"request":["Authorization Required"]}}`)
+	}}
+	c := newIngestClient(t, f)
+	var errs []error
+	b, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 1, OnError: func(err error, _ []Measurement) { errs = append(errs, err) }})
+	require.NoError(t, err)
+	for i := 0; i < 10; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	}
+	require.Error(t, b.Close(context.Background()))
+	assert.Equal(t, int64(10), b.Stats().Failed)
+	require.Len(t, errs, 1)
+	assert.True(t, errors.Is(errs[0], ErrUnauthorized))
+	assert.EqualValues(t, 1, f.calls.Load(), "a 401 is not retried")
+}
+
+func TestBatcherRetriesTransientFailures(t *testing.T) {
+	f := &fakeIngest{fail: func(n int64, _ []Measurement) *http.Response {
+		switch n % 4 {
+		case 1:
+			r := httpmock.NewStringResponse(429, `{"errors":{"request":["slow down"]}}`)
+			r.Header.Set("Retry-After", "0")
+			return r
+		case 2:
+			return httpmock.NewStringResponse(503, ``)
+		}
+		return nil
+	}}
+	c := newIngestClient(t, f, WithMaxAttempts(1)) // the batcher itself must keep retrying
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, Concurrency: 3})
+	require.NoError(t, err)
+	for i := 0; i < 95; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: 1700000000 + int64(i)}))
+	}
+	require.NoError(t, b.Close(context.Background()))
+	got := f.all()
+	require.Len(t, got, 95)
+	seen := map[int64]bool{}
+	for _, m := range got {
+		assert.False(t, seen[m.Time], "recorded twice: %d", m.Time)
+		seen[m.Time] = true
+	}
+	st := b.Stats()
+	assert.Positive(t, st.Retried)
+	assert.Equal(t, BatcherStats{Added: 95, Sent: 95, Batches: 10, Retried: st.Retried}, st)
+}
+
+// stallingIngest accepts requests only once release is closed.
+func stallingIngest(t *testing.T, release chan struct{}) (*Client, *atomic.Int64) {
+	var accepted atomic.Int64
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("POST", testBase+"/v1/measurements", func(req *http.Request) (*http.Response, error) {
+		select {
+		case <-release:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+		var batch MeasurementBatch
+		b, _ := io.ReadAll(req.Body)
+		_ = json.Unmarshal(b, &batch)
+		accepted.Add(int64(len(batch.Measurements)))
+		return httpmock.NewStringResponse(202, ``), nil
+	})
+	return c, &accepted
+}
+
+func TestBatcherBlocksAtTheBound(t *testing.T) {
+	checkNoLeak(t)
+	release := make(chan struct{})
+	c, accepted := stallingIngest(t, release)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, MaxBuffered: 20, Concurrency: 1})
+	require.NoError(t, err)
+	for i := 0; i < 20; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	err = b.AddContext(ctx, Measurement{Name: "m", Value: 1})
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "at the bound Add waits, and its context ends the wait")
+	assert.Equal(t, int64(20), b.Stats().Buffered)
+
+	added := make(chan error, 1)
+	go func() { added <- b.Add(Measurement{Name: "m", Value: 2}) }()
+	select {
+	case err := <-added:
+		t.Fatalf("Add returned %v while the buffer was full", err)
+	case <-time.After(30 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-added, "space freed by delivery unblocks Add")
+	require.NoError(t, b.Close(context.Background()))
+	assert.Equal(t, int64(21), accepted.Load())
+	assert.Equal(t, BatcherStats{Added: 21, Sent: 21, Batches: 3}, b.Stats())
+}
+
+func TestBatcherDropsAtTheBound(t *testing.T) {
+	checkNoLeak(t)
+	release := make(chan struct{})
+	c, accepted := stallingIngest(t, release)
+	var dropped atomic.Int64
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, MaxBuffered: 20, WhenFull: Drop, OnError: func(err error, lost []Measurement) {
+		if errors.Is(err, ErrBufferFull) {
+			dropped.Add(int64(len(lost)))
+		}
+	}})
+	require.NoError(t, err)
+	for i := 0; i < 25; i++ {
+		err := b.Add(Measurement{Name: "m", Value: 1})
+		if i < 20 {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, ErrBufferFull)
+		}
+	}
+	close(release)
+	err = b.Close(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "5 dropped")
+	assert.Equal(t, int64(20), accepted.Load())
+	assert.Equal(t, int64(5), dropped.Load())
+	assert.Equal(t, BatcherStats{Added: 20, Sent: 20, Dropped: 5, Batches: 2}, b.Stats())
+}
+
+func TestBatcherCloseWithCancelledContext(t *testing.T) {
+	checkNoLeak(t)
+	c, accepted := stallingIngest(t, make(chan struct{})) // never accepts
+	var lost atomic.Int64
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5, OnError: func(_ error, ms []Measurement) { lost.Add(int64(len(ms))) }})
+	require.NoError(t, err)
+	for i := 0; i < 12; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = b.Close(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "12 measurement(s) failed")
+	assert.Zero(t, accepted.Load())
+	st := b.Stats()
+	assert.Equal(t, BatcherStats{Added: 12, Failed: 12}, BatcherStats{Added: st.Added, Failed: st.Failed})
+	assert.Zero(t, st.Buffered)
+	assert.Equal(t, int64(12), lost.Load(), "every undelivered measurement is reported")
+
+	assert.ErrorIs(t, b.Add(Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
+	assert.Error(t, b.Close(context.Background()), "closing again gives the same accounting")
+}
+
+func TestBatcherAddAfterCloseAndBlockedAddWakes(t *testing.T) {
+	checkNoLeak(t)
+	release := make(chan struct{})
+	c, _ := stallingIngest(t, release)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 2, MaxBuffered: 2})
+	require.NoError(t, err)
+	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	blocked := make(chan error, 1)
+	go func() { blocked <- b.Add(Measurement{Name: "m", Value: 1}) }()
+	time.Sleep(20 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close(context.Background()) }()
+	require.ErrorIs(t, <-blocked, ErrBatcherClosed, "Close wakes a blocked Add")
+	close(release)
+	require.NoError(t, <-closed)
+	require.ErrorIs(t, b.Add(Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
+}
+
+func TestNewBatcherChecks(t *testing.T) {
+	c, _ := newMockClient(t, WithRole(RoleViewOnly))
+	_, err := c.Measurements.NewBatcher(BatcherOptions{})
+	var fe *ErrForbiddenForRole
+	require.ErrorAs(t, err, &fe, "a View Only token can never submit")
+
+	c, _ = newMockClient(t, WithRole(RoleRecordOnly))
+	_, err = c.Measurements.NewBatcher(BatcherOptions{Tags: map[string]string{"bad key": "v"}})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	_, err = c.Measurements.NewBatcher(BatcherOptions{WhenFull: FullPolicy(7)})
+	require.Error(t, err)
+}
+
+func TestBatcherConcurrentAdds(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 100, MaxBuffered: 300, Concurrency: 4})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				assert.NoError(t, b.Add(Measurement{Name: fmt.Sprintf("g%d", g), Value: float64(i), Time: 1700000000 + int64(i)}))
+			}
+		}(g)
+	}
+	wg.Wait()
+	require.NoError(t, b.Close(context.Background()))
+	got := f.all()
+	require.Len(t, got, 4000)
+	seen := map[string]bool{}
+	for _, m := range got {
+		k := fmt.Sprintf("%s/%d", m.Name, m.Time)
+		assert.False(t, seen[k])
+		seen[k] = true
+	}
+}
