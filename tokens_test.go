@@ -1,0 +1,328 @@
+package librato
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tokSecret is a recognisable token value: no output may contain it, nor
+// its distinctive middle.
+const (
+	tokSecret     = "24f9fb2134399595b91da1dcac39cb6eSECRETMIDDLEfa08ad3d70892b7aad10e1cf"
+	tokSecretPart = "SECRETMIDDLE"
+)
+
+const tokenExample = `{
+  "name": "My New Token",
+  "token": "` + tokSecret + `",
+  "active": true,
+  "role": "admin",
+  "href": "http://api.librato.dev/v1/api_tokens/28",
+  "created_at": "2013-02-01 18:53:38 UTC",
+  "updated_at": "2013-02-01 18:53:38 UTC",
+  "not_documented": {"x": 1}
+}`
+
+func decodeExampleToken(t *testing.T) APIToken {
+	t.Helper()
+	var tok APIToken
+	require.NoError(t, json.Unmarshal([]byte(tokenExample), &tok))
+	return tok
+}
+
+func assertTokenExample(t *testing.T, tok *APIToken) {
+	t.Helper()
+	require.NotNil(t, tok.Name)
+	assert.Equal(t, "My New Token", *tok.Name)
+	assert.Equal(t, tokSecret, tok.Token())
+	assert.True(t, tok.Active)
+	assert.Equal(t, RoleFullAccess, tok.Role)
+	assert.Equal(t, "http://api.librato.dev/v1/api_tokens/28", tok.Href)
+	assert.EqualValues(t, 28, tok.ID())
+	assert.Equal(t, "2013-02-01 18:53:38 UTC", tok.CreatedAt)
+	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.Created())
+	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.Updated())
+}
+
+func TestAPITokensList(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "GET", "/v1/api_tokens", 200, `{
+	  "api_tokens": [`+tokenExample+`, {"name": null, "token": "abc", "active": false, "role": "viewer", "href": "https://metrics-api.librato.com/v1/api_tokens/3"}],
+	  "query": {"found": 2, "length": 2, "offset": 0, "total": 7}
+	}`, "")
+	page, err := c.APITokens.List(context.Background(), &APITokenListOptions{Name: "*token*", ListOptions: ListOptions{Length: 2}})
+	require.NoError(t, err)
+	call := rec.one(t)
+	famAssertRequest(t, call, "GET", "/v1/api_tokens")
+	assert.Equal(t, map[string][]string{"name": {"*token*"}, "length": {"2"}}, call.Query)
+	assert.Equal(t, Query{Found: 2, Length: 2, Total: 7}, page.Query)
+	require.Len(t, page.APITokens, 2)
+	assertTokenExample(t, &page.APITokens[0])
+	legacy := page.APITokens[1]
+	assert.Nil(t, legacy.Name)
+	assert.False(t, legacy.Active)
+	assert.Equal(t, RoleViewOnly, legacy.Role)
+	assert.EqualValues(t, 3, legacy.ID())
+	assert.True(t, legacy.Created().IsZero())
+}
+
+func TestAPITokensAll(t *testing.T) {
+	c, mt := newMockClient(t)
+	var seen []string
+	mt.RegisterResponder("GET", testBase+"/v1/api_tokens", func(req *http.Request) (*http.Response, error) {
+		q := req.URL.Query()
+		assert.Equal(t, "ci-*", q.Get("name"))
+		seen = append(seen, q.Get("offset"))
+		if q.Get("offset") == "" {
+			return httpmock.NewStringResponse(200, `{"query":{"found":2,"length":1,"offset":0,"total":5},"api_tokens":[{"name":"ci-1","token":"a","active":true,"role":"recorder","href":"/v1/api_tokens/1"}]}`), nil
+		}
+		return httpmock.NewStringResponse(200, `{"query":{"found":2,"length":1,"offset":1,"total":5},"api_tokens":[{"name":"ci-2","token":"b","active":true,"role":"recorder","href":"/v1/api_tokens/2"}]}`), nil
+	})
+	var ids []int64
+	for tok, err := range c.APITokens.All(context.Background(), &APITokenListOptions{Name: "ci-*", ListOptions: ListOptions{Length: 1}}) {
+		require.NoError(t, err)
+		ids = append(ids, tok.ID())
+	}
+	assert.Equal(t, []int64{1, 2}, ids)
+	assert.Equal(t, []string{"", "1"}, seen)
+}
+
+func TestAPITokensGet(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "GET", "/v1/api_tokens/28", 200, tokenExample, "")
+	tok, err := c.APITokens.Get(context.Background(), 28)
+	require.NoError(t, err)
+	famAssertRequest(t, rec.one(t), "GET", "/v1/api_tokens/28")
+	assertTokenExample(t, tok)
+}
+
+func TestAPITokensCreate(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/api_tokens", 201, tokenExample, "/v1/api_tokens/28")
+	tok, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "My New Token", Role: RoleFullAccess})
+	require.NoError(t, err)
+	call := rec.one(t)
+	famAssertRequest(t, call, "POST", "/v1/api_tokens")
+	assert.JSONEq(t, `{"name":"My New Token","role":"admin"}`, call.Body)
+	assertTokenExample(t, tok)
+}
+
+func TestAPITokensCreateWithoutRole(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/api_tokens", 201, `{"name":"n","token":"t","active":true,"role":"admin"}`, "https://api.test/prefix/v1/api_tokens/31")
+	tok, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "n"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"n"}`, rec.one(t).Body)
+	assert.EqualValues(t, 31, tok.ID(), "the id comes from Location when the body has no href")
+}
+
+func TestAPITokensUpdateSendsOnlySetFields(t *testing.T) {
+	resp := `{"name":"Renamed","token":"` + tokSecret + `","active":false,"role":"viewer","href":"http://api.librato.dev/v1/api_tokens/28","created_at":"2013-02-01 18:53:38 UTC","updated_at":"2013-02-02 10:00:00 UTC"}`
+	for _, tc := range []struct {
+		name string
+		in   *APITokenUpdate
+		want string
+	}{
+		{"name", &APITokenUpdate{Name: String("Renamed")}, `{"name":"Renamed"}`},
+		{"deactivate", &APITokenUpdate{Active: Bool(false)}, `{"active":false}`},
+		{"role", &APITokenUpdate{Role: RoleViewOnly}, `{"role":"viewer"}`},
+		{"all", &APITokenUpdate{Name: String("Renamed"), Active: Bool(true), Role: RoleRecordOnly}, `{"name":"Renamed","active":true,"role":"recorder"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			rec := famRespond(t, mt, "PUT", "/v1/api_tokens/28", 200, resp, "")
+			tok, err := c.APITokens.Update(context.Background(), 28, tc.in)
+			require.NoError(t, err)
+			call := rec.one(t)
+			famAssertRequest(t, call, "PUT", "/v1/api_tokens/28")
+			assert.JSONEq(t, tc.want, call.Body)
+			assert.Equal(t, "Renamed", *tok.Name)
+			assert.False(t, tok.Active)
+			assert.Equal(t, RoleViewOnly, tok.Role)
+			assert.Equal(t, time.Date(2013, 2, 2, 10, 0, 0, 0, time.UTC), tok.Updated())
+		})
+	}
+}
+
+func TestAPITokensDelete(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "DELETE", "/v1/api_tokens/28", 204, ``, "")
+	require.NoError(t, c.APITokens.Delete(context.Background(), 28))
+	famAssertRequest(t, rec.one(t), "DELETE", "/v1/api_tokens/28")
+}
+
+func TestAPITokensValidation(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		field string
+		call  func(c *Client) error
+	}{
+		{"create nil", "name", func(c *Client) error { _, err := c.APITokens.Create(ctx, nil); return err }},
+		{"create no name", "name", func(c *Client) error {
+			_, err := c.APITokens.Create(ctx, &APITokenCreate{Role: RoleViewOnly})
+			return err
+		}},
+		{"create bad role", "role", func(c *Client) error {
+			_, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "n", Role: "root"})
+			return err
+		}},
+		{"update nothing", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{}); return err }},
+		{"update nil", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, nil); return err }},
+		{"update empty name", "name", func(c *Client) error {
+			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Name: String("")})
+			return err
+		}},
+		{"update bad role", "role", func(c *Client) error {
+			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Role: "Full Access"})
+			return err
+		}},
+		{"update id 0", "id", func(c *Client) error {
+			_, err := c.APITokens.Update(ctx, 0, &APITokenUpdate{Active: Bool(true)})
+			return err
+		}},
+		{"get id 0", "id", func(c *Client) error { _, err := c.APITokens.Get(ctx, 0); return err }},
+		{"delete id 0", "id", func(c *Client) error { return c.APITokens.Delete(ctx, 0) }},
+		{"list bad offset", "offset", func(c *Client) error {
+			_, err := c.APITokens.List(ctx, &APITokenListOptions{ListOptions: ListOptions{Offset: -1}})
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			famRequireInvalid(t, mt, tc.call(c), tc.field)
+		})
+	}
+}
+
+func TestAPITokensGuard(t *testing.T) {
+	for _, r := range []Role{RoleRecordOnly, RoleViewOnly} {
+		c, mt := newMockClient(t, WithRole(r))
+		_, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "x"})
+		require.ErrorIs(t, err, ErrForbidden)
+		_, err = c.APITokens.List(context.Background(), nil)
+		require.ErrorIs(t, err, ErrForbidden)
+		assert.Zero(t, mt.GetTotalCallCount())
+	}
+}
+
+func famAssertNoSecret(t *testing.T, what, out string) {
+	t.Helper()
+	assert.NotContains(t, out, tokSecretPart, "%s leaked the token: %s", what, out)
+}
+
+func TestAPITokenNeverPrinted(t *testing.T) {
+	tok := decodeExampleToken(t)
+	ptr := &tok
+	list := &APITokenList{APITokens: []APIToken{tok, tok}}
+	type hidden struct {
+		tok APIToken
+		ptr *APIToken
+	}
+	values := map[string]any{
+		"value":        tok,
+		"pointer":      ptr,
+		"slice":        []APIToken{tok},
+		"pointers":     []*APIToken{ptr},
+		"list":         list,
+		"list value":   *list,
+		"map":          map[string]APIToken{"k": tok},
+		"unexported":   hidden{tok: tok, ptr: ptr},
+		"unexported *": &hidden{tok: tok, ptr: ptr},
+		"anonymous":    struct{ T APIToken }{tok},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10.3v", "%T"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			famAssertNoSecret(t, name+" "+verb, fmt.Sprintf(verb, v))
+		}
+		famAssertNoSecret(t, name+" Sprint", fmt.Sprint(v))
+		famAssertNoSecret(t, name+" Sprintln", fmt.Sprintln(v))
+	}
+	assert.Contains(t, tok.String(), "[REDACTED]")
+	assert.Contains(t, fmt.Sprintf("%v", tok), `"My New Token"`)
+	assert.Contains(t, fmt.Sprintf("%#v", ptr), "id: 28")
+	assert.Equal(t, tokSecret, tok.Token(), "the secret is still there for whoever asks")
+
+	var nilTok *APIToken
+	assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %s %#v", nilTok, nilTok, nilTok) })
+}
+
+func TestAPITokenNeverLoggedOrMarshalled(t *testing.T) {
+	tok := decodeExampleToken(t)
+	b, err := json.Marshal(tok)
+	require.NoError(t, err)
+	famAssertNoSecret(t, "json.Marshal", string(b))
+	assert.JSONEq(t, `{"name":"My New Token","active":true,"role":"admin","href":"http://api.librato.dev/v1/api_tokens/28","created_at":"2013-02-01 18:53:38 UTC","updated_at":"2013-02-01 18:53:38 UTC"}`, string(b))
+	b, err = json.Marshal(&APITokenList{APITokens: []APIToken{tok}})
+	require.NoError(t, err)
+	famAssertNoSecret(t, "json.Marshal list", string(b))
+
+	var buf bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&buf, nil), slog.NewTextHandler(&buf, nil)} {
+		l := slog.New(h)
+		l.Info("token", "tok", tok, "ptr", &tok)
+		l.Info("fields", slog.Any("t", tok))
+	}
+	famAssertNoSecret(t, "slog", buf.String())
+	assert.Contains(t, buf.String(), "My New Token")
+}
+
+func TestAPITokenSecretNotInDecodeErrors(t *testing.T) {
+	for _, body := range []string{
+		`{"name":"n","token":"` + tokSecret + `","active":"yes"}`,
+		`{"name":"n","token":"` + tokSecret + `","active":true,"role":["admin"]}`,
+		`{"name":"n","token":"` + tokSecret + `", "active": tru`,
+		`{"token":["` + tokSecret + `"]}`,
+	} {
+		c, mt := newMockClient(t)
+		famRespond(t, mt, "GET", "/v1/api_tokens/1", 200, body, "")
+		_, err := c.APITokens.Get(context.Background(), 1)
+		var de *DecodeError
+		require.ErrorAs(t, err, &de, body)
+		famAssertNoSecret(t, "decode error", err.Error())
+		famAssertNoSecret(t, "decode error %+v", fmt.Sprintf("%+v", err))
+	}
+}
+
+func TestAPITokenSecretNotInAPIErrorForOwnToken(t *testing.T) {
+	// The client's own token echoed back by a server is redacted by the
+	// pipeline; check that holds for these endpoints too.
+	c, mt := newMockClient(t)
+	famRespond(t, mt, "POST", "/v1/api_tokens", 400, `{"errors":{"params":{"name":["`+testToken+` is invalid"]}}}`, "")
+	_, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "n"})
+	require.ErrorIs(t, err, ErrBadRequest)
+	assert.NotContains(t, err.Error(), testToken)
+}
+
+func TestAPITokenUnknownRoleKept(t *testing.T) {
+	var tok APIToken
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"n","token":"t","active":true,"role":"auditor","href":"/v1/api_tokens/9"}`), &tok))
+	assert.Equal(t, Role("auditor"), tok.Role)
+	assert.False(t, tok.Role.Valid())
+	b, err := json.Marshal(tok)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"role":"auditor"`)
+}
+
+func TestAPITokenTimes(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2013-02-01 18:53:38 UTC": time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC),
+		"2016-02-20T01:18:46Z":    time.Date(2016, 2, 20, 1, 18, 46, 0, time.UTC),
+		"":                        {},
+		"yesterday":               {},
+	} {
+		assert.Equal(t, want, APIToken{CreatedAt: in}.Created(), in)
+	}
+}
