@@ -1,12 +1,10 @@
 package librato
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"iter"
-	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -63,7 +61,7 @@ type Alert struct {
 	Conditions []AlertCondition `json:"conditions,omitempty"`
 	// Services to notify. Requests send only their IDs (see
 	// AlertServiceIDs); responses carry the full service objects.
-	Services []AlertService `json:"services,omitempty"`
+	Services []Service `json:"services,omitempty"`
 	// Attributes is free metadata; the key "runbook_url" is shown in the
 	// UI (see RunbookURL). An update removes every key it does not send.
 	Attributes   map[string]any `json:"attributes,omitempty"`
@@ -112,51 +110,14 @@ type AlertConditionTag struct {
 	Values  []string `json:"values"`
 }
 
-// AlertService is a notification service of an alert. In a request only ID
-// is sent; a response fills in the rest. It decodes from a service object,
-// a number or a numeric string, since the API uses all three.
-type AlertService struct {
-	ID       int64          `json:"id"`
-	Type     string         `json:"type,omitempty"` // e.g. "mail", "slack"
-	Title    string         `json:"title,omitempty"`
-	Settings map[string]any `json:"settings,omitempty"`
-}
-
 // AlertServiceIDs builds the Services of an alert to create or update from
 // service IDs.
-func AlertServiceIDs(ids ...int64) []AlertService {
-	out := make([]AlertService, len(ids))
+func AlertServiceIDs(ids ...int64) []Service {
+	out := make([]Service, len(ids))
 	for i, id := range ids {
 		out[i].ID = id
 	}
 	return out
-}
-
-// UnmarshalJSON accepts a service object (whose id may be a number or a
-// string), a bare number, or a numeric string.
-func (s *AlertService) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		return nil
-	}
-	if len(data) == 0 || data[0] != '{' {
-		var id lenientInt
-		if err := id.UnmarshalJSON(data); err != nil {
-			return fmt.Errorf("librato: alert service: %w", err)
-		}
-		*s = AlertService{ID: int64(id)}
-		return nil
-	}
-	type plain AlertService
-	aux := struct {
-		*plain
-		ID lenientInt `json:"id"`
-	}{plain: (*plain)(s), ID: lenientInt(s.ID)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	s.ID = int64(aux.ID)
-	return nil
 }
 
 // UnmarshalJSON reads an alert, accepting version and id as numbers or
@@ -524,37 +485,4 @@ func (s *AlertsService) AddService(ctx context.Context, alertID, serviceID int64
 func (s *AlertsService) RemoveService(ctx context.Context, alertID, serviceID int64) error {
 	_, err := s.client.call(ctx, &request{ep: epAlertsRemoveService, params: []string{idParam(alertID), idParam(serviceID)}})
 	return err
-}
-
-// lenientInt decodes an integer sent as a JSON number (with no fraction)
-// or as a numeric string, since the API spells ids and versions both ways;
-// null leaves it unchanged.
-type lenientInt int64
-
-func (n *lenientInt) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		return nil
-	}
-	s := string(data)
-	if len(data) > 0 && data[0] == '"' {
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
-	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*n = lenientInt(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("%s is not an integer", quoteShort(s))
-	}
-	*n = lenientInt(f)
-	return nil
 }

@@ -152,7 +152,7 @@ func TestAlertsGetDecodesReferenceExample(t *testing.T) {
 	assert.Equal(t, "average", cond.SummaryFunction)
 	assert.Equal(t, []AlertConditionTag{{Name: "environment", Grouped: false, Values: []string{"production"}}}, cond.Tags)
 	require.Len(t, a.Services, 1)
-	assert.Equal(t, AlertService{
+	assert.Equal(t, Service{
 		ID: 17584, Type: "slack", Title: "librato-services",
 		Settings: map[string]any{"url": "https://hooks.slack.com/services/XYZABC/a1b2c3/asdf"},
 	}, a.Services[0])
@@ -366,7 +366,7 @@ func TestAlertsUpdateSendsEmptyAttributesAndServicesButNotNil(t *testing.T) {
 	}{
 		{"nil not sent", Alert{Name: "mem.low", Conditions: cond},
 			`{"name":"mem.low","conditions":[{"type":"below","metric_name":"free.mem","threshold":5,"duration":60}]}`},
-		{"empty sent to clear", Alert{Name: "mem.low", Conditions: cond, Attributes: map[string]any{}, Services: []AlertService{}},
+		{"empty sent to clear", Alert{Name: "mem.low", Conditions: cond, Attributes: map[string]any{}, Services: []Service{}},
 			`{"name":"mem.low","conditions":[{"type":"below","metric_name":"free.mem","threshold":5,"duration":60}],"attributes":{},"services":[]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -506,7 +506,7 @@ func TestAlertValidation(t *testing.T) {
 		{"bad summary function", func(a *Alert) { a.Conditions[0].SummaryFunction = "mean" }, "conditions[0].summary_function"},
 		{"bad tag name", func(a *Alert) { a.Conditions[0].Tags = []AlertConditionTag{{Name: "", Values: []string{"x"}}} }, "conditions[0].tags[0].name"},
 		{"empty tag value", func(a *Alert) { a.Conditions[0].Tags = []AlertConditionTag{{Name: "env", Values: []string{""}}} }, "conditions[0].tags[0].values"},
-		{"service without id", func(a *Alert) { a.Services = append(a.Services, AlertService{Title: "ops"}) }, "services[1]"},
+		{"service without id", func(a *Alert) { a.Services = append(a.Services, Service{Title: "ops"}) }, "services[1]"},
 		{"rearm not multiple of 60", func(a *Alert) { a.RearmSeconds = Int(90) }, "rearm_seconds"},
 		{"negative rearm", func(a *Alert) { a.RearmSeconds = Int(-60) }, "rearm_seconds"},
 	} {
@@ -581,9 +581,9 @@ func TestAlertListOptionsValidation(t *testing.T) {
 }
 
 func TestAlertServiceDecodesEveryShape(t *testing.T) {
-	var got []AlertService
+	var got []Service
 	require.NoError(t, json.Unmarshal([]byte(`[849, "850", {"id":"145","type":"campfire","title":"Ops","settings":{"room":"Ops","token":"t"}}, null, {"id":17584}]`), &got))
-	assert.Equal(t, []AlertService{
+	assert.Equal(t, []Service{
 		{ID: 849},
 		{ID: 850},
 		{ID: 145, Type: "campfire", Title: "Ops", Settings: map[string]any{"room": "Ops", "token": "t"}},

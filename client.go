@@ -509,6 +509,9 @@ func (c *Client) call(ctx context.Context, r *request) (*response, error) {
 			return nil, err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, &TransportError{Method: ep.method, Endpoint: ep.template, Err: err}
+	}
 	// 2. build
 	u, err := c.buildURL(r)
 	if err != nil {

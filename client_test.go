@@ -570,3 +570,18 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	assert.EqualValues(t, 400, n.Load())
 }
+
+func TestCancelledContextSendsNothing(t *testing.T) {
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("GET", testBase+"/v1/metrics/cpu", httpmock.NewStringResponder(200, `{"name":"cpu"}`))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Metrics.Get(ctx, "cpu")
+	require.ErrorIs(t, err, context.Canceled)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Zero(t, te.Attempts)
+	assert.Zero(t, mt.GetTotalCallCount())
+	_, err = c.Metrics.Get(context.TODO(), "cpu")
+	require.NoError(t, err)
+}

@@ -276,34 +276,31 @@ func (n *segNode) child(seg string) *segNode {
 // parameter otherwise.
 func (m *matrix) lookup(method, path string) *permRow {
 	mi := methodIndex(method)
-	if mi < 0 {
-		return nil
-	}
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
-	}
-	if path == "" || path[0] != '/' {
+	if mi < 0 || len(path) == 0 || path[0] != '/' {
 		return nil
 	}
 	return m.root.walk(path, 0, mi)
 }
 
-// walk matches path[pos:], which is empty or starts with '/'.
+// walk matches the path from pos, where a segment starts with '/'; the path
+// ends at its length or at '?' or '#'. One pass over the bytes, no
+// allocation.
 func (n *segNode) walk(path string, pos, mi int) *permRow {
-	if pos == len(path) {
+	if pos == len(path) || path[pos] != '/' {
 		return n.rows[mi]
 	}
 	start := pos + 1
-	end := strings.IndexByte(path[start:], '/')
-	if end < 0 {
-		end = len(path)
-	} else {
-		end += start
+	end := start
+	for end < len(path) {
+		if c := path[end]; c == '/' || c == '?' || c == '#' {
+			break
+		}
+		end++
 	}
-	seg := path[start:end]
-	if seg == "" {
+	if end == start {
 		return nil
 	}
+	seg := path[start:end]
 	for i := range n.lits {
 		if n.lits[i].seg == seg {
 			if r := n.lits[i].node.walk(path, end, mi); r != nil {

@@ -1,6 +1,7 @@
 package librato
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -30,5 +31,10 @@ func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTranspo
 	}, opts...)
 	c, err := NewClient(testEmail, testToken, all...)
 	require.NoError(t, err)
+	// Unmatched requests fail the call and, unlike httpmock's default,
+	// count in GetTotalCallCount, so "nothing was sent" checks mean it.
+	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		return nil, fmt.Errorf("test: no responder for %s %s", req.Method, req.URL)
+	})
 	return c, mt
 }

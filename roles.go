@@ -80,14 +80,17 @@ func (r Role) String() string {
 }
 
 // MarshalText encodes the role as its API name, so JSON carries "admin",
-// "recorder" or "viewer". The zero Role encodes as an empty string; an
-// unknown role is an error.
+// "recorder" or "viewer", even for a role spelled as a UI label. The zero
+// Role encodes as an empty string; an unknown role is an error.
 func (r Role) MarshalText() ([]byte, error) {
-	if r != "" && !r.Valid() {
-		_, err := ParseRole(string(r))
+	if r == "" || r.Valid() {
+		return []byte(r), nil
+	}
+	v, err := ParseRole(string(r))
+	if err != nil {
 		return nil, err
 	}
-	return []byte(r), nil
+	return []byte(v), nil
 }
 
 // UnmarshalText accepts anything ParseRole accepts, and an empty string as

@@ -70,7 +70,10 @@ func TestRoleJSONRoundTrip(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`{"role":"superuser"}`), &d))
 	_, err := json.Marshal(doc{Role("superuser")})
 	assert.Error(t, err)
-	b, err := json.Marshal(doc{})
+	b, err := json.Marshal(doc{Role("Full Access")})
+	require.NoError(t, err)
+	assert.Equal(t, `{"role":"admin"}`, string(b), "a label encodes as the API name")
+	b, err = json.Marshal(doc{})
 	require.NoError(t, err)
 	assert.Equal(t, `{"role":""}`, string(b))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"strconv"
 )
 
 // ServicesService manages alert notification services.
@@ -34,46 +33,31 @@ type Service struct {
 	Settings map[string]any `json:"settings,omitempty"`
 }
 
-// UnmarshalJSON accepts the id as a number or, as /v1/services sends it, a
-// string of digits.
+// UnmarshalJSON accepts a service object whose id is a number or, as
+// /v1/services sends it, a string of digits; and, as alert requests carry
+// services, a bare id.
 func (s *Service) UnmarshalJSON(data []byte) error {
-	type plain Service
-	aux := struct {
-		*plain
-		ID flexID `json:"id"`
-	}{plain: (*plain)(s)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	s.ID = int64(aux.ID)
-	return nil
-}
-
-// flexID is a numeric id the API sends either as a JSON number or as a
-// string of digits.
-type flexID int64
-
-func (f *flexID) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if string(data) == "null" {
 		return nil
 	}
-	if len(data) > 0 && data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
+	if len(data) == 0 || data[0] != '{' {
+		var id lenientInt
+		if err := id.UnmarshalJSON(data); err != nil {
+			return fmt.Errorf("librato: service id: %w", err)
 		}
-		if s == "" {
-			*f = 0
-			return nil
-		}
-		data = []byte(s)
+		*s = Service{ID: int64(id)}
+		return nil
 	}
-	n, err := strconv.ParseInt(string(data), 10, 64)
-	if err != nil {
-		return fmt.Errorf("id %s is not an integer", quoteShort(string(data)))
+	type plain Service
+	aux := struct {
+		*plain
+		ID lenientInt `json:"id"`
+	}{plain: (*plain)(s), ID: lenientInt(s.ID)}
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
 	}
-	*f = flexID(n)
+	s.ID = int64(aux.ID)
 	return nil
 }
 

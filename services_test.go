@@ -164,12 +164,14 @@ func TestServiceIDDecoding(t *testing.T) {
 		`{"id":null}`:   0,
 		`{"id":""}`:     0,
 		`{}`:            0,
-		`{"id":" 12 "}`: -1,
+		`{"id":" 12 "}`: 12,
 		`{"id":"12a"}`:  -1,
 		`{"id":1.5}`:    -1,
 		`{"id":true}`:   -1,
 		`{"id":["1"]}`:  -1,
-		`{"id":"1e3"}`:  -1,
+		`{"id":"1e3"}`:  1000,  // an integral number in any notation
+		`17584`:         17584, // a bare id, as alert requests carry services
+		`"849"`:         849,
 		`{"id":"0042"}`: 42,
 	} {
 		var sv Service
