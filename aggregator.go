@@ -94,16 +94,8 @@ func (a *Aggregator) Increment(name string, tags map[string]string, delta float6
 }
 
 func (a *Aggregator) record(name string, tags map[string]string, v float64, counter bool) error {
-	if err := checkMetricName("name", -1, name); err != nil {
-		return err
-	}
-	if tags != nil || a.batcher.opts.Tags == nil {
-		if err := checkTags("tags", -1, tags); err != nil {
-			return err
-		}
-	}
-	if err := checkFloat("value", -1, v); err != nil {
-		return err
+	if err := a.check(name, tags, v); err != nil {
+		return a.batcher.client.redactValidation(err)
 	}
 	bucket := a.bucketOf(a.now())
 	a.mu.Lock()
@@ -123,6 +115,18 @@ func (a *Aggregator) record(name string, tags map[string]string, v float64, coun
 	}
 	s.add(bucket, v)
 	return nil
+}
+
+func (a *Aggregator) check(name string, tags map[string]string, v float64) error {
+	if err := checkMetricName("name", -1, name); err != nil {
+		return err
+	}
+	if tags != nil || a.batcher.opts.Tags == nil {
+		if err := checkTags("tags", -1, tags); err != nil {
+			return err
+		}
+	}
+	return checkFloat("value", -1, v)
 }
 
 func (s *aggSeries) add(bucket int64, v float64) {

@@ -170,6 +170,7 @@ func (b *Batcher) Add(m Measurement) error { return b.AddContext(context.Backgro
 // AddContext is Add that stops blocking, with ctx's error, when ctx ends.
 func (b *Batcher) AddContext(ctx context.Context, m Measurement) error {
 	if err := m.check(-1, b.opts.Tags == nil); err != nil {
+		err = b.client.redactValidation(err)
 		b.invalid.Add(1)
 		b.report(err, []Measurement{m})
 		return err

@@ -293,7 +293,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		RetryWaitMax:   cfg.maxBackoff,
 		RetryMax:       cfg.maxAttempts - 1,
 		CheckRetry:     c.checkRetry,
-		Backoff:        backoff,
+		Backoff:        recordedBackoff,
 		ErrorHandler:   keepLastResponse,
 		RequestLogHook: c.onAttempt,
 	}
@@ -477,6 +477,7 @@ type callState struct {
 	attempts   int
 	lastStatus int
 	lastErr    error
+	lastWait   time.Duration // the planned wait before this attempt, when a response told it
 	started    time.Time
 	method     string
 	template   string
@@ -501,12 +502,12 @@ func (c *Client) call(ctx context.Context, r *request) (*response, error) {
 	}
 	if r.opts != nil {
 		if err := r.opts.validate(); err != nil {
-			return nil, err
+			return nil, c.redactValidation(err)
 		}
 	}
 	if v, ok := r.body.(validator); ok {
 		if err := v.validate(); err != nil {
-			return nil, err
+			return nil, c.redactValidation(err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -592,6 +593,17 @@ func (c *Client) callForJob(ctx context.Context, r *request) (*Job, error) {
 		job.State = JobQueued
 	}
 	return &job, nil
+}
+
+// redactValidation scrubs the token from a validation error, which may
+// quote the caller's input.
+func (c *Client) redactValidation(err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		ve.Reason = c.auth.redact(ve.Reason)
+		ve.Field = c.auth.redact(ve.Field)
+	}
+	return err
 }
 
 // guard applies the client's policy to one call: no declared role and Full
@@ -759,7 +771,7 @@ func (r *bodyReader) Close() error {
 // whose context is done; it records the outcome for logs and errors.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if st, ok := ctx.Value(callKey{}).(*callState); ok {
-		st.lastErr = err
+		st.lastErr, st.lastStatus, st.lastWait = err, 0, 0
 		if resp != nil {
 			st.lastStatus = resp.StatusCode
 		}
@@ -801,7 +813,22 @@ func (c *Client) onAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	if st.lastErr != nil {
 		attrs = append(attrs, slog.String("after_error", c.auth.redact(st.lastErr.Error())))
 	}
+	if st.lastWait > 0 {
+		attrs = append(attrs, slog.Duration("waited", st.lastWait))
+	}
 	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "librato: retrying", attrs...)
+}
+
+// recordedBackoff is backoff that notes the wait in the call's state, for
+// the retry log.
+func recordedBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := backoff(min, max, attempt, resp)
+	if resp != nil && resp.Request != nil {
+		if st, ok := resp.Request.Context().Value(callKey{}).(*callState); ok {
+			st.lastWait = d
+		}
+	}
+	return d
 }
 
 // backoff waits what Retry-After says, or min*2^attempt with full jitter in
@@ -863,7 +890,17 @@ type redactedError struct {
 }
 
 func (e redactedError) Error() string { return e.auth.redact(e.err.Error()) }
-func (e redactedError) Unwrap() error { return e.err }
+
+// Unwrap hands out the cause only if its own text is free of the token;
+// otherwise errors.Is still sees through it, but nothing can print it.
+func (e redactedError) Unwrap() error {
+	if e.auth.redact(e.err.Error()) != e.err.Error() {
+		return nil
+	}
+	return e.err
+}
+
+func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // TransportError is a call that got no HTTP response: a network failure, a
 // refused TLS certificate, or the context ending, after Attempts tries.

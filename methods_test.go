@@ -121,7 +121,10 @@ var typedCalls = []typedCall{
 	{"Spaces.List", func(ctx context.Context, c *Client) error { _, err := c.Spaces.List(ctx, nil); return err }},
 	{"Spaces.All", func(ctx context.Context, c *Client) error { return first(c.Spaces.All(ctx, nil)) }},
 	{"Spaces.Get", func(ctx context.Context, c *Client) error { _, err := c.Spaces.Get(ctx, 5); return err }},
-	{"Spaces.Create", func(ctx context.Context, c *Client) error { _, err := c.Spaces.Create(ctx, &Space{Name: "ops"}); return err }},
+	{"Spaces.Create", func(ctx context.Context, c *Client) error {
+		_, err := c.Spaces.Create(ctx, &Space{Name: "ops"})
+		return err
+	}},
 	{"Spaces.Update", func(ctx context.Context, c *Client) error { return c.Spaces.Update(ctx, 5, &Space{Name: "ops2"}) }},
 	{"Spaces.Delete", func(ctx context.Context, c *Client) error { return c.Spaces.Delete(ctx, 5) }},
 	{"Charts.List", func(ctx context.Context, c *Client) error { _, err := c.Charts.List(ctx, 5); return err }},
