@@ -273,44 +273,66 @@ func (n *segNode) child(seg string) *segNode {
 // lookup returns the row for method and path, or nil. It stops the path at
 // '?' or '#', needs a leading '/', and treats an empty segment as matching
 // nothing; any other segment matches a literal of the same text first and a
-// parameter otherwise.
+// parameter otherwise, backtracking to the parameter if the literal's
+// branch leads nowhere. One pass over the bytes, no allocation.
 func (m *matrix) lookup(method, path string) *permRow {
 	mi := methodIndex(method)
 	if mi < 0 || len(path) == 0 || path[0] != '/' {
 		return nil
 	}
-	return m.root.walk(path, 0, mi)
+	type alt struct {
+		n   *segNode
+		pos int
+	}
+	var pending [8]alt // parameter branches not taken yet; templates are shallower than this
+	np := 0
+	n, pos := m.root, 0
+	for {
+		if pos == len(path) || path[pos] != '/' {
+			if r := n.rows[mi]; r != nil {
+				return r
+			}
+		} else if lit, param, end := n.step(path, pos); lit != nil || param != nil {
+			if lit == nil {
+				n, pos = param, end
+				continue
+			}
+			if param != nil && np < len(pending) {
+				pending[np] = alt{param, end}
+				np++
+			}
+			n, pos = lit, end
+			continue
+		}
+		if np == 0 {
+			return nil
+		}
+		np--
+		n, pos = pending[np].n, pending[np].pos
+	}
 }
 
-// walk matches the path from pos, where a segment starts with '/'; the path
-// ends at its length or at '?' or '#'. One pass over the bytes, no
-// allocation.
-func (n *segNode) walk(path string, pos, mi int) *permRow {
-	if pos == len(path) || path[pos] != '/' {
-		return n.rows[mi]
-	}
+// step reads the segment after the '/' at pos and returns the literal and
+// parameter children it may lead to (either possibly nil) and where it
+// ends. An empty segment leads nowhere.
+func (n *segNode) step(path string, pos int) (lit, param *segNode, end int) {
 	start := pos + 1
-	end := start
-	for end < len(path) {
-		if c := path[end]; c == '/' || c == '?' || c == '#' {
-			break
-		}
+	end = start
+	for end < len(path) && !segStop[path[end]] {
 		end++
 	}
 	if end == start {
-		return nil
+		return nil, nil, end
 	}
 	seg := path[start:end]
 	for i := range n.lits {
 		if n.lits[i].seg == seg {
-			if r := n.lits[i].node.walk(path, end, mi); r != nil {
-				return r
-			}
+			lit = n.lits[i].node
 			break
 		}
 	}
-	if n.param != nil {
-		return n.param.walk(path, end, mi)
-	}
-	return nil
+	return lit, n.param, end
 }
+
+// segStop marks the bytes that end a segment.
+var segStop = [256]bool{'/': true, '?': true, '#': true}

@@ -152,6 +152,9 @@ func TestPermittedClassification(t *testing.T) {
 	}{
 		{"GET", "/v1/alerts/status", "/v1/alerts/status"}, // literal beats parameter
 		{"GET", "/v1/alerts/17/status", "/v1/alerts/:id/status"},
+		{"GET", "/v1/alerts/status/status", "/v1/alerts/:id/status"}, // the literal's branch leads nowhere: back to the parameter
+		{"PUT", "/v1/alerts/status", "/v1/alerts/:id"},
+		{"DELETE", "/v1/metrics/x?names=y", "/v1/metrics/:name"},
 		{"GET", "/v1/alerts/17", "/v1/alerts/:id"},
 		{"GET", "/v1/measurements?compose=s(%22cpu%22)", "/v1/measurements"},
 		{"GET", "/v1/measurements/cpu?resolution=60#frag", "/v1/measurements/:name"},
