@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// parseOutput reads the KEY=value lines run prints.
+func parseOutput(out string) map[string]string {
+	vars := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
+func TestRunWithCancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json", "-email", "ci@example.com"}, &out)
+	require.NoError(t, err)
+	vars := parseOutput(out.String())
+	assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, vars["LIBRATO_MOCK_URL"])
+	assert.Equal(t, "ci@example.com", vars["LIBRATO_MOCK_EMAIL"])
+	for _, role := range []string{"ADMIN", "RECORDER", "VIEWER"} {
+		assert.Regexp(t, `^[0-9a-f]{64}$`, vars["LIBRATO_MOCK_TOKEN_"+role])
+	}
+	assert.Contains(t, out.String(), "# librato-mock stopped")
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json"}, pw)
+		pw.Close()
+		done <- err
+	}()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+		if strings.HasPrefix(sc.Text(), "# librato-mock is serving") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	get := func(token, path string) *http.Response {
+		req, err := http.NewRequest("GET", vars["LIBRATO_MOCK_URL"]+path, nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(vars["LIBRATO_MOCK_EMAIL"], token)
+		res, err := hc.Do(req)
+		require.NoError(t, err)
+		return res
+	}
+	res := get(vars["LIBRATO_MOCK_TOKEN_VIEWER"], "/v1/spaces")
+	var spaces struct {
+		Spaces []struct{ Name string } `json:"spaces"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&spaces))
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	require.Len(t, spaces.Spaces, 1)
+	assert.Equal(t, "Operations", spaces.Spaces[0].Name)
+
+	// The seed's fixed token works too, and the composite metric answers.
+	res = get(strings.Repeat("0", 58)+"c1c1c1", "/v1/measurements/cpu.load.web?duration=3600&resolution=60")
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	res = get(vars["LIBRATO_MOCK_TOKEN_RECORDER"], "/v1/spaces")
+	res.Body.Close()
+	assert.Equal(t, 403, res.StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+	_, err := hc.Get(vars["LIBRATO_MOCK_URL"] + "/v1/spaces")
+	assert.Error(t, err, "the server is closed")
+}
+
+func TestRunErrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"-nope"},
+		{"-addr", "127.0.0.1:0", "extra"},
+		{"-addr", "127.0.0.1:0", "-seed", "testdata/missing.json"},
+		{"-addr", "127.0.0.1:0", "-email", ""},
+		{"-addr", "127.0.0.1:0", "-job-steps", "-1"},
+		{"-addr", "not an address"},
+	} {
+		var out bytes.Buffer
+		assert.Error(t, run(ctx, args, &out), "%q", args)
+	}
+	var out bytes.Buffer
+	err := run(ctx, []string{"-h"}, &out)
+	assert.True(t, errors.Is(err, flag.ErrHelp))
+	assert.Contains(t, out.String(), "-seed")
+}

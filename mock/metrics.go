@@ -1,0 +1,617 @@
+package mock
+
+import (
+	"encoding/json"
+	"maps"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	librato "github.com/librato-sdk/librato-go"
+)
+
+// metric is a metric's metadata and its streams of measurements.
+type metric struct {
+	name        string // as first created; lookups ignore case
+	typ         string
+	displayName *string
+	description *string
+	period      *int64
+	attrs       map[string]any
+	composite   string
+	streams     map[string]*stream // by canonical tag key
+}
+
+// stream is the measurements of one tag set.
+type stream struct {
+	tags    map[string]string // lower-cased names and values
+	samples []sample
+}
+
+// sample is one stored measurement: a plain value is a summary of one.
+type sample struct {
+	t        int64
+	count    int64
+	sum      float64
+	min, max float64
+}
+
+type metricJSON struct {
+	Name        string         `json:"name"`
+	DisplayName *string        `json:"display_name"`
+	Type        string         `json:"type"`
+	Description *string        `json:"description"`
+	Period      *int64         `json:"period"`
+	SourceLag   *int64         `json:"source_lag"`
+	Composite   string         `json:"composite,omitempty"`
+	Attributes  map[string]any `json:"attributes"`
+}
+
+func (m *metric) json() metricJSON {
+	attrs := maps.Clone(m.attrs)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return metricJSON{
+		Name:        m.name,
+		DisplayName: m.displayName,
+		Type:        m.typ,
+		Description: m.description,
+		Period:      m.period,
+		Composite:   m.composite,
+		Attributes:  attrs,
+	}
+}
+
+// tagKey is the canonical key of a tag set.
+func tagKey(tags map[string]string) string {
+	keys := sortedKeys(tags)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(tags[k])
+	}
+	return b.String()
+}
+
+// metricProps are the properties a metric PUT (or a creating measurement)
+// may set; nil fields were not sent.
+type metricProps struct {
+	typ         *string
+	displayName *string
+	description *string
+	period      *int64
+	composite   *string
+	attrs       map[string]any // updates; a nil value removes the attribute
+}
+
+// attributeKeys are the documented metric attributes, which a batch update
+// also accepts at the top level of its body.
+var attributeKeys = []string{
+	"color", "display_max", "display_min", "display_units_long", "display_units_short",
+	"display_stacked", "summarize_function", "aggregate", "created_by_ua", "gap_detection",
+}
+
+// readMetricProps reads and validates metric properties from o; with
+// topLevelAttrs, attribute keys directly in o count too (batch updates).
+func readMetricProps(o obj, topLevelAttrs bool) metricProps {
+	var p metricProps
+	if v, ok := oneOf(o, "type", "gauge", "composite"); ok {
+		p.typ = &v
+	}
+	if v, ok := o.str("display_name"); ok {
+		p.displayName = &v
+	}
+	if v, ok := o.str("description"); ok {
+		p.description = &v
+	}
+	if v, ok := o.int("period"); ok {
+		if v <= 0 {
+			o.invalid("period", "must be a positive number of seconds")
+		} else {
+			p.period = &v
+		}
+	}
+	if v, ok := o.str("composite"); ok {
+		p.composite = &v
+	}
+	if a, ok := o.object("attributes"); ok {
+		p.attrs = readAttributes(a, a.m)
+	}
+	if topLevelAttrs {
+		top := map[string]any{}
+		for _, k := range attributeKeys {
+			if v, ok := o.m[k]; ok {
+				top[k] = v
+			}
+		}
+		if len(top) > 0 {
+			upd := readAttributes(o, top)
+			if p.attrs == nil {
+				p.attrs = upd
+			} else {
+				maps.Copy(p.attrs, upd)
+			}
+		}
+	}
+	return p
+}
+
+// readAttributes validates the attribute fields of m (read through o for
+// error keys) and returns them normalised: numbers as float64, flags as
+// bool, null as a removal.
+func readAttributes(o obj, m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if v == nil {
+			out[k] = nil
+			continue
+		}
+		switch k {
+		case "color":
+			s, ok := o.str(k)
+			if ok && !reColor.MatchString(s) {
+				o.invalid(k, "is invalid: expected #RRGGBB")
+				continue
+			}
+			if ok {
+				out[k] = s
+			}
+		case "display_max", "display_min":
+			if f, ok := o.float(k); ok {
+				if f, ok := checkMagnitude(o, k, f); ok {
+					out[k] = f
+				}
+			} else if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
+				out[k] = nil
+			}
+		case "display_stacked", "aggregate", "gap_detection":
+			if b, ok := o.boolean(k); ok {
+				out[k] = b
+			}
+		case "summarize_function":
+			if s, ok := oneOf(o, k, "average", "sum", "count", "min", "max"); ok {
+				out[k] = s
+			}
+		case "display_units_long", "display_units_short", "created_by_ua":
+			if s, ok := o.str(k); ok {
+				out[k] = s
+			}
+		default:
+			out[k] = plain(v)
+		}
+	}
+	return out
+}
+
+// apply sets the properties p carries on m.
+func (m *metric) apply(p metricProps) {
+	if p.typ != nil {
+		m.typ = *p.typ
+	}
+	if p.displayName != nil {
+		m.displayName = p.displayName
+	}
+	if p.description != nil {
+		m.description = p.description
+	}
+	if p.period != nil {
+		m.period = p.period
+	}
+	if p.composite != nil {
+		m.composite = *p.composite
+	}
+	for k, v := range p.attrs {
+		if v == nil {
+			delete(m.attrs, k)
+			continue
+		}
+		if m.attrs == nil {
+			m.attrs = map[string]any{}
+		}
+		m.attrs[k] = v
+	}
+}
+
+// checkComposite validates the type and composite definition m would have
+// after p, on error keys of o.
+func checkComposite(o obj, typ, composite string) {
+	switch {
+	case typ == "composite" && strings.TrimSpace(composite) == "":
+		o.invalid("composite", "is required for a composite metric")
+	case typ != "composite" && composite != "":
+		o.invalid("type", "must be composite when a composite definition is given")
+	}
+}
+
+func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape(name) }
+
+// --- POST /v1/measurements ---------------------------------------------
+
+// incoming is one validated measurement of a submission.
+type incoming struct {
+	name     string
+	tags     map[string]string // effective, as sent
+	t        int64
+	period   *int64
+	s        sample
+	value    float64
+	props    metricProps
+	recorded librato.Measurement
+}
+
+func (c *call) measurementsCreate() *reply {
+	errs := perrs{}
+	o := c.fields(errs)
+	var topTags map[string]string
+	if o.has("tags") {
+		topTags, _ = checkTags(o, "tags")
+	}
+	topTime, hasTopTime := o.int("time")
+	if hasTopTime && topTime <= 0 {
+		o.invalid("time", "must be a positive epoch time in seconds")
+	}
+	topPeriod, hasTopPeriod := o.int("period")
+	if hasTopPeriod && topPeriod <= 0 {
+		o.invalid("period", "must be a positive number of seconds")
+	}
+	list, ok := o.list("measurements")
+	if !ok && !o.has("measurements") {
+		o.invalid("measurements", "is required: send at least one measurement")
+	} else if ok && len(list) == 0 {
+		o.invalid("measurements", "is empty: send at least one measurement")
+	}
+	in := make([]incoming, 0, len(list))
+	for i, v := range list {
+		mo, ok := o.item("measurements", i, v)
+		if !ok {
+			continue
+		}
+		var m incoming
+		if name, ok := mo.requiredStr("name"); ok {
+			if !reMetricName.MatchString(name) {
+				mo.invalid("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+			}
+			m.name = name
+		}
+		m.tags = topTags
+		if mo.has("tags") {
+			if own, ok := checkTags(mo, "tags"); ok && len(own) > 0 {
+				m.tags = own
+			}
+		}
+		m.t = c.now.Unix()
+		if hasTopTime {
+			m.t = topTime
+		}
+		if t, ok := mo.int("time"); ok {
+			if t <= 0 {
+				mo.invalid("time", "must be a positive epoch time in seconds")
+			}
+			m.t = t
+		}
+		if hasTopPeriod {
+			p := topPeriod
+			m.period = &p
+		}
+		if p, ok := mo.int("period"); ok {
+			if p <= 0 {
+				mo.invalid("period", "must be a positive number of seconds")
+			}
+			m.period = &p
+		}
+		floats := map[string]*float64{}
+		for _, k := range []string{"value", "sum", "min", "max", "last", "stddev"} {
+			if f, ok := mo.float(k); ok {
+				if f, ok := checkMagnitude(mo, k, f); ok {
+					floats[k] = &f
+				}
+			}
+		}
+		count, hasCount := mo.int("count")
+		switch {
+		case hasCount:
+			if count <= 0 {
+				mo.invalid("count", "must be a positive integer")
+			}
+			if mo.has("value") {
+				mo.invalid("value", "cannot be combined with count")
+			}
+			if !mo.has("sum") {
+				mo.invalid("sum", "is required when count is given")
+			}
+			if floats["sum"] != nil {
+				m.s = sample{count: count, sum: *floats["sum"]}
+				m.value = *floats["sum"] / float64(max(count, 1))
+				m.s.min, m.s.max = m.value, m.value
+				if f := floats["min"]; f != nil {
+					m.s.min = *f
+				}
+				if f := floats["max"]; f != nil {
+					m.s.max = *f
+				}
+			}
+		case !mo.has("value"):
+			mo.invalid("value", "is required (or count and sum for a summary)")
+		case floats["value"] != nil:
+			v := *floats["value"]
+			m.value = v
+			m.s = sample{count: 1, sum: v, min: v, max: v}
+		}
+		m.s.t = m.t
+		m.props = readMetricProps(mo, false)
+		m.props.typ = nil
+		m.props.composite = nil
+		if m.period != nil && m.props.period == nil {
+			m.props.period = m.period
+		}
+		rec := librato.Measurement{
+			Name: m.name, Value: m.value, Tags: maps.Clone(m.tags), Time: m.t,
+			Count: count, Sum: floats["sum"], Min: floats["min"], Max: floats["max"],
+			Last: floats["last"], StdDev: floats["stddev"],
+		}
+		if !hasCount {
+			rec.Count, rec.Sum, rec.Min, rec.Max = 0, nil, nil, nil
+		}
+		if m.period != nil {
+			rec.Period = *m.period
+		}
+		if m.props.displayName != nil {
+			rec.DisplayName = *m.props.displayName
+		}
+		if m.props.description != nil {
+			rec.Description = *m.props.description
+		}
+		if len(m.props.attrs) > 0 {
+			if raw, err := json.Marshal(m.props.attrs); err == nil {
+				var attrs librato.MetricAttributes
+				if json.Unmarshal(raw, &attrs) == nil {
+					rec.Attributes = &attrs
+				}
+			}
+		}
+		m.recorded = rec
+		in = append(in, m)
+	}
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	for i := range in {
+		c.store(&in[i])
+	}
+	n := len(in)
+	return acceptedReply("", map[string]any{"measurements": map[string]any{
+		"summary": map[string]int{"total": n, "accepted": n, "failed": 0, "filtered": 0},
+	}})
+}
+
+// store adds one validated measurement, creating its metric on first use.
+func (c *call) store(m *incoming) {
+	a := c.a
+	key := strings.ToLower(m.name)
+	mt := a.metrics[key]
+	if mt == nil {
+		mt = &metric{name: m.name, typ: "gauge", streams: map[string]*stream{}}
+		mt.apply(m.props)
+		if ua := c.r.UserAgent(); ua != "" {
+			if mt.attrs == nil {
+				mt.attrs = map[string]any{}
+			}
+			if _, ok := mt.attrs["created_by_ua"]; !ok {
+				mt.attrs["created_by_ua"] = ua
+			}
+		}
+		a.metrics[key] = mt
+	}
+	tags := make(map[string]string, len(m.tags))
+	for k, v := range m.tags {
+		tags[strings.ToLower(k)] = strings.ToLower(v)
+	}
+	tk := tagKey(tags)
+	st := mt.streams[tk]
+	if st == nil {
+		st = &stream{tags: tags}
+		mt.streams[tk] = st
+	}
+	st.samples = append(st.samples, m.s)
+	a.recorded = append(a.recorded, m.recorded)
+}
+
+// --- /v1/metrics --------------------------------------------------------
+
+func (c *call) metricsList() *reply {
+	errs := perrs{}
+	lp := c.listParams(errs, "name")
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	name := c.q.Get("name")
+	var matches []*metric
+	for _, m := range c.a.metrics {
+		if name == "" || containsFold(m.name, name) {
+			matches = append(matches, m)
+		}
+	}
+	page, q := paginate(matches, len(c.a.metrics), lp, func(x, y *metric) int {
+		return strings.Compare(strings.ToLower(x.name), strings.ToLower(y.name))
+	})
+	out := make([]metricJSON, len(page))
+	for i, m := range page {
+		out[i] = m.json()
+	}
+	return okReply(map[string]any{"query": q, "metrics": out})
+}
+
+func (c *call) metricsGet() *reply {
+	m := c.a.metrics[strings.ToLower(c.p[0])]
+	if m == nil {
+		return notFound("metric " + strconv.Quote(c.p[0]))
+	}
+	return okReply(m.json())
+}
+
+func (c *call) metricsPut() *reply {
+	name := c.p[0]
+	errs := perrs{}
+	if !reMetricName.MatchString(name) {
+		errs.add("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+		return errs.reply()
+	}
+	o := c.fields(errs)
+	p := readMetricProps(o, false)
+	key := strings.ToLower(name)
+	m := c.a.metrics[key]
+	typ, composite := "", ""
+	if m != nil {
+		typ, composite = m.typ, m.composite
+	}
+	if p.typ != nil {
+		typ = *p.typ
+	}
+	if p.composite != nil {
+		composite = *p.composite
+	}
+	if m == nil && p.typ == nil && !errs.has("type") {
+		o.invalid("type", "is required to create a metric: gauge or composite")
+	}
+	if typ != "" {
+		checkComposite(o, typ, composite)
+	}
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	if m != nil {
+		m.apply(p)
+		return noContent()
+	}
+	m = &metric{name: name, streams: map[string]*stream{}}
+	m.apply(p)
+	if ua := c.r.UserAgent(); ua != "" {
+		if m.attrs == nil {
+			m.attrs = map[string]any{}
+		}
+		if _, ok := m.attrs["created_by_ua"]; !ok {
+			m.attrs["created_by_ua"] = ua
+		}
+	}
+	c.a.metrics[key] = m
+	return createdReply(metricLocation(name), m.json())
+}
+
+func (p perrs) has(field string) bool { _, ok := p[field]; return ok }
+
+func (c *call) metricsDelete() *reply {
+	key := strings.ToLower(c.p[0])
+	if c.a.metrics[key] == nil {
+		return notFound("metric " + strconv.Quote(c.p[0]))
+	}
+	delete(c.a.metrics, key)
+	return noContent()
+}
+
+// readNames reads the "names" of a batch: a list of names, or one string
+// pattern. A missing or empty selection is a 400; invalid names are
+// returned as job errors, so the job fails without changing anything.
+func readNames(o obj) (names []string, pattern string, jobErrs map[string][]string, ok bool) {
+	v, present := o.raw("names")
+	if !present {
+		o.invalid("names", "is required: a list of metric names or one pattern with '*'")
+		return nil, "", nil, false
+	}
+	invalid := map[string][]string{"name": {"is invalid"}}
+	switch t := v.(type) {
+	case string:
+		if strings.TrimSpace(t) == "" {
+			o.invalid("names", "is required: a list of metric names or one pattern with '*'")
+			return nil, "", nil, false
+		}
+		if !reMetricName.MatchString(strings.ReplaceAll(t, "*", "x")) {
+			return nil, t, invalid, true
+		}
+		return nil, t, nil, true
+	case []any:
+		list, ok := o.strList("names")
+		if !ok {
+			return nil, "", nil, false
+		}
+		if len(list) == 0 {
+			o.invalid("names", "is empty: list at least one metric name")
+			return nil, "", nil, false
+		}
+		for _, n := range list {
+			if !reMetricName.MatchString(n) {
+				return list, "", invalid, true
+			}
+		}
+		return list, "", nil, true
+	}
+	o.invalid("names", "is invalid: expected a list of names or one pattern")
+	return nil, "", nil, false
+}
+
+// selectMetrics returns the keys of the metrics a batch selects, now.
+func (a *Account) selectMetrics(names []string, pattern string) []string {
+	var keys []string
+	if pattern != "" {
+		for k, m := range a.metrics {
+			if glob(pattern, m.name) {
+				keys = append(keys, k)
+			}
+		}
+	} else {
+		for _, n := range names {
+			if _, ok := a.metrics[strings.ToLower(n)]; ok {
+				keys = append(keys, strings.ToLower(n))
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (c *call) metricsUpdateBatch() *reply {
+	errs := perrs{}
+	o := c.fields(errs)
+	names, pattern, jobErrs, ok := readNames(o)
+	p := readMetricProps(o, true)
+	p.typ, p.composite = nil, nil
+	if rep := errs.reply(); rep != nil || !ok {
+		return rep
+	}
+	a := c.a
+	j := a.newJob(func() (map[string][]string, any) {
+		if jobErrs != nil {
+			return jobErrs, nil
+		}
+		for _, k := range a.selectMetrics(names, pattern) {
+			a.metrics[k].apply(p)
+		}
+		return nil, nil
+	})
+	return acceptedReply(jobLocation(j.id), j.json())
+}
+
+func (c *call) metricsDeleteBatch() *reply {
+	errs := perrs{}
+	o := c.fields(errs)
+	names, pattern, jobErrs, ok := readNames(o)
+	if rep := errs.reply(); rep != nil || !ok {
+		return rep
+	}
+	a := c.a
+	j := a.newJob(func() (map[string][]string, any) {
+		if jobErrs != nil {
+			return jobErrs, nil
+		}
+		for _, k := range a.selectMetrics(names, pattern) {
+			delete(a.metrics, k)
+		}
+		return nil, nil
+	})
+	return acceptedReply(jobLocation(j.id), j.json())
+}

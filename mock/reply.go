@@ -1,0 +1,129 @@
+package mock
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+)
+
+// reply is what a handler answers: a status, an optional JSON body and an
+// optional Location header.
+type reply struct {
+	status     int
+	body       any
+	location   string
+	retryAfter string
+}
+
+// errorBody is the API's error document.
+type errorBody struct {
+	Errors errorSet `json:"errors"`
+}
+
+type errorSet struct {
+	Params  map[string][]string `json:"params,omitempty"`
+	Request []string            `json:"request,omitempty"`
+	System  []string            `json:"system,omitempty"`
+}
+
+func okReply(v any) *reply { return &reply{status: http.StatusOK, body: v} }
+
+func createdReply(location string, v any) *reply {
+	return &reply{status: http.StatusCreated, body: v, location: location}
+}
+
+func acceptedReply(location string, v any) *reply {
+	return &reply{status: http.StatusAccepted, body: v, location: location}
+}
+
+func noContent() *reply { return &reply{status: http.StatusNoContent} }
+
+// requestError answers status with an errors.request message.
+func requestError(status int, msg string) *reply {
+	return &reply{status: status, body: errorBody{Errors: errorSet{Request: []string{msg}}}}
+}
+
+// systemError answers status with an errors.system message.
+func systemError(status int, msg string) *reply {
+	return &reply{status: status, body: errorBody{Errors: errorSet{System: []string{msg}}}}
+}
+
+func notFound(what string) *reply {
+	return requestError(http.StatusNotFound, what+" not found")
+}
+
+// paramError answers 400 with one errors.params message.
+func paramError(field, msg string) *reply {
+	return &reply{status: http.StatusBadRequest, body: errorBody{Errors: errorSet{Params: map[string][]string{field: {msg}}}}}
+}
+
+// alreadyExists answers 422 with an errors.params message on field.
+func alreadyExists(field, msg string) *reply {
+	return &reply{status: http.StatusUnprocessableEntity, body: errorBody{Errors: errorSet{Params: map[string][]string{field: {msg}}}}}
+}
+
+// perrs collects errors.params messages keyed by field.
+type perrs map[string][]string
+
+func (p perrs) add(field, msg string) {
+	for _, m := range p[field] {
+		if m == msg {
+			return
+		}
+	}
+	p[field] = append(p[field], msg)
+}
+
+func (p perrs) reply() *reply {
+	if len(p) == 0 {
+		return nil
+	}
+	return &reply{status: http.StatusBadRequest, body: errorBody{Errors: errorSet{Params: map[string][]string(p)}}}
+}
+
+// encode renders a reply's body; it runs while the account is locked, so
+// the body may still refer to live state.
+func (r *reply) encode() []byte {
+	if r.body == nil || r.status == http.StatusNoContent {
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r.body); err != nil {
+		r.status = http.StatusInternalServerError
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(errorBody{Errors: errorSet{System: []string{"mock: encoding the answer: " + err.Error()}}})
+	}
+	return buf.Bytes()
+}
+
+// write sends an encoded reply.
+func write(w http.ResponseWriter, r *reply, body []byte) {
+	h := w.Header()
+	if r.location != "" {
+		h.Set("Location", r.location)
+	}
+	if r.retryAfter != "" {
+		h.Set("Retry-After", r.retryAfter)
+	}
+	if body != nil {
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(r.status)
+	if body != nil {
+		_, _ = w.Write(body)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

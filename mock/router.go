@@ -1,0 +1,438 @@
+package mock
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	librato "github.com/librato-sdk/librato-go"
+)
+
+// bodyKind says what request body a route reads.
+type bodyKind int
+
+const (
+	noBody   bodyKind = iota // GET: any body is ignored
+	anyBody                  // JSON or form, or none
+	jsonBody                 // application/json only (POST /v1/measurements)
+)
+
+// handler answers one routed call; it runs with the account locked.
+type handler func(c *call) *reply
+
+type route struct {
+	method   string
+	template string
+	segs     []string
+	body     bodyKind
+	h        handler
+}
+
+// routes lists every endpoint of the API, one per matrix row. A literal
+// segment beats a parameter when both match (/v1/alerts/status).
+func routes() []route {
+	r := []route{
+		{"POST", "/v1/measurements", nil, jsonBody, (*call).measurementsCreate},
+		{"GET", "/v1/measurements", nil, noBody, (*call).measurementsCompose},
+		{"GET", "/v1/measurements/:name", nil, noBody, (*call).measurementsGet},
+
+		{"GET", "/v1/metrics", nil, noBody, (*call).metricsList},
+		{"PUT", "/v1/metrics", nil, anyBody, (*call).metricsUpdateBatch},
+		{"DELETE", "/v1/metrics", nil, anyBody, (*call).metricsDeleteBatch},
+		{"GET", "/v1/metrics/:name", nil, noBody, (*call).metricsGet},
+		{"PUT", "/v1/metrics/:name", nil, anyBody, (*call).metricsPut},
+		{"DELETE", "/v1/metrics/:name", nil, anyBody, (*call).metricsDelete},
+
+		{"GET", "/v1/spaces", nil, noBody, (*call).spacesList},
+		{"POST", "/v1/spaces", nil, anyBody, (*call).spacesCreate},
+		{"GET", "/v1/spaces/:id", nil, noBody, (*call).spacesGet},
+		{"PUT", "/v1/spaces/:id", nil, anyBody, (*call).spacesUpdate},
+		{"DELETE", "/v1/spaces/:id", nil, anyBody, (*call).spacesDelete},
+		{"GET", "/v1/spaces/:id/charts", nil, noBody, (*call).chartsList},
+		{"POST", "/v1/spaces/:id/charts", nil, anyBody, (*call).chartsCreate},
+		{"GET", "/v1/spaces/:id/charts/:chart_id", nil, noBody, (*call).chartsGet},
+		{"PUT", "/v1/spaces/:id/charts/:chart_id", nil, anyBody, (*call).chartsUpdate},
+		{"DELETE", "/v1/spaces/:id/charts/:chart_id", nil, anyBody, (*call).chartsDelete},
+
+		{"GET", "/v1/annotations", nil, noBody, (*call).annotationsList},
+		{"POST", "/v1/annotations/:name", nil, anyBody, (*call).annotationsCreateEvent},
+		{"GET", "/v1/annotations/:name", nil, noBody, (*call).annotationsGetStream},
+		{"PUT", "/v1/annotations/:name", nil, anyBody, (*call).annotationsUpdateStream},
+		{"DELETE", "/v1/annotations/:name", nil, anyBody, (*call).annotationsDeleteStream},
+		{"GET", "/v1/annotations/:name/:id", nil, noBody, (*call).annotationsGetEvent},
+		{"PUT", "/v1/annotations/:name/:id", nil, anyBody, (*call).annotationsUpdateEvent},
+		{"DELETE", "/v1/annotations/:name/:id", nil, anyBody, (*call).annotationsDeleteEvent},
+		{"POST", "/v1/annotations/:name/:id/links", nil, anyBody, (*call).annotationsAddLink},
+		{"DELETE", "/v1/annotations/:name/:id/links/:rel", nil, anyBody, (*call).annotationsDeleteLink},
+
+		{"GET", "/v1/alerts", nil, noBody, (*call).alertsList},
+		{"POST", "/v1/alerts", nil, anyBody, (*call).alertsCreate},
+		{"GET", "/v1/alerts/status", nil, noBody, (*call).alertsStatusAll},
+		{"GET", "/v1/alerts/:id", nil, noBody, (*call).alertsGet},
+		{"PUT", "/v1/alerts/:id", nil, anyBody, (*call).alertsUpdate},
+		{"DELETE", "/v1/alerts/:id", nil, anyBody, (*call).alertsDelete},
+		{"GET", "/v1/alerts/:id/status", nil, noBody, (*call).alertsStatus},
+		{"POST", "/v1/alerts/:id/clear", nil, anyBody, (*call).alertsClear},
+		{"POST", "/v1/alerts/:id/services", nil, anyBody, (*call).alertsAddService},
+		{"DELETE", "/v1/alerts/:id/services/:service_id", nil, anyBody, (*call).alertsRemoveService},
+
+		{"GET", "/v1/api_tokens", nil, noBody, (*call).tokensList},
+		{"POST", "/v1/api_tokens", nil, anyBody, (*call).tokensCreate},
+		{"GET", "/v1/api_tokens/:id", nil, noBody, (*call).tokensGet},
+		{"PUT", "/v1/api_tokens/:id", nil, anyBody, (*call).tokensUpdate},
+		{"DELETE", "/v1/api_tokens/:id", nil, anyBody, (*call).tokensDelete},
+
+		{"GET", "/v1/jobs/:id", nil, noBody, (*call).jobsGet},
+		{"POST", "/v1/snapshots", nil, anyBody, (*call).snapshotsCreate},
+		{"GET", "/v1/snapshots/:id", nil, noBody, (*call).snapshotsGet},
+
+		{"GET", "/v1/services", nil, noBody, (*call).servicesList},
+		{"POST", "/v1/services", nil, anyBody, (*call).servicesCreate},
+		{"GET", "/v1/services/:id", nil, noBody, (*call).servicesGet},
+		{"PUT", "/v1/services/:id", nil, anyBody, (*call).servicesUpdate},
+		{"DELETE", "/v1/services/:id", nil, anyBody, (*call).servicesDelete},
+	}
+	for i := range r {
+		r[i].segs = strings.Split(r[i].template[1:], "/")
+	}
+	return r
+}
+
+// match finds the route for method and the unescaped path segments, and
+// the path parameters in template order. Among routes of the path's shape,
+// the one with literals in the earliest segments wins.
+func match(table []route, method string, segs []string) (*route, []string) {
+	var best *route
+	var bestScore []bool
+	for i := range table {
+		rt := &table[i]
+		if rt.method != method || len(rt.segs) != len(segs) {
+			continue
+		}
+		score := make([]bool, len(segs))
+		ok := true
+		for j, s := range rt.segs {
+			if s[0] == ':' {
+				continue
+			}
+			if s != segs[j] {
+				ok = false
+				break
+			}
+			score[j] = true
+		}
+		if !ok {
+			continue
+		}
+		if best == nil || better(score, bestScore) {
+			best, bestScore = rt, score
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	var params []string
+	for j, s := range best.segs {
+		if s[0] == ':' {
+			params = append(params, segs[j])
+		}
+	}
+	return best, params
+}
+
+func better(a, b []bool) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i]
+		}
+	}
+	return false
+}
+
+// splitPath splits an escaped path into unescaped segments; an empty
+// segment (double or trailing slash) or a bad escape is an error.
+func splitPath(escaped string) ([]string, bool) {
+	if !strings.HasPrefix(escaped, "/") {
+		return nil, false
+	}
+	raw := strings.Split(escaped[1:], "/")
+	out := make([]string, len(raw))
+	for i, s := range raw {
+		if s == "" {
+			return nil, false
+		}
+		u, err := url.PathUnescape(s)
+		if err != nil || u == "" {
+			return nil, false
+		}
+		out[i] = u
+	}
+	return out, true
+}
+
+// canonicalPath escapes each segment again, so the matrix classifies
+// exactly the segments the router saw.
+func canonicalPath(segs []string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// call is one request being handled.
+type call struct {
+	s    *Server
+	a    *Account
+	r    *http.Request
+	tok  *apiToken
+	p    []string // path parameters, unescaped, in template order
+	q    url.Values
+	body map[string]any // the decoded body; empty when there is none
+	now  time.Time
+}
+
+// fields reads the body, collecting errors in errs.
+func (c *call) fields(errs perrs) obj { return newObj(c.body, errs) }
+
+// origin is the scheme and host the client used, for absolute hrefs.
+func (c *call) origin() string {
+	scheme := "http"
+	if c.r.URL.Scheme != "" {
+		scheme = c.r.URL.Scheme
+	} else if c.r.TLS != nil {
+		scheme = "https"
+	}
+	host := c.r.Host
+	if host == "" {
+		host = c.r.URL.Host
+	}
+	return scheme + "://" + host
+}
+
+// ServeHTTP answers one API request: latency, injected failures,
+// authentication, rate limits, routing, role enforcement, body limits and
+// decoding, then the endpoint itself. It makes Server an http.Handler, so
+// the API can also be mounted in another server.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	now := time.Now()
+	setRateHeaders(w.Header(), rateState{
+		aggLimit: s.cfg.aggLimit, aggRemaining: s.cfg.aggLimit,
+		stdLimit: s.cfg.stdLimit, stdRemaining: s.cfg.stdLimit,
+		reset: now.Unix() - now.Unix()%3600 + 3600,
+	})
+	if !s.enter() {
+		rep := systemError(http.StatusServiceUnavailable, "the mock server is closed")
+		write(w, rep, rep.encode())
+		return
+	}
+	defer s.inflight.Done()
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	if err := s.wait(r.Context()); err != nil {
+		if errors.Is(err, errClosing) {
+			rep := systemError(http.StatusServiceUnavailable, "the mock server is closed")
+			write(w, rep, rep.encode())
+		}
+		return
+	}
+	if status, ok := s.takeFailure(); ok {
+		rep := s.injected(status)
+		write(w, rep, rep.encode())
+		return
+	}
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, snapshotImagePrefix) {
+		s.serveSnapshotImage(w, r)
+		return
+	}
+	e := s.handle(w, r, now)
+	write(w, e.rep, e.body)
+}
+
+// handle runs everything after the hooks; replies from endpoints are
+// encoded while the account is still locked, others here.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *encoded {
+	// authentication
+	email, secret, ok := r.BasicAuth()
+	var a *Account
+	var tok *apiToken
+	if ok {
+		if a = s.account(email); a != nil {
+			tok = a.authenticate(secret)
+		}
+	}
+	if tok == nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Librato API (mock)"`)
+		return plainReply(requestError(http.StatusUnauthorized, "Authorization Required: send the account's email and an active API token with HTTP Basic auth"))
+	}
+	// rate limit
+	agg := r.Method == http.MethodPost && r.URL.EscapedPath() == "/v1/measurements"
+	st, fits := a.consume(agg, now)
+	setRateHeaders(w.Header(), st)
+	if !fits {
+		rep := requestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")
+		rep.retryAfter = strconv.FormatInt(max(st.reset-now.Unix(), 1), 10)
+		return plainReply(rep)
+	}
+	// routing
+	segs, ok := splitPath(r.URL.EscapedPath())
+	var rt *route
+	var params []string
+	if ok {
+		rt, params = match(s.table, r.Method, segs)
+	}
+	if rt == nil {
+		return plainReply(requestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
+	}
+	// roles, from the same matrix the SDK guards with
+	perm, ok := librato.LookupPermission(r.Method, canonicalPath(segs))
+	if !ok || perm.Endpoint != rt.template {
+		// The matrix and the routes disagree; only Full Access may call.
+		perm = librato.Permission{Method: rt.method, Endpoint: rt.template, Roles: []librato.Role{librato.RoleFullAccess}}
+	}
+	s.recordUsage(secret, perm)
+	if !slices.Contains(perm.Roles, tok.role) {
+		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(tok.role, perm)))
+	}
+	// body
+	c := &call{s: s, a: a, r: r, tok: tok, p: params, q: r.URL.Query(), now: now}
+	if rep := s.readBody(c, rt.body); rep != nil {
+		return plainReply(rep)
+	}
+	return s.run(rt, c)
+}
+
+// run calls the endpoint with the account locked and renders its answer
+// before unlocking. A panic in an endpoint is a bug of the mock; it is
+// answered with 500 rather than taking down an in-process caller.
+func (s *Server) run(rt *route, c *call) (e *encoded) {
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			e = plainReply(systemError(http.StatusInternalServerError, fmt.Sprintf("mock: internal error in %s %s: %v", rt.method, rt.template, v)))
+		}
+	}()
+	rep := rt.h(c)
+	if rep == nil {
+		rep = systemError(http.StatusInternalServerError, "mock: the endpoint gave no answer")
+	}
+	return &encoded{rep: rep, body: rep.encode()}
+}
+
+// encoded is a reply with its body already rendered.
+type encoded struct {
+	rep  *reply
+	body []byte
+}
+
+func plainReply(r *reply) *encoded { return &encoded{rep: r, body: r.encode()} }
+
+func forbiddenMessage(role librato.Role, p librato.Permission) string {
+	allowed := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		allowed[i] = r.Label()
+	}
+	return "Forbidden: a " + role.Label() + " token (role " + string(role) + ") may not call " +
+		p.Method + " " + p.Endpoint + "; allowed: " + strings.Join(allowed, ", ")
+}
+
+// readBody enforces the size limit and the content type, and decodes the
+// body into c.body.
+func (s *Server) readBody(c *call, kind bodyKind) *reply {
+	c.body = map[string]any{}
+	r := c.r
+	if kind == noBody || r.Body == nil {
+		return nil
+	}
+	limit := s.cfg.maxBody
+	tooLarge := requestError(http.StatusRequestEntityTooLarge, "Request body too large: the limit is "+strconv.FormatInt(limit, 10)+" bytes")
+	if r.ContentLength > limit {
+		return tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return requestError(http.StatusBadRequest, "could not read the request body: "+err.Error())
+	}
+	if int64(len(data)) > limit {
+		return tooLarge
+	}
+	ct := strings.TrimSpace(r.Header.Get("Content-Type"))
+	mt := ""
+	if ct != "" {
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+			return requestError(http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(ct)+" does not parse")
+		}
+		mt = strings.ToLower(mt)
+	}
+	isJSON := mt == "application/json"
+	isForm := mt == "application/x-www-form-urlencoded" || (mt == "" && kind == anyBody)
+	switch {
+	case kind == jsonBody && !isJSON:
+		return requestError(http.StatusUnsupportedMediaType, "Unsupported Media Type: "+r.Method+" "+r.URL.EscapedPath()+" takes application/json only")
+	case !isJSON && !isForm:
+		return requestError(http.StatusUnsupportedMediaType, "Unsupported Media Type: send application/json or application/x-www-form-urlencoded")
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if isJSON {
+		m, err = decodeJSON(data)
+		if err != nil {
+			return requestError(http.StatusBadRequest, "Malformed JSON body: "+err.Error())
+		}
+	} else {
+		m, err = decodeForm(data)
+		if err != nil {
+			return requestError(http.StatusBadRequest, "Malformed form body: "+err.Error())
+		}
+	}
+	c.body = m
+	return nil
+}
+
+// injected is the answer FailNext makes a request get.
+func (s *Server) injected(status int) *reply {
+	text := http.StatusText(status)
+	if text == "" {
+		text = "status " + strconv.Itoa(status)
+	}
+	var rep *reply
+	switch {
+	case status >= 500:
+		rep = systemError(status, text+" (injected by the mock's FailNext)")
+	case status < 400:
+		rep = &reply{status: status}
+	default:
+		rep = requestError(status, text+" (injected by the mock's FailNext)")
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		rep.retryAfter = strconv.Itoa(s.cfg.retryAfter)
+	}
+	return rep
+}
+
+func setRateHeaders(h http.Header, st rateState) {
+	h.Set("X-Librato-RateLimit-Agg", "limit="+strconv.Itoa(st.aggLimit)+",remaining="+strconv.Itoa(max(st.aggRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
+	h.Set("X-Librato-RateLimit-Std", "limit="+strconv.Itoa(st.stdLimit)+",remaining="+strconv.Itoa(max(st.stdRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
+}
+
+// pathID reads a numeric id path parameter; anything else is no object.
+func pathID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}

@@ -1,0 +1,386 @@
+package mock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	librato "github.com/librato-sdk/librato-go"
+)
+
+// Defaults of the options.
+const (
+	// DefaultEmail is the email of the account NewServer creates.
+	DefaultEmail = "mock@example.com"
+	// DefaultMaxBodyBytes is the largest request body accepted (3 MiB, as
+	// Librato's support describes); a larger one gets 413.
+	DefaultMaxBodyBytes = 3 << 20
+	// DefaultJobSteps is how many reads a job takes to complete: the first
+	// read answers "working", the second "complete".
+	DefaultJobSteps = 2
+	// DefaultSeriesPageSize is how many series one measurements query
+	// returns before it adds a "next" link.
+	DefaultSeriesPageSize = 100
+	// DefaultRateLimit is the hourly limit of each rate-limit header.
+	DefaultRateLimit = 1_000_000
+)
+
+// Option configures a Server in New or NewServer.
+type Option func(*config) error
+
+type config struct {
+	addr       string
+	latency    time.Duration
+	email      string
+	maxBody    int64
+	seed       *Seed
+	retryAfter int
+	jobSteps   int
+	seriesPage int
+	aggLimit   int
+	stdLimit   int
+}
+
+// WithAddr makes the server listen on addr ("127.0.0.1:8080") instead of a
+// random loopback port.
+func WithAddr(addr string) Option {
+	return func(c *config) error { c.addr = addr; return nil }
+}
+
+// WithLatency delays every request by d before it is handled, as a slow
+// network would; the wait ends early when the request's context ends or
+// the server closes. SetLatency changes it later.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("mock: WithLatency(%v): latency may not be negative", d)
+		}
+		c.latency = d
+		return nil
+	}
+}
+
+// WithEmail sets the email of the server's default account (DefaultEmail
+// otherwise); Basic auth needs it as the user name.
+func WithEmail(email string) Option {
+	return func(c *config) error {
+		email = strings.TrimSpace(email)
+		if email == "" || strings.Contains(email, ":") {
+			return fmt.Errorf("mock: WithEmail(%q): need a non-empty email without ':'", email)
+		}
+		c.email = email
+		return nil
+	}
+}
+
+// WithMaxBodyBytes sets the largest request body accepted (default
+// DefaultMaxBodyBytes); larger bodies get 413 with the API's error body.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mock: WithMaxBodyBytes(%d): need a positive size", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithSeed fills the default account with the seed's objects when the
+// server starts; an invalid seed makes New fail.
+func WithSeed(s *Seed) Option {
+	return func(c *config) error { c.seed = s; return nil }
+}
+
+// WithRetryAfter sets the Retry-After header, in seconds, of the 429 and
+// 503 answers FailNext injects (default 0, so retrying clients stay fast).
+func WithRetryAfter(seconds int) Option {
+	return func(c *config) error {
+		if seconds < 0 {
+			return fmt.Errorf("mock: WithRetryAfter(%d): may not be negative", seconds)
+		}
+		c.retryAfter = seconds
+		return nil
+	}
+}
+
+// WithJobSteps sets how many GETs of a job it takes to complete (default
+// DefaultJobSteps). Reads before the n-th answer "working"; the n-th
+// performs the change and answers "complete" (or "failed"). 0 completes
+// jobs when they are created.
+func WithJobSteps(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mock: WithJobSteps(%d): may not be negative", n)
+		}
+		c.jobSteps = n
+		return nil
+	}
+}
+
+// WithSeriesPageSize sets how many series one GET /v1/measurements/:name
+// answer holds before a "next" link is added (default
+// DefaultSeriesPageSize); small values let tests exercise pagination.
+func WithSeriesPageSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mock: WithSeriesPageSize(%d): need a positive size", n)
+		}
+		c.seriesPage = n
+		return nil
+	}
+}
+
+// WithRateLimits sets the hourly limits reported and enforced per account:
+// agg counts measurement submissions (POST /v1/measurements), std every
+// other authenticated request. A request over its limit gets 429 with a
+// Retry-After up to the end of the hour. Both default to DefaultRateLimit.
+func WithRateLimits(agg, std int) Option {
+	return func(c *config) error {
+		if agg <= 0 || std <= 0 {
+			return fmt.Errorf("mock: WithRateLimits(%d, %d): need positive limits", agg, std)
+		}
+		c.aggLimit, c.stdLimit = agg, std
+		return nil
+	}
+}
+
+// Server is the in-memory Librato API. It is safe for concurrent use.
+type Server struct {
+	cfg   config
+	table []route
+
+	ln        net.Listener
+	hs        *http.Server
+	url       string
+	serveDone chan struct{}
+
+	requests atomic.Int64
+	latency  atomic.Int64 // nanoseconds
+	ids      atomic.Int64 // one sequence for every kind of object
+
+	failMu     sync.Mutex
+	failN      int
+	failStatus int
+
+	closing   chan struct{}
+	closeOnce sync.Once
+
+	mu       sync.Mutex // guards closed, accounts, usage
+	closed   bool
+	inflight sync.WaitGroup
+	accounts map[string]*Account
+	def      *Account
+	usage    map[string]*usageRecord
+}
+
+// NewServer starts a server on a random loopback port. Like
+// httptest.NewServer it panics if it cannot listen or an option is
+// invalid; use New to get the error instead. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s, err := New(opts...)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// New starts a server like NewServer and returns an error where NewServer
+// would panic: an invalid option or seed, or an address it cannot listen
+// on.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{
+		addr:       "127.0.0.1:0",
+		email:      DefaultEmail,
+		maxBody:    DefaultMaxBodyBytes,
+		jobSteps:   DefaultJobSteps,
+		seriesPage: DefaultSeriesPageSize,
+		aggLimit:   DefaultRateLimit,
+		stdLimit:   DefaultRateLimit,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:       cfg,
+		table:     routes(),
+		closing:   make(chan struct{}),
+		serveDone: make(chan struct{}),
+		accounts:  make(map[string]*Account),
+		usage:     make(map[string]*usageRecord),
+	}
+	s.latency.Store(int64(cfg.latency))
+	s.def = s.Account(cfg.email)
+	if cfg.seed != nil {
+		if err := s.def.apply(cfg.seed); err != nil {
+			return nil, fmt.Errorf("mock: seed: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("mock: listening on %s: %w", cfg.addr, err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.serveDone)
+		_ = s.hs.Serve(ln)
+	}()
+	return s, nil
+}
+
+// URL is the server's base URL, such as "http://127.0.0.1:41234"; pass it
+// to librato.WithBaseURL.
+func (s *Server) URL() string { return s.url }
+
+// Email is the default account's email, the Basic-auth user name.
+func (s *Server) Email() string { return s.def.email }
+
+// Credentials creates a fresh active API token of role in the default
+// account and returns the account's email and the token. An invalid role
+// returns an empty token.
+func (s *Server) Credentials(role librato.Role) (email, token string) {
+	return s.def.Credentials(role)
+}
+
+// Client returns an SDK client for the default account holding a fresh
+// token of role, declaring that role and pointed at the server. opts are
+// applied after those, so they can override them (e.g. WithHTTPClient with
+// Transport for in-process calls).
+func (s *Server) Client(role librato.Role, opts ...librato.Option) (*librato.Client, error) {
+	return s.def.Client(role, opts...)
+}
+
+// DefaultAccount returns the account NewServer created, the one
+// Credentials, Client and Recorded work on.
+func (s *Server) DefaultAccount() *Account { return s.def }
+
+// Account returns the account of email, creating an empty, isolated one
+// the first time. Emails are compared without case.
+func (s *Server) Account(email string) *Account {
+	key := strings.ToLower(strings.TrimSpace(email))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.accounts[key]; ok {
+		return a
+	}
+	a := newAccount(s, strings.TrimSpace(email))
+	s.accounts[key] = a
+	return a
+}
+
+// account finds an existing account by email.
+func (s *Server) account(email string) *Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounts[strings.ToLower(strings.TrimSpace(email))]
+}
+
+// Requests is how many HTTP requests the server received so far, over the
+// socket and through Transport, whatever their outcome.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// SetLatency changes the delay every request waits before it is handled.
+func (s *Server) SetLatency(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	s.latency.Store(int64(d))
+}
+
+// FailNext makes the next n requests, whatever they are, fail with status
+// and the API's error body (errors.system for 5xx, errors.request
+// otherwise); 429 and 503 carry Retry-After (see WithRetryAfter). n <= 0
+// cancels pending failures.
+func (s *Server) FailNext(n int, status int) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if n <= 0 || status < 100 || status > 999 {
+		s.failN, s.failStatus = 0, 0
+		return
+	}
+	s.failN, s.failStatus = n, status
+}
+
+func (s *Server) takeFailure() (int, bool) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.failN <= 0 {
+		return 0, false
+	}
+	s.failN--
+	return s.failStatus, true
+}
+
+// Recorded returns the measurements the default account accepted so far,
+// in acceptance order; see Account.Recorded.
+func (s *Server) Recorded() []librato.Measurement { return s.def.Recorded() }
+
+// RecordedCount is len(Recorded()) without the copy.
+func (s *Server) RecordedCount() int { return s.def.RecordedCount() }
+
+// FireAlert makes alert id of the default account fire, as if its
+// conditions held; see Account.FireAlert.
+func (s *Server) FireAlert(id int64) bool { return s.def.FireAlert(id) }
+
+// Close stops the server: it stops listening, ends open connections and
+// pending latency waits, and waits for handlers still running. Requests
+// through Transport fail afterwards. Calling it again does nothing.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.closing)
+		if s.hs != nil {
+			_ = s.hs.Close()
+			<-s.serveDone
+		}
+		s.inflight.Wait()
+	})
+}
+
+// enter registers a request being handled; false once the server closed.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+// wait sleeps for the configured latency; it returns errClosing when the
+// server closes first and the context's error when the request ends first.
+func (s *Server) wait(ctx context.Context) error {
+	d := time.Duration(s.latency.Load())
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return errClosing
+	}
+}
+
+var errClosing = errors.New("mock: server closed")
+
+func (s *Server) nextID() int64 { return s.ids.Add(1) }
