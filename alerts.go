@@ -330,6 +330,8 @@ type AlertList struct {
 	Alerts []Alert `json:"alerts"`
 }
 
+func (l *AlertList) page() ([]Alert, Query) { return l.Alerts, l.Query }
+
 // List returns one page of alerts. An unknown version or order is a
 // *ValidationError; nothing is sent then.
 func (s *AlertsService) List(ctx context.Context, opts *AlertListOptions) (*AlertList, error) {
@@ -343,19 +345,7 @@ func (s *AlertsService) List(ctx context.Context, opts *AlertListOptions) (*Aler
 // All yields every alert matching opts, page after page; an error is
 // yielded once and ends the sequence.
 func (s *AlertsService) All(ctx context.Context, opts *AlertListOptions) iter.Seq2[Alert, error] {
-	var base AlertListOptions
-	if opts != nil {
-		base = *opts
-	}
-	return paginate(ctx, &base.ListOptions, func(ctx context.Context, lo ListOptions) ([]Alert, Query, error) {
-		o := base
-		o.ListOptions = lo
-		page, err := s.List(ctx, &o)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.Alerts, page.Query, nil
-	})
+	return allPages[Alert](ctx, opts, s.List)
 }
 
 // Get returns alert id. There is no lookup by name: use List with Name. A

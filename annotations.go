@@ -73,6 +73,8 @@ type AnnotationStreamList struct {
 	Streams []AnnotationStream `json:"annotations"`
 }
 
+func (l *AnnotationStreamList) page() ([]AnnotationStream, Query) { return l.Streams, l.Query }
+
 // ListStreams returns one page of annotation streams (names only, no
 // events).
 func (s *AnnotationsService) ListStreams(ctx context.Context, opts *AnnotationListOptions) (*AnnotationStreamList, error) {
@@ -86,19 +88,7 @@ func (s *AnnotationsService) ListStreams(ctx context.Context, opts *AnnotationLi
 // AllStreams yields every annotation stream matching opts, page after
 // page; an error is yielded once and ends the sequence.
 func (s *AnnotationsService) AllStreams(ctx context.Context, opts *AnnotationListOptions) iter.Seq2[AnnotationStream, error] {
-	var base AnnotationListOptions
-	if opts != nil {
-		base = *opts
-	}
-	return paginate(ctx, &base.ListOptions, func(ctx context.Context, lo ListOptions) ([]AnnotationStream, Query, error) {
-		o := base
-		o.ListOptions = lo
-		page, err := s.ListStreams(ctx, &o)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.Streams, page.Query, nil
-	})
+	return allPages[AnnotationStream](ctx, opts, s.ListStreams)
 }
 
 // AnnotationSearch selects the events GetStream returns: the last Count

@@ -1314,35 +1314,48 @@ type Query struct {
 	Total  int `json:"total"`  // resources of this kind in the account
 }
 
-// pageFunc fetches one page at the given options.
-type pageFunc[T any] func(ctx context.Context, opts ListOptions) ([]T, Query, error)
+// pagedOptions is implemented by *ListOptions and, through embedding, by
+// every list's option type.
+type pagedOptions interface{ listOptions() *ListOptions }
 
-// paginate yields every item from opts.Offset on, page after page, until
-// everything found was yielded, the server returns an empty page, or the
-// caller stops. An error is yielded once and ends the sequence.
-func paginate[T any](ctx context.Context, opts *ListOptions, fetch pageFunc[T]) iter.Seq2[T, error] {
-	var o ListOptions
+func (o *ListOptions) listOptions() *ListOptions { return o }
+
+// listPage is implemented by the one-page answer of a list endpoint.
+type listPage[T any] interface{ page() ([]T, Query) }
+
+// allPages yields every item of a list from opts' offset on, calling list
+// page after page, until everything found was yielded, the server returns
+// an empty page, or the caller stops. An error is yielded once and ends
+// the sequence. opts is copied; the caller's value is never changed.
+func allPages[T any, O any, PO interface {
+	*O
+	pagedOptions
+}, L listPage[T]](ctx context.Context, opts PO, list func(context.Context, PO) (L, error)) iter.Seq2[T, error] {
+	var base O
 	if opts != nil {
-		o = *opts
+		base = *opts
 	}
 	return func(yield func(T, error) bool) {
+		o := base
+		lo := PO(&o).listOptions()
 		for {
-			items, q, err := fetch(ctx, o)
+			page, err := list(ctx, &o)
 			if err != nil {
 				var zero T
 				yield(zero, err)
 				return
 			}
+			items, q := page.page()
 			for _, it := range items {
 				if !yield(it, nil) {
 					return
 				}
 			}
-			next := o.Offset + len(items)
+			next := lo.Offset + len(items)
 			if len(items) == 0 || next >= q.Found {
 				return
 			}
-			o.Offset = next
+			lo.Offset = next
 		}
 	}
 }

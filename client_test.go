@@ -479,11 +479,13 @@ func TestPaginateAll(t *testing.T) {
 		}
 	})
 	var names []string
-	for m, err := range c.Metrics.All(context.Background(), &MetricListOptions{Name: "req", ListOptions: ListOptions{Length: 2}}) {
+	opts := &MetricListOptions{Name: "req", ListOptions: ListOptions{Length: 2}}
+	for m, err := range c.Metrics.All(context.Background(), opts) {
 		require.NoError(t, err)
 		names = append(names, m.Name)
 	}
 	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, names)
+	assert.Zero(t, opts.Offset, "the caller's options are not changed")
 	assert.Equal(t, []string{"", "2", "4"}, offsets)
 
 	offsets = nil

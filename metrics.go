@@ -521,6 +521,8 @@ type MetricList struct {
 	Metrics []Metric `json:"metrics"`
 }
 
+func (l *MetricList) page() ([]Metric, Query) { return l.Metrics, l.Query }
+
 // List returns one page of metric metadata, never measurements.
 func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*MetricList, error) {
 	var out MetricList
@@ -532,19 +534,7 @@ func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*Me
 
 // All yields every metric matching opts, page after page.
 func (s *MetricsService) All(ctx context.Context, opts *MetricListOptions) iter.Seq2[Metric, error] {
-	var base MetricListOptions
-	if opts != nil {
-		base = *opts
-	}
-	return paginate(ctx, &base.ListOptions, func(ctx context.Context, lo ListOptions) ([]Metric, Query, error) {
-		o := base
-		o.ListOptions = lo
-		page, err := s.List(ctx, &o)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.Metrics, page.Query, nil
-	})
+	return allPages[Metric](ctx, opts, s.List)
 }
 
 // Get returns the metadata of metric name; a missing metric is an

@@ -96,6 +96,8 @@ type ServiceList struct {
 	Services []Service `json:"services"`
 }
 
+func (l *ServiceList) page() ([]Service, Query) { return l.Services, l.Query }
+
 // List returns one page of services. The API orders them by "title" by
 // default and also allows "updated_at".
 func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*ServiceList, error) {
@@ -109,13 +111,7 @@ func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*Service
 // All yields every service from opts.Offset on, page after page; an error
 // ends the sequence.
 func (s *ServicesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Service, error] {
-	return paginate(ctx, opts, func(ctx context.Context, lo ListOptions) ([]Service, Query, error) {
-		page, err := s.List(ctx, &lo)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.Services, page.Query, nil
-	})
+	return allPages[Service](ctx, opts, s.List)
 }
 
 // Get returns service id; a missing one is an *APIError matching

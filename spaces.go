@@ -82,6 +82,8 @@ type SpaceList struct {
 	Spaces []Space `json:"spaces"`
 }
 
+func (l *SpaceList) page() ([]Space, Query) { return l.Spaces, l.Query }
+
 // List returns one page of spaces (ids and names), filtered by opts.
 func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*SpaceList, error) {
 	var out SpaceList
@@ -94,19 +96,7 @@ func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*Spac
 // All yields every space matching opts, page after page; an error ends the
 // sequence.
 func (s *SpacesService) All(ctx context.Context, opts *SpaceListOptions) iter.Seq2[Space, error] {
-	var base SpaceListOptions
-	if opts != nil {
-		base = *opts
-	}
-	return paginate(ctx, &base.ListOptions, func(ctx context.Context, lo ListOptions) ([]Space, Query, error) {
-		o := base
-		o.ListOptions = lo
-		page, err := s.List(ctx, &o)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.Spaces, page.Query, nil
-	})
+	return allPages[Space](ctx, opts, s.List)
 }
 
 // Get returns space id with the ids of its charts; a missing space is an

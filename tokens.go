@@ -187,6 +187,8 @@ type APITokenList struct {
 	APITokens []APIToken `json:"api_tokens"`
 }
 
+func (l *APITokenList) page() ([]APIToken, Query) { return l.APITokens, l.Query }
+
 // APITokenCreate is a new token: Name is required (any length, need not be
 // unique); Role is one of the three roles, or empty for the server's
 // default.
@@ -240,19 +242,7 @@ func (s *APITokensService) List(ctx context.Context, opts *APITokenListOptions) 
 // All yields every token matching opts, page after page; an error ends the
 // sequence.
 func (s *APITokensService) All(ctx context.Context, opts *APITokenListOptions) iter.Seq2[APIToken, error] {
-	var base APITokenListOptions
-	if opts != nil {
-		base = *opts
-	}
-	return paginate(ctx, &base.ListOptions, func(ctx context.Context, lo ListOptions) ([]APIToken, Query, error) {
-		o := base
-		o.ListOptions = lo
-		page, err := s.List(ctx, &o)
-		if err != nil {
-			return nil, Query{}, err
-		}
-		return page.APITokens, page.Query, nil
-	})
+	return allPages[APIToken](ctx, opts, s.List)
 }
 
 // Get returns token id with its secret; a missing one is an *APIError
