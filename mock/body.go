@@ -66,6 +66,10 @@ func decodeForm(data []byte) (map[string]any, error) {
 	return root, nil
 }
 
+// maxFormDepth bounds the nesting of a form field name, as encoding/json
+// bounds JSON's, so a hostile key cannot exhaust the stack.
+const maxFormDepth = 32
+
 // splitFormKey splits "a[b][c][]" into "a" and ["b","c",""].
 func splitFormKey(key string) (string, []string, error) {
 	i := strings.IndexByte(key, '[')
@@ -87,6 +91,9 @@ func splitFormKey(key string) (string, []string, error) {
 		}
 		segs = append(segs, rest[1:j])
 		rest = rest[j+1:]
+		if len(segs) > maxFormDepth {
+			return "", nil, fmt.Errorf("form field %.40q... is nested deeper than %d levels", key, maxFormDepth)
+		}
 	}
 	for i, s := range segs {
 		if s == "" && i != len(segs)-1 {

@@ -275,8 +275,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *
 		w.Header().Set("WWW-Authenticate", `Basic realm="Librato API (mock)"`)
 		return plainReply(requestError(http.StatusUnauthorized, "Authorization Required: send the account's email and an active API token with HTTP Basic auth"))
 	}
-	// rate limit
-	agg := r.Method == http.MethodPost && r.URL.EscapedPath() == "/v1/measurements"
+	// rate limit: measurement submissions count against Agg, decided on the
+	// unescaped segments the router will see, so no escaping evades it
+	segs, segsOK := splitPath(r.URL.EscapedPath())
+	agg := r.Method == http.MethodPost && segsOK && len(segs) == 2 && segs[0] == "v1" && segs[1] == "measurements"
 	st, fits := a.consume(agg, now)
 	setRateHeaders(w.Header(), st)
 	if !fits {
@@ -285,10 +287,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *
 		return plainReply(rep)
 	}
 	// routing
-	segs, ok := splitPath(r.URL.EscapedPath())
 	var rt *route
 	var params []string
-	if ok {
+	if segsOK {
 		rt, params = match(s.table, r.Method, segs)
 	}
 	if rt == nil {
