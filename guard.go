@@ -3,6 +3,7 @@ package librato
 import (
 	_ "embed"
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -161,24 +162,95 @@ func methodIndex(m string) int {
 	return -1
 }
 
-// matrix holds the rows and a segment trie over their templates, built once
-// so that classifying a path is a walk over constant data.
+// matrix holds the rows and, built once, a matcher over their templates.
+//
+// Every template is /v1/<resource>/...: the matcher picks the resource by
+// its first two bytes and compares it in place, then walks the segments after
+// it through a small trie in which a literal beats a parameter,
+// backtracking to the parameter if the literal's branch leads nowhere.
+// Literals are compared a word at a time and only parameters are scanned,
+// so classifying a path touches few bytes and allocates nothing.
 type matrix struct {
-	rows []permRow
-	root *segNode
+	rows      []permRow
+	resources [256][]*segNode // by resourceSlot of their first two bytes
 }
 
-// segNode is one path segment of the trie: literal children, at most one
-// parameter child, and the row each method has at this exact depth.
+// segNode is a literal segment of a template (or the parameter child of
+// one) and what may follow it: the row each method has when the path ends
+// here, literal children, and at most one parameter child.
 type segNode struct {
-	lits  []litEdge
-	param *segNode
+	lit   literal
 	rows  [numMethods]*permRow
+	lits  []*segNode
+	param *segNode
 }
 
-type litEdge struct {
-	seg  string
-	node *segNode
+// literal is a segment's text with its bytes packed into words, so that
+// comparing it with the path is two masked compares.
+type literal struct {
+	s          string
+	w0, m0     uint64 // bytes 0..7 and their mask
+	w1, m1     uint64 // bytes 8..15 and their mask
+	longerThan bool   // over 16 bytes: compared as a string
+}
+
+func newLiteral(s string) literal {
+	l := literal{s: s, longerThan: len(s) > 16}
+	for i := 0; i < len(s) && i < 16; i++ {
+		if i < 8 {
+			l.w0 |= uint64(s[i]) << (8 * i)
+			l.m0 |= 0xff << (8 * i)
+		} else {
+			l.w1 |= uint64(s[i]) << (8 * (i - 8))
+			l.m1 |= 0xff << (8 * (i - 8))
+		}
+	}
+	return l
+}
+
+// at reports whether the segment of path that starts at pos is exactly l.
+func (l *literal) at(path string, pos int) bool {
+	end := pos + len(l.s)
+	if end > len(path) || (end < len(path) && !segStop[path[end]]) {
+		return false
+	}
+	switch rest := len(path) - pos; {
+	case l.longerThan:
+		return path[pos:end] == l.s
+	case rest >= 16:
+		return load8(path[pos:pos+8])&l.m0 == l.w0 && load8(path[pos+8:pos+16])&l.m1 == l.w1
+	case rest >= 8:
+		return load8(path[pos:pos+8])&l.m0 == l.w0 && (l.m1 == 0 || tailWord(path, pos+8)&l.m1 == l.w1)
+	}
+	// the literal is shorter than the eight bytes left
+	return tailWord(path, pos)&l.m0 == l.w0
+}
+
+// segStop marks the bytes that end a segment.
+var segStop = [256]bool{'/': true, '?': true, '#': true}
+
+// load8 packs eight bytes into a word; the compiler makes it one load.
+func load8(w string) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// tailWord reads path[pos:] little-endian, fewer than eight bytes, with
+// zero bytes past the end: it reads the last eight bytes and shifts rather
+// than reading byte by byte.
+func tailWord(path string, pos int) uint64 {
+	if pos >= len(path) {
+		return 0
+	}
+	if len(path) >= 8 {
+		return load8(path[len(path)-8:]) >> (8 * uint(pos-(len(path)-8)))
+	}
+	var x uint64
+	for j := len(path) - 1; j >= pos; j-- {
+		x = x<<8 | uint64(path[j])
+	}
+	return x
 }
 
 var defaultMatrix = mustParseMatrix(permissionsTSV)
@@ -192,7 +264,7 @@ func mustParseMatrix(tsv string) *matrix {
 }
 
 func parseMatrix(tsv string) (*matrix, error) {
-	m := &matrix{root: &segNode{}}
+	m := &matrix{}
 	for n, line := range strings.Split(tsv, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if line == "" || line[0] == '#' {
@@ -237,18 +309,41 @@ func parseMatrix(tsv string) (*matrix, error) {
 }
 
 func (m *matrix) insert(row *permRow) error {
-	n := m.root
-	for _, seg := range strings.Split(row.template[1:], "/") {
-		switch {
-		case seg == "":
+	segs := strings.Split(row.template[1:], "/")
+	if len(segs) < 2 || segs[0] != "v1" {
+		return fmt.Errorf("endpoint %q is not /v1/<resource>/...", row.template)
+	}
+	for i, seg := range segs {
+		if seg == "" {
 			return fmt.Errorf("endpoint %q has an empty segment", row.template)
+		}
+		if i == 1 && seg[0] == ':' {
+			return fmt.Errorf("endpoint %q: the resource segment must be literal", row.template)
+		}
+	}
+	if len(segs[1]) < 2 {
+		return fmt.Errorf("endpoint %q: the resource name needs two characters or more", row.template)
+	}
+	slot := resourceSlot(segs[1][0], segs[1][1])
+	n := findLiteral(m.resources[slot], segs[1])
+	if n == nil {
+		n = &segNode{lit: newLiteral(segs[1])}
+		m.resources[slot] = append(m.resources[slot], n)
+	}
+	for _, seg := range segs[2:] {
+		switch {
 		case seg[0] == ':':
 			if n.param == nil {
 				n.param = &segNode{}
 			}
 			n = n.param
 		default:
-			n = n.child(seg)
+			c := findLiteral(n.lits, seg)
+			if c == nil {
+				c = &segNode{lit: newLiteral(seg)}
+				n.lits = append(n.lits, c)
+			}
+			n = c
 		}
 	}
 	mi := methodIndex(row.method)
@@ -259,80 +354,117 @@ func (m *matrix) insert(row *permRow) error {
 	return nil
 }
 
-func (n *segNode) child(seg string) *segNode {
-	for _, e := range n.lits {
-		if e.seg == seg {
-			return e.node
+// resourceSlot hashes the first two bytes of a resource name.
+func resourceSlot(a, b byte) int { return (int(a)*7 ^ int(b)*31) & 255 }
+
+func findLiteral(nodes []*segNode, seg string) *segNode {
+	for _, c := range nodes {
+		if c.lit.s == seg {
+			return c
 		}
 	}
-	c := &segNode{}
-	n.lits = append(n.lits, litEdge{seg: seg, node: c})
-	return c
+	return nil
 }
 
-// lookup returns the row for method and path, or nil. It stops the path at
-// '?' or '#', needs a leading '/', and treats an empty segment as matching
-// nothing; any other segment matches a literal of the same text first and a
-// parameter otherwise, backtracking to the parameter if the literal's
-// branch leads nowhere. One pass over the bytes, no allocation.
+// lookup returns the row for method and path, or nil. The path stops at
+// '?' or '#', must start with "/v1/", and an empty segment matches
+// nothing; a literal segment beats a parameter.
 func (m *matrix) lookup(method, path string) *permRow {
 	mi := methodIndex(method)
-	if mi < 0 || len(path) == 0 || path[0] != '/' {
+	if mi < 0 || len(path) < 6 || path[:4] != "/v1/" {
 		return nil
 	}
+	var n *segNode
+	for _, r := range m.resources[resourceSlot(path[4], path[5])] {
+		if r.lit.at(path, 4) {
+			n = r
+			break
+		}
+	}
+	if n == nil {
+		return nil
+	}
+	pos := 4 + len(n.lit.s) // at '/', '?', '#' or the end
 	type alt struct {
 		n   *segNode
-		pos int
+		pos int // where the parameter's segment starts
 	}
-	var pending [8]alt // parameter branches not taken yet; templates are shallower than this
+	var pending [4]alt // parameter branches not taken yet
 	np := 0
-	n, pos := m.root, 0
 	for {
 		if pos == len(path) || path[pos] != '/' {
 			if r := n.rows[mi]; r != nil {
 				return r
 			}
-		} else if lit, param, end := n.step(path, pos); lit != nil || param != nil {
-			if lit == nil {
-				n, pos = param, end
+		} else {
+			start := pos + 1
+			var lit *segNode
+			for _, c := range n.lits {
+				if c.lit.at(path, start) {
+					lit = c
+					break
+				}
+			}
+			if lit != nil {
+				if n.param != nil && np < len(pending) {
+					pending[np] = alt{n.param, start}
+					np++
+				}
+				n, pos = lit, start+len(lit.lit.s)
 				continue
 			}
-			if param != nil && np < len(pending) {
-				pending[np] = alt{param, end}
-				np++
+			if n.param != nil {
+				if end := segmentEnd(path, start); end > start {
+					n, pos = n.param, end
+					continue
+				}
 			}
-			n, pos = lit, end
-			continue
 		}
-		if np == 0 {
-			return nil
+		// back to the last parameter branch not taken
+		for {
+			if np == 0 {
+				return nil
+			}
+			np--
+			a := pending[np]
+			if end := segmentEnd(path, a.pos); end > a.pos {
+				n, pos = a.n, end
+				break
+			}
 		}
-		np--
-		n, pos = pending[np].n, pending[np].pos
 	}
 }
 
-// step reads the segment after the '/' at pos and returns the literal and
-// parameter children it may lead to (either possibly nil) and where it
-// ends. An empty segment leads nowhere.
-func (n *segNode) step(path string, pos int) (lit, param *segNode, end int) {
-	start := pos + 1
-	end = start
-	for end < len(path) && !segStop[path[end]] {
-		end++
-	}
-	if end == start {
-		return nil, nil, end
-	}
-	seg := path[start:end]
-	for i := range n.lits {
-		if n.lits[i].seg == seg {
-			lit = n.lits[i].node
-			break
+// segmentEnd returns the index of the first '/', '?' or '#' of path at or
+// after pos, or len(path); it reads eight bytes at a time.
+func segmentEnd(path string, pos int) int {
+	for ; len(path)-pos >= 8; pos += 8 {
+		if stop := stopBytes(load8(path[pos : pos+8])); stop != 0 {
+			return pos + bits.TrailingZeros64(stop)>>3
 		}
 	}
-	return lit, n.param, end
+	for pos < len(path) && !segStop[path[pos]] {
+		pos++
+	}
+	return pos
 }
 
-// segStop marks the bytes that end a segment.
-var segStop = [256]bool{'/': true, '?': true, '#': true}
+// stopBytes sets the high bit of each byte of x that ends a segment. '/'
+// (0x2f) and '?' (0x3f) are the only bytes that read 0x3f once bit 0x10 is
+// set, so two tests cover the three bytes.
+func stopBytes(x uint64) uint64 {
+	return zeroBytes((x|0x1010101010101010)^query8) | zeroBytes(x^frag8)
+}
+
+// The bytes that end segments, repeated over a word.
+const (
+	query8 = '?' * 0x0101010101010101
+	frag8  = '#' * 0x0101010101010101
+)
+
+// zeroBytes sets the high bit of each byte of x that is zero, exactly.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	y := (x & low7) + low7
+	return ^(y | x | low7)
+}
