@@ -33,6 +33,7 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/examples/internal/realaccount"
 	"github.com/librato-sdk/librato-go/mock"
 )
 
@@ -66,7 +67,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		srv    *mock.Server
 		client *librato.Client
 	)
-	env, err := accountFromEnv()
+	env, err := realaccount.FromEnv()
 	if err != nil {
 		return err
 	}
@@ -83,13 +84,13 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		}
 		say("mock: Librato API serving at %s; collecting with a Record Only token", srv.URL())
 	} else {
-		if client, err = env.client("librato-collector"); err != nil {
+		if client, err = env.Client("librato-collector"); err != nil {
 			return err
 		}
 		if *duration == 0 {
 			*duration = time.Minute
 		}
-		say("real account %s with a %s token", env.email, env.role.Label())
+		say("real account %s with a %s token", env.Email, env.Role.Label())
 	}
 
 	// The pipeline: Aggregator -> Batcher -> POST /v1/measurements. A View
@@ -255,40 +256,4 @@ func hostTag() string {
 		h = h[:librato.MaxTagValueLength]
 	}
 	return h
-}
-
-// envAccount is a real account named by the environment.
-type envAccount struct {
-	email, token string
-	role         librato.Role
-	url          string // another API root, or "" for Librato's
-}
-
-// accountFromEnv reads LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE (all or
-// none) and the optional LIBRATO_URL, an API root other than Librato's (such
-// as a librato-mock you started). It returns nil when none is set: use the
-// in-process mock.
-func accountFromEnv() (*envAccount, error) {
-	a := &envAccount{email: os.Getenv("LIBRATO_EMAIL"), token: os.Getenv("LIBRATO_TOKEN"), url: os.Getenv("LIBRATO_URL")}
-	role := os.Getenv("LIBRATO_ROLE")
-	if a.email == "" && a.token == "" && role == "" && a.url == "" {
-		return nil, nil
-	}
-	if a.email == "" || a.token == "" || role == "" {
-		return nil, errors.New("set all of LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE for a real account, or none of them for the mock")
-	}
-	var err error
-	if a.role, err = librato.ParseRole(role); err != nil {
-		return nil, fmt.Errorf("LIBRATO_ROLE: %w", err)
-	}
-	return a, nil
-}
-
-// client builds a client of the account's token, declaring its role.
-func (a *envAccount) client(userAgent string) (*librato.Client, error) {
-	opts := []librato.Option{librato.WithRole(a.role), librato.WithUserAgent(userAgent)}
-	if a.url != "" {
-		opts = append(opts, librato.WithBaseURL(a.url))
-	}
-	return librato.NewClient(a.email, a.token, opts...)
 }

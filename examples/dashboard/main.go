@@ -33,6 +33,7 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/examples/internal/realaccount"
 	"github.com/librato-sdk/librato-go/mock"
 )
 
@@ -63,7 +64,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		srv    *mock.Server
 		viewer *librato.Client
 	)
-	env, err := accountFromEnv()
+	env, err := realaccount.FromEnv()
 	if err != nil {
 		return err
 	}
@@ -85,13 +86,13 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 			return err
 		}
 	} else {
-		if !librato.Permitted(env.role, "GET", "/v1/spaces/:id") {
-			return fmt.Errorf("a %s token may not read spaces; use a View Only or Full Access token", env.role.Label())
+		if !librato.Permitted(env.Role, "GET", "/v1/spaces/:id") {
+			return fmt.Errorf("a %s token may not read spaces; use a View Only or Full Access token", env.Role.Label())
 		}
-		if viewer, err = env.client("librato-dashboard"); err != nil {
+		if viewer, err = env.Client("librato-dashboard"); err != nil {
 			return err
 		}
-		say("real account %s with a %s token", env.email, env.role.Label())
+		say("real account %s with a %s token", env.Email, env.Role.Label())
 	}
 
 	// Find the space by name, then read it and its charts.
@@ -427,40 +428,4 @@ func seed(ctx context.Context, admin *librato.Client, spaceName string, now time
 		}
 	}
 	return nil
-}
-
-// envAccount is a real account named by the environment.
-type envAccount struct {
-	email, token string
-	role         librato.Role
-	url          string // another API root, or "" for Librato's
-}
-
-// accountFromEnv reads LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE (all or
-// none) and the optional LIBRATO_URL, an API root other than Librato's (such
-// as a librato-mock you started). It returns nil when none is set: use the
-// in-process mock.
-func accountFromEnv() (*envAccount, error) {
-	a := &envAccount{email: os.Getenv("LIBRATO_EMAIL"), token: os.Getenv("LIBRATO_TOKEN"), url: os.Getenv("LIBRATO_URL")}
-	role := os.Getenv("LIBRATO_ROLE")
-	if a.email == "" && a.token == "" && role == "" && a.url == "" {
-		return nil, nil
-	}
-	if a.email == "" || a.token == "" || role == "" {
-		return nil, errors.New("set all of LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE for a real account, or none of them for the mock")
-	}
-	var err error
-	if a.role, err = librato.ParseRole(role); err != nil {
-		return nil, fmt.Errorf("LIBRATO_ROLE: %w", err)
-	}
-	return a, nil
-}
-
-// client builds a client of the account's token, declaring its role.
-func (a *envAccount) client(userAgent string) (*librato.Client, error) {
-	opts := []librato.Option{librato.WithRole(a.role), librato.WithUserAgent(userAgent)}
-	if a.url != "" {
-		opts = append(opts, librato.WithBaseURL(a.url))
-	}
-	return librato.NewClient(a.email, a.token, opts...)
 }

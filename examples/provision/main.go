@@ -25,6 +25,7 @@ import (
 	"os/signal"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/examples/internal/realaccount"
 	"github.com/librato-sdk/librato-go/mock"
 )
 
@@ -52,7 +53,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		admin *librato.Client
 		email string
 	)
-	env, err := accountFromEnv()
+	env, err := realaccount.FromEnv()
 	if err != nil {
 		return err
 	}
@@ -68,13 +69,13 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		email = srv.Email()
 		say("mock: Librato API serving at %s", srv.URL())
 	} else {
-		if env.role != librato.RoleFullAccess {
-			return fmt.Errorf("provisioning tokens needs a Full Access token (LIBRATO_ROLE=admin), not %s", env.role)
+		if env.Role != librato.RoleFullAccess {
+			return fmt.Errorf("provisioning tokens needs a Full Access token (LIBRATO_ROLE=admin), not %s", env.Role)
 		}
-		if admin, err = env.client("librato-provision"); err != nil {
+		if admin, err = env.Client("librato-provision"); err != nil {
 			return err
 		}
-		email = env.email
+		email = env.Email
 		say("real account %s with a Full Access token", email)
 	}
 
@@ -144,40 +145,4 @@ func name(t librato.APIToken) string {
 		return "(unnamed)"
 	}
 	return *t.Name
-}
-
-// envAccount is a real account named by the environment.
-type envAccount struct {
-	email, token string
-	role         librato.Role
-	url          string // another API root, or "" for Librato's
-}
-
-// accountFromEnv reads LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE (all or
-// none) and the optional LIBRATO_URL, an API root other than Librato's (such
-// as a librato-mock you started). It returns nil when none is set: use the
-// in-process mock.
-func accountFromEnv() (*envAccount, error) {
-	a := &envAccount{email: os.Getenv("LIBRATO_EMAIL"), token: os.Getenv("LIBRATO_TOKEN"), url: os.Getenv("LIBRATO_URL")}
-	role := os.Getenv("LIBRATO_ROLE")
-	if a.email == "" && a.token == "" && role == "" && a.url == "" {
-		return nil, nil
-	}
-	if a.email == "" || a.token == "" || role == "" {
-		return nil, errors.New("set all of LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE for a real account, or none of them for the mock")
-	}
-	var err error
-	if a.role, err = librato.ParseRole(role); err != nil {
-		return nil, fmt.Errorf("LIBRATO_ROLE: %w", err)
-	}
-	return a, nil
-}
-
-// client builds a client of the account's token, declaring its role.
-func (a *envAccount) client(userAgent string) (*librato.Client, error) {
-	opts := []librato.Option{librato.WithRole(a.role), librato.WithUserAgent(userAgent)}
-	if a.url != "" {
-		opts = append(opts, librato.WithBaseURL(a.url))
-	}
-	return librato.NewClient(a.email, a.token, opts...)
 }

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/examples/internal/realaccount"
 	"github.com/librato-sdk/librato-go/mock"
 )
 
@@ -47,13 +48,13 @@ func main() {
 // account is where the program runs: the in-process mock, or the real
 // account the environment names.
 type account struct {
-	srv *mock.Server // nil for a real account
-	env *envAccount  // nil for the mock
+	srv *mock.Server         // nil for a real account
+	env *realaccount.Account // nil for the mock
 }
 
 // openAccount reads a real account from the environment, or starts the mock.
 func openAccount() (*account, error) {
-	env, err := accountFromEnv()
+	env, err := realaccount.FromEnv()
 	if err != nil {
 		return nil, err
 	}
@@ -80,46 +81,10 @@ func (a *account) client(role librato.Role) (*librato.Client, error) {
 	if a.srv != nil {
 		return a.srv.Client(role, librato.WithUserAgent("librato-quickstart"))
 	}
-	if a.env.role != role && a.env.role != librato.RoleFullAccess {
+	if a.env.Role != role && a.env.Role != librato.RoleFullAccess {
 		return nil, nil
 	}
-	return a.env.client("librato-quickstart")
-}
-
-// envAccount is a real account named by the environment.
-type envAccount struct {
-	email, token string
-	role         librato.Role
-	url          string // another API root, or "" for Librato's
-}
-
-// accountFromEnv reads LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE (all or
-// none) and the optional LIBRATO_URL, an API root other than Librato's (such
-// as a librato-mock you started). It returns nil when none is set: use the
-// in-process mock.
-func accountFromEnv() (*envAccount, error) {
-	a := &envAccount{email: os.Getenv("LIBRATO_EMAIL"), token: os.Getenv("LIBRATO_TOKEN"), url: os.Getenv("LIBRATO_URL")}
-	role := os.Getenv("LIBRATO_ROLE")
-	if a.email == "" && a.token == "" && role == "" && a.url == "" {
-		return nil, nil
-	}
-	if a.email == "" || a.token == "" || role == "" {
-		return nil, errors.New("set all of LIBRATO_EMAIL, LIBRATO_TOKEN and LIBRATO_ROLE for a real account, or none of them for the mock")
-	}
-	var err error
-	if a.role, err = librato.ParseRole(role); err != nil {
-		return nil, fmt.Errorf("LIBRATO_ROLE: %w", err)
-	}
-	return a, nil
-}
-
-// client builds a client of the account's token, declaring its role.
-func (a *envAccount) client(userAgent string) (*librato.Client, error) {
-	opts := []librato.Option{librato.WithRole(a.role), librato.WithUserAgent(userAgent)}
-	if a.url != "" {
-		opts = append(opts, librato.WithBaseURL(a.url))
-	}
-	return librato.NewClient(a.email, a.token, opts...)
+	return a.env.Client("librato-quickstart")
 }
 
 // run performs every step, printing one line per step to stdout.
@@ -138,7 +103,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	if acct.srv != nil {
 		say("mock: Librato API serving at %s", acct.srv.URL())
 	} else {
-		say("real account %s with a %s token", acct.env.email, acct.env.role.Label())
+		say("real account %s with a %s token", acct.env.Email, acct.env.Role.Label())
 	}
 
 	// 1. An agent's Record Only client submits measurements. Explicit
@@ -260,7 +225,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	refusedClient := viewer
 	if acct.srv == nil {
 		refusedClient = nil
-		if acct.env.role != librato.RoleFullAccess {
+		if acct.env.Role != librato.RoleFullAccess {
 			refusedClient = readClient // the real non-admin token
 		}
 	}
