@@ -335,11 +335,7 @@ func (l *AlertList) page() ([]Alert, Query) { return l.Alerts, l.Query }
 // List returns one page of alerts. An unknown version or order is a
 // *ValidationError; nothing is sent then.
 func (s *AlertsService) List(ctx context.Context, opts *AlertListOptions) (*AlertList, error) {
-	var out AlertList
-	if _, err := s.client.call(ctx, &request{ep: epAlertsList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AlertList](ctx, s.client, &request{ep: epAlertsList, opts: opts})
 }
 
 // All yields every alert matching opts, page after page; an error is
@@ -351,11 +347,7 @@ func (s *AlertsService) All(ctx context.Context, opts *AlertListOptions) iter.Se
 // Get returns alert id. There is no lookup by name: use List with Name. A
 // missing alert is an *APIError matching ErrNotFound.
 func (s *AlertsService) Get(ctx context.Context, id int64) (*Alert, error) {
-	var out Alert
-	if _, err := s.client.call(ctx, &request{ep: epAlertsGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Alert](ctx, s.client, &request{ep: epAlertsGet, params: []string{idParam(id)}})
 }
 
 // Create creates alert a and returns it as the server stored it, services
@@ -408,11 +400,7 @@ func (s *AlertStatus) Triggered() bool { return s.Status == AlertTriggered }
 
 // Status returns whether alert id is triggered or ok.
 func (s *AlertsService) Status(ctx context.Context, id int64) (*AlertStatus, error) {
-	var out AlertStatus
-	if _, err := s.client.call(ctx, &request{ep: epAlertsStatus, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AlertStatus](ctx, s.client, &request{ep: epAlertsStatus, params: []string{idParam(id)}})
 }
 
 // AlertsStatus lists the alerts firing now and those cleared recently.
@@ -438,11 +426,7 @@ type ClearedAlert struct {
 // StatusAll returns which alerts are firing and which cleared recently
 // (GET /v1/alerts/status).
 func (s *AlertsService) StatusAll(ctx context.Context) (*AlertsStatus, error) {
-	var out AlertsStatus
-	if _, err := s.client.call(ctx, &request{ep: epAlertsStatusAll, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AlertsStatus](ctx, s.client, &request{ep: epAlertsStatusAll})
 }
 
 // Clear resolves triggered alert id. It is a POST and is not retried.

@@ -78,11 +78,7 @@ func (l *AnnotationStreamList) page() ([]AnnotationStream, Query) { return l.Str
 // ListStreams returns one page of annotation streams (names only, no
 // events).
 func (s *AnnotationsService) ListStreams(ctx context.Context, opts *AnnotationListOptions) (*AnnotationStreamList, error) {
-	var out AnnotationStreamList
-	if _, err := s.client.call(ctx, &request{ep: epAnnotationsList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AnnotationStreamList](ctx, s.client, &request{ep: epAnnotationsList, opts: opts})
 }
 
 // AllStreams yields every annotation stream matching opts, page after
@@ -265,11 +261,7 @@ func (s AnnotationStreamEvents) MarshalJSON() ([]byte, error) {
 // with neither Count nor StartTime is a *ValidationError, since the API
 // requires one; nothing is sent then.
 func (s *AnnotationsService) GetStream(ctx context.Context, name string, search *AnnotationSearch) (*AnnotationStreamEvents, error) {
-	var out AnnotationStreamEvents
-	if _, err := s.client.call(ctx, &request{ep: epAnnotationsGetStream, params: []string{name}, opts: search, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AnnotationStreamEvents](ctx, s.client, &request{ep: epAnnotationsGetStream, params: []string{name}, opts: search})
 }
 
 // streamUpdate is the body of UpdateStream.
@@ -433,11 +425,7 @@ func (s *AnnotationsService) CreateEvent(ctx context.Context, stream string, e *
 // GetEvent returns event id of stream; a missing one is an *APIError
 // matching ErrNotFound.
 func (s *AnnotationsService) GetEvent(ctx context.Context, stream string, id int64) (*AnnotationEvent, error) {
-	var out AnnotationEvent
-	if _, err := s.client.call(ctx, &request{ep: epAnnotationsGetEvent, params: []string{stream, idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[AnnotationEvent](ctx, s.client, &request{ep: epAnnotationsGetEvent, params: []string{stream, idParam(id)}})
 }
 
 // AnnotationEventUpdate changes an event; only the fields set are sent.

@@ -595,6 +595,17 @@ func (c *Client) callForJob(ctx context.Context, r *request) (*Job, error) {
 	return &job, nil
 }
 
+// callInto runs r and decodes its 2xx body into a new T: what every typed
+// method with a response body does.
+func callInto[T any](ctx context.Context, c *Client, r *request) (*T, error) {
+	out := new(T)
+	r.out = out
+	if _, err := c.call(ctx, r); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // redactValidation scrubs the token from a validation error, which may
 // quote the caller's input.
 func (c *Client) redactValidation(err error) error {

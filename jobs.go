@@ -55,11 +55,7 @@ func (e *JobError) Error() string {
 
 // Get returns job id as it stands.
 func (s *JobsService) Get(ctx context.Context, id int64) (*Job, error) {
-	var out Job
-	if _, err := s.client.call(ctx, &request{ep: epJobsGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Job](ctx, s.client, &request{ep: epJobsGet, params: []string{idParam(id)}})
 }
 
 // Wait polls job id, backing off from 100ms to 5s between reads, until it

@@ -327,11 +327,7 @@ type Link struct {
 // returns the first page. A query without Resolution, or with conflicting
 // time or tag parameters, is a *ValidationError.
 func (s *MeasurementsService) Get(ctx context.Context, name string, q *MeasurementsQuery) (*MeasurementsPage, error) {
-	var out MeasurementsPage
-	if _, err := s.client.call(ctx, &request{ep: epMeasurementsGet, params: []string{name}, opts: q, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[MeasurementsPage](ctx, s.client, &request{ep: epMeasurementsGet, params: []string{name}, opts: q})
 }
 
 // All yields every series of the query, following the server's "next"
@@ -525,11 +521,7 @@ func (l *MetricList) page() ([]Metric, Query) { return l.Metrics, l.Query }
 
 // List returns one page of metric metadata, never measurements.
 func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*MetricList, error) {
-	var out MetricList
-	if _, err := s.client.call(ctx, &request{ep: epMetricsList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[MetricList](ctx, s.client, &request{ep: epMetricsList, opts: opts})
 }
 
 // All yields every metric matching opts, page after page.
@@ -540,11 +532,7 @@ func (s *MetricsService) All(ctx context.Context, opts *MetricListOptions) iter.
 // Get returns the metadata of metric name; a missing metric is an
 // *APIError matching ErrNotFound.
 func (s *MetricsService) Get(ctx context.Context, name string) (*Metric, error) {
-	var out Metric
-	if _, err := s.client.call(ctx, &request{ep: epMetricsGet, params: []string{name}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Metric](ctx, s.client, &request{ep: epMetricsGet, params: []string{name}})
 }
 
 // Update creates metric name with the properties of m, or updates the ones

@@ -101,11 +101,7 @@ func (l *ServiceList) page() ([]Service, Query) { return l.Services, l.Query }
 // List returns one page of services. The API orders them by "title" by
 // default and also allows "updated_at".
 func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*ServiceList, error) {
-	var out ServiceList
-	if _, err := s.client.call(ctx, &request{ep: epServicesList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[ServiceList](ctx, s.client, &request{ep: epServicesList, opts: opts})
 }
 
 // All yields every service from opts.Offset on, page after page; an error
@@ -117,11 +113,7 @@ func (s *ServicesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[
 // Get returns service id; a missing one is an *APIError matching
 // ErrNotFound.
 func (s *ServicesService) Get(ctx context.Context, id int64) (*Service, error) {
-	var out Service
-	if _, err := s.client.call(ctx, &request{ep: epServicesGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Service](ctx, s.client, &request{ep: epServicesGet, params: []string{idParam(id)}})
 }
 
 // Create makes a service from sv's Title and Type (both required) and

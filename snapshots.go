@@ -129,9 +129,5 @@ func (s *SnapshotsService) Create(ctx context.Context, c *SnapshotCreate) (*Snap
 
 // Get returns snapshot id as it stands; ImageHref is set once rendered.
 func (s *SnapshotsService) Get(ctx context.Context, id int64) (*Snapshot, error) {
-	var out Snapshot
-	if _, err := s.client.call(ctx, &request{ep: epSnapshotsGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Snapshot](ctx, s.client, &request{ep: epSnapshotsGet, params: []string{idParam(id)}})
 }

@@ -86,11 +86,7 @@ func (l *SpaceList) page() ([]Space, Query) { return l.Spaces, l.Query }
 
 // List returns one page of spaces (ids and names), filtered by opts.
 func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*SpaceList, error) {
-	var out SpaceList
-	if _, err := s.client.call(ctx, &request{ep: epSpacesList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[SpaceList](ctx, s.client, &request{ep: epSpacesList, opts: opts})
 }
 
 // All yields every space matching opts, page after page; an error ends the
@@ -102,11 +98,7 @@ func (s *SpacesService) All(ctx context.Context, opts *SpaceListOptions) iter.Se
 // Get returns space id with the ids of its charts; a missing space is an
 // *APIError matching ErrNotFound.
 func (s *SpacesService) Get(ctx context.Context, id int64) (*Space, error) {
-	var out Space
-	if _, err := s.client.call(ctx, &request{ep: epSpacesGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Space](ctx, s.client, &request{ep: epSpacesGet, params: []string{idParam(id)}})
 }
 
 // Create makes a space named sp.Name (required, unique in the account; a
@@ -401,11 +393,7 @@ func (s *ChartsService) List(ctx context.Context, spaceID int64) ([]Chart, error
 // Get returns chart chartID of space spaceID; a missing one is an
 // *APIError matching ErrNotFound.
 func (s *ChartsService) Get(ctx context.Context, spaceID, chartID int64) (*Chart, error) {
-	var out Chart
-	if _, err := s.client.call(ctx, &request{ep: epChartsGet, params: []string{idParam(spaceID), idParam(chartID)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Chart](ctx, s.client, &request{ep: epChartsGet, params: []string{idParam(spaceID), idParam(chartID)}})
 }
 
 // Create adds chart c to space spaceID and returns it as the server stored
@@ -433,11 +421,7 @@ func (s *ChartsService) Update(ctx context.Context, spaceID, chartID int64, c *C
 	if c == nil {
 		c = &Chart{}
 	}
-	var out Chart
-	if _, err := s.client.call(ctx, &request{ep: epChartsUpdate, params: []string{idParam(spaceID), idParam(chartID)}, body: &chartBody{chart: c}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[Chart](ctx, s.client, &request{ep: epChartsUpdate, params: []string{idParam(spaceID), idParam(chartID)}, body: &chartBody{chart: c}})
 }
 
 // Delete deletes chart chartID of space spaceID.

@@ -232,11 +232,7 @@ func checkTokenRole(r Role) error {
 // List returns one page of the account's tokens, each with its secret,
 // filtered by opts.
 func (s *APITokensService) List(ctx context.Context, opts *APITokenListOptions) (*APITokenList, error) {
-	var out APITokenList
-	if _, err := s.client.call(ctx, &request{ep: epAPITokensList, opts: opts, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[APITokenList](ctx, s.client, &request{ep: epAPITokensList, opts: opts})
 }
 
 // All yields every token matching opts, page after page; an error ends the
@@ -248,11 +244,7 @@ func (s *APITokensService) All(ctx context.Context, opts *APITokenListOptions) i
 // Get returns token id with its secret; a missing one is an *APIError
 // matching ErrNotFound.
 func (s *APITokensService) Get(ctx context.Context, id int64) (*APIToken, error) {
-	var out APIToken
-	if _, err := s.client.call(ctx, &request{ep: epAPITokensGet, params: []string{idParam(id)}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[APIToken](ctx, s.client, &request{ep: epAPITokensGet, params: []string{idParam(id)}})
 }
 
 // Create issues a new token and returns it with the secret the server
@@ -278,11 +270,7 @@ func (s *APITokensService) Update(ctx context.Context, id int64, u *APITokenUpda
 	if u == nil {
 		u = &APITokenUpdate{}
 	}
-	var out APIToken
-	if _, err := s.client.call(ctx, &request{ep: epAPITokensUpdate, params: []string{idParam(id)}, body: u, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return callInto[APIToken](ctx, s.client, &request{ep: epAPITokensUpdate, params: []string{idParam(id)}, body: u})
 }
 
 // Delete deletes token id; clients using it then get 401.
