@@ -84,14 +84,22 @@ func (e *ErrForbiddenForRole) Is(target error) bool { return target == ErrForbid
 // not allocate.
 func Permitted(role Role, method, path string) bool {
 	bit := role.bit()
-	if bit == 0 {
+	switch {
+	case bit == 0:
+		return false
+	case bit == bitFull:
+		// Full Access is on every row (parseMatrix insists) and alone on
+		// paths without one: the answer needs no lookup.
+		return true
+	}
+	mi := methodIndex(method)
+	if mi < 0 || defaultMatrix.methodRoles[mi]&bit == 0 {
+		// no row of this method admits the role, and paths without a
+		// row are Full Access alone
 		return false
 	}
-	row := defaultMatrix.lookup(method, path)
-	if row == nil {
-		return bit == bitFull
-	}
-	return row.roles&bit != 0
+	row := defaultMatrix.lookupMethod(mi, path)
+	return row != nil && row.roles&bit != 0
 }
 
 // Permissions returns every row of the embedded matrix, in file order. The
@@ -171,8 +179,9 @@ func methodIndex(m string) int {
 // Literals are compared a word at a time and only parameters are scanned,
 // so classifying a path touches few bytes and allocates nothing.
 type matrix struct {
-	rows      []permRow
-	resources [256][]*segNode // by resourceSlot of their first two bytes
+	rows        []permRow
+	resources   [256][]*segNode     // by resourceSlot of their first two bytes
+	methodRoles [numMethods]roleSet // the roles some row of each method admits
 }
 
 // segNode is a literal segment of a template (or the parameter child of
@@ -347,6 +356,7 @@ func (m *matrix) insert(row *permRow) error {
 		}
 	}
 	mi := methodIndex(row.method)
+	m.methodRoles[mi] |= row.roles
 	if n.rows[mi] != nil {
 		return fmt.Errorf("%s %s has the same shape as %s %s", row.method, row.template, n.rows[mi].method, n.rows[mi].template)
 	}
@@ -371,7 +381,15 @@ func findLiteral(nodes []*segNode, seg string) *segNode {
 // nothing; a literal segment beats a parameter.
 func (m *matrix) lookup(method, path string) *permRow {
 	mi := methodIndex(method)
-	if mi < 0 || len(path) < 6 || path[:4] != "/v1/" {
+	if mi < 0 {
+		return nil
+	}
+	return m.lookupMethod(mi, path)
+}
+
+// lookupMethod is lookup for the method of index mi.
+func (m *matrix) lookupMethod(mi int, path string) *permRow {
+	if len(path) < 6 || path[:4] != "/v1/" {
 		return nil
 	}
 	var n *segNode
