@@ -14,6 +14,8 @@ import (
 // standard deviation, and at the period's end hands one summary
 // measurement, timed at the period's start, to a Batcher. Gauges (Observe)
 // and counters (Increment) can be mixed. It is safe for concurrent use.
+// While a Block batcher is full, emitting waits, and so do Observe and
+// Increment: the aggregator never drops what it collected.
 type Aggregator struct {
 	batcher *Batcher
 	period  time.Duration
