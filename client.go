@@ -75,7 +75,6 @@ type Client struct {
 	logger    *slog.Logger
 	retrying  *retryablehttp.Client
 	once      *retryablehttp.Client
-	attempts  int
 	maxBody   int64
 
 	// onEndpoint, when set by tests, sees the endpoint of every typed call
@@ -272,13 +271,12 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		auth:     newSecret(strings.TrimSpace(email), token),
-		base:     base,
-		role:     cfg.role,
-		strict:   cfg.strict,
-		logger:   cfg.logger,
-		attempts: cfg.maxAttempts,
-		maxBody:  cfg.maxBody,
+		auth:    newSecret(strings.TrimSpace(email), token),
+		base:    base,
+		role:    cfg.role,
+		strict:  cfg.strict,
+		logger:  cfg.logger,
+		maxBody: cfg.maxBody,
 	}
 	ua := "librato-go/" + Version + " (" + runtime.Version() + ")"
 	if cfg.userAgent != "" {

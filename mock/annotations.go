@@ -2,6 +2,7 @@ package mock
 
 import (
 	"cmp"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -94,16 +95,21 @@ func (c *call) annStream() (*annStream, *reply) {
 	return s, nil
 }
 
-func (c *call) annEvent(s *annStream) (*annEvent, *reply) {
+// annEvent finds the stream of the path and its event.
+func (c *call) annEvent() (*annStream, *annEvent, *reply) {
+	s, rep := c.annStream()
+	if rep != nil {
+		return nil, nil, rep
+	}
 	id, ok := pathID(c.p[1])
 	if ok {
 		for _, e := range s.events {
 			if e.id == id {
-				return e, nil
+				return s, e, nil
 			}
 		}
 	}
-	return nil, notFound("annotation event " + c.p[1])
+	return nil, nil, notFound("annotation event " + c.p[1])
 }
 
 func (c *call) annotationsList() *reply {
@@ -112,13 +118,7 @@ func (c *call) annotationsList() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	name := c.q.Get("name")
-	var matches []*annStream
-	for _, s := range c.a.annotations {
-		if name == "" || containsFold(s.name, name) {
-			matches = append(matches, s)
-		}
-	}
+	matches := withName(maps.Values(c.a.annotations), func(x *annStream) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.annotations), lp, func(x, y *annStream) int {
 		return strings.Compare(x.name, y.name)
 	})
@@ -287,11 +287,7 @@ func (c *call) annotationsDeleteStream() *reply {
 }
 
 func (c *call) annotationsGetEvent() *reply {
-	s, rep := c.annStream()
-	if rep != nil {
-		return rep
-	}
-	e, rep := c.annEvent(s)
+	_, e, rep := c.annEvent()
 	if rep != nil {
 		return rep
 	}
@@ -301,11 +297,7 @@ func (c *call) annotationsGetEvent() *reply {
 // annotationsUpdateEvent changes the fields sent; links, when sent,
 // replace the event's links.
 func (c *call) annotationsUpdateEvent() *reply {
-	s, rep := c.annStream()
-	if rep != nil {
-		return rep
-	}
-	e, rep := c.annEvent(s)
+	_, e, rep := c.annEvent()
 	if rep != nil {
 		return rep
 	}
@@ -324,11 +316,7 @@ func (c *call) annotationsUpdateEvent() *reply {
 }
 
 func (c *call) annotationsDeleteEvent() *reply {
-	s, rep := c.annStream()
-	if rep != nil {
-		return rep
-	}
-	e, rep := c.annEvent(s)
+	s, e, rep := c.annEvent()
 	if rep != nil {
 		return rep
 	}
@@ -337,11 +325,7 @@ func (c *call) annotationsDeleteEvent() *reply {
 }
 
 func (c *call) annotationsAddLink() *reply {
-	s, rep := c.annStream()
-	if rep != nil {
-		return rep
-	}
-	e, rep := c.annEvent(s)
+	s, e, rep := c.annEvent()
 	if rep != nil {
 		return rep
 	}
@@ -360,11 +344,7 @@ func (c *call) annotationsAddLink() *reply {
 }
 
 func (c *call) annotationsDeleteLink() *reply {
-	s, rep := c.annStream()
-	if rep != nil {
-		return rep
-	}
-	e, rep := c.annEvent(s)
+	_, e, rep := c.annEvent()
 	if rep != nil {
 		return rep
 	}

@@ -430,13 +430,7 @@ func (c *call) metricsList() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	name := c.q.Get("name")
-	var matches []*metric
-	for _, m := range c.a.metrics {
-		if name == "" || containsFold(m.name, name) {
-			matches = append(matches, m)
-		}
-	}
+	matches := withName(maps.Values(c.a.metrics), func(x *metric) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.metrics), lp, func(x, y *metric) int {
 		return strings.Compare(strings.ToLower(x.name), strings.ToLower(y.name))
 	})
@@ -575,31 +569,27 @@ func (a *Account) selectMetrics(names []string, pattern string) []string {
 }
 
 func (c *call) metricsUpdateBatch() *reply {
-	errs := perrs{}
-	o := c.fields(errs)
-	names, pattern, jobErrs, ok := readNames(o)
-	p := readMetricProps(o, true)
-	p.typ, p.composite = nil, nil
-	if rep := errs.reply(); rep != nil || !ok {
-		return rep
-	}
-	a := c.a
-	j := a.newJob(func() (map[string][]string, any) {
-		if jobErrs != nil {
-			return jobErrs, nil
-		}
-		for _, k := range a.selectMetrics(names, pattern) {
-			a.metrics[k].apply(p)
-		}
-		return nil, nil
+	return c.metricsBatch(func(o obj) func(a *Account, key string) {
+		p := readMetricProps(o, true)
+		p.typ, p.composite = nil, nil
+		return func(a *Account, key string) { a.metrics[key].apply(p) }
 	})
-	return acceptedReply(jobLocation(j.id), j.json())
 }
 
 func (c *call) metricsDeleteBatch() *reply {
+	return c.metricsBatch(func(obj) func(a *Account, key string) {
+		return func(a *Account, key string) { delete(a.metrics, key) }
+	})
+}
+
+// metricsBatch answers a batch update or delete: it reads the names (a
+// list or one pattern) and what to do to each metric, then queues a job
+// that does it to every selected metric, or fails with the names' errors.
+func (c *call) metricsBatch(read func(obj) func(a *Account, key string)) *reply {
 	errs := perrs{}
 	o := c.fields(errs)
 	names, pattern, jobErrs, ok := readNames(o)
+	do := read(o)
 	if rep := errs.reply(); rep != nil || !ok {
 		return rep
 	}
@@ -609,7 +599,7 @@ func (c *call) metricsDeleteBatch() *reply {
 			return jobErrs, nil
 		}
 		for _, k := range a.selectMetrics(names, pattern) {
-			delete(a.metrics, k)
+			do(a, k)
 		}
 		return nil, nil
 	})

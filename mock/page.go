@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,4 +110,16 @@ func glob(pattern, s string) bool {
 // containsFold reports whether s contains sub, ignoring case.
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// withName keeps the items whose name contains sub in any case, or all of
+// them when sub is empty: the substring search of the list endpoints.
+func withName[T any](items iter.Seq[T], name func(T) string, sub string) []T {
+	var out []T
+	for it := range items {
+		if sub == "" || containsFold(name(it), sub) {
+			out = append(out, it)
+		}
+	}
+	return out
 }

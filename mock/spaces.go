@@ -2,6 +2,7 @@ package mock
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,13 +56,7 @@ func (c *call) spacesList() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	name := c.q.Get("name")
-	var matches []*space
-	for _, s := range c.a.spaces {
-		if name == "" || containsFold(s.name, name) {
-			matches = append(matches, s)
-		}
-	}
+	matches := withName(maps.Values(c.a.spaces), func(x *space) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.spaces), lp, func(x, y *space) int {
 		if r := strings.Compare(strings.ToLower(x.name), strings.ToLower(y.name)); r != 0 {
 			return r
@@ -362,13 +357,18 @@ func (c *call) readStream(o obj) chartStream {
 	return s
 }
 
-func (c *call) chart(s *space) (*chart, *reply) {
+// chart finds the space of the path and its chart.
+func (c *call) chart() (*space, *chart, *reply) {
+	s, rep := c.space()
+	if rep != nil {
+		return nil, nil, rep
+	}
 	id, ok := pathID(c.p[1])
 	ch := c.a.charts[id]
 	if !ok || ch == nil || ch.spaceID != s.id {
-		return nil, notFound("chart " + c.p[1])
+		return nil, nil, notFound("chart " + c.p[1])
 	}
-	return ch, nil
+	return s, ch, nil
 }
 
 func (c *call) chartsList() *reply {
@@ -403,11 +403,7 @@ func (c *call) chartsCreate() *reply {
 }
 
 func (c *call) chartsGet() *reply {
-	s, rep := c.space()
-	if rep != nil {
-		return rep
-	}
-	ch, rep := c.chart(s)
+	_, ch, rep := c.chart()
 	if rep != nil {
 		return rep
 	}
@@ -415,11 +411,7 @@ func (c *call) chartsGet() *reply {
 }
 
 func (c *call) chartsUpdate() *reply {
-	s, rep := c.space()
-	if rep != nil {
-		return rep
-	}
-	ch, rep := c.chart(s)
+	_, ch, rep := c.chart()
 	if rep != nil {
 		return rep
 	}
@@ -434,11 +426,7 @@ func (c *call) chartsUpdate() *reply {
 }
 
 func (c *call) chartsDelete() *reply {
-	s, rep := c.space()
-	if rep != nil {
-		return rep
-	}
-	ch, rep := c.chart(s)
+	s, ch, rep := c.chart()
 	if rep != nil {
 		return rep
 	}
