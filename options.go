@@ -1,0 +1,127 @@
+package librato
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Option configures a Client in NewClient.
+type Option func(*config) error
+
+type config struct {
+	role        Role
+	baseURL     string
+	httpClient  *http.Client
+	userAgent   string
+	strict      bool
+	logger      *slog.Logger
+	maxAttempts int
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	maxBody     int64
+}
+
+// WithRole declares the role the token was issued with. Calls the role may
+// not make are then refused with *ErrForbiddenForRole before anything is
+// sent. An unknown role makes NewClient fail.
+func WithRole(r Role) Option {
+	return func(c *config) error {
+		if !r.Valid() {
+			_, err := ParseRole(string(r))
+			return err
+		}
+		c.role = r
+		return nil
+	}
+}
+
+// WithBaseURL points the client at another API root (default
+// DefaultBaseURL), such as the mock server's URL. It must be https, or plain
+// http on a loopback host.
+func WithBaseURL(u string) Option {
+	return func(c *config) error { c.baseURL = u; return nil }
+}
+
+// WithHTTPClient sets the HTTP client whose transport carries requests;
+// retries wrap it. The client is copied, not changed: the copy drops the
+// Authorization header on redirects to another host.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("librato: WithHTTPClient(nil): pass an *http.Client or leave the option out")
+		}
+		c.httpClient = h
+		return nil
+	}
+}
+
+// WithUserAgent puts the caller's product name in front of the SDK's own in
+// the User-Agent header, e.g. "my-agent/1.2 librato-go/0.1.0".
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return errors.New("librato: WithUserAgent: the user agent may not contain line breaks")
+		}
+		c.userAgent = strings.TrimSpace(ua)
+		return nil
+	}
+}
+
+// WithStrictGuard makes a Record Only or View Only client also refuse calls
+// whose matrix row is unlisted (roles inferred) and paths that match no row.
+// By default those go to the server, which decides.
+func WithStrictGuard() Option {
+	return func(c *config) error { c.strict = true; return nil }
+}
+
+// WithLogger sends the client's debug records (one per request, one per
+// retry) to l. They carry method, endpoint, path, status and timing, never
+// credentials or bodies. By default the client logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithMaxAttempts sets how many times a retryable call is tried in all,
+// the first try included (default DefaultMaxAttempts). 1 turns retries off.
+func WithMaxAttempts(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("librato: WithMaxAttempts(%d): need at least 1 attempt", n)
+		}
+		c.maxAttempts = n
+		return nil
+	}
+}
+
+// WithBackoff sets the shortest and longest wait between attempts (defaults
+// DefaultMinBackoff and DefaultMaxBackoff). Waits grow exponentially with
+// jitter up to max; a Retry-After header overrides them.
+func WithBackoff(min, max time.Duration) Option {
+	return func(c *config) error {
+		if min <= 0 || max < min {
+			return fmt.Errorf("librato: WithBackoff(%v, %v): need 0 < min <= max", min, max)
+		}
+		c.minBackoff, c.maxBackoff = min, max
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of a success body the client reads
+// (default DefaultMaxResponseBytes); a larger body fails the call with a
+// *DecodeError instead of exhausting memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("librato: WithMaxResponseBytes(%d): need a positive size", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithoutRetries makes every call a single attempt.
+func WithoutRetries() Option { return WithMaxAttempts(1) }

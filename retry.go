@@ -1,0 +1,132 @@
+package librato
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// retrySafe says whether a call may be repeated: GET, PUT, DELETE, and the
+// measurements POST (a measurement with an explicit time is idempotent).
+func retrySafe(method, template string) bool {
+	switch method {
+	case http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodHead:
+		return true
+	case http.MethodPost:
+		return template == "/v1/measurements"
+	}
+	return false
+}
+
+// checkRetry retries network errors, 429 and 5xx (not 501), never a call
+// whose context is done; it records the outcome for logs and errors.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if st, ok := ctx.Value(callKey{}).(*callState); ok {
+		st.lastErr, st.lastStatus, st.lastWait = err, 0, 0
+		if resp != nil {
+			st.lastStatus = resp.StatusCode
+		}
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+func neverRetry(ctx context.Context, _ *http.Response, _ error) (bool, error) {
+	return false, ctx.Err()
+}
+
+// keepLastResponse hands the last response back when retries run out, so it
+// is decoded into an *APIError; with no response the error stands.
+func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil {
+		return resp, nil
+	}
+	return nil, err
+}
+
+// onAttempt counts attempts and logs each retry.
+func (c *Client) onAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+	st, ok := req.Context().Value(callKey{}).(*callState)
+	if !ok {
+		return
+	}
+	st.attempts = i + 1
+	if i == 0 || c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", st.method),
+		slog.String("endpoint", st.template),
+		slog.Int("attempt", i+1),
+	}
+	if st.lastStatus != 0 {
+		attrs = append(attrs, slog.Int("after_status", st.lastStatus))
+	}
+	if st.lastErr != nil {
+		attrs = append(attrs, slog.String("after_error", c.auth.redact(st.lastErr.Error())))
+	}
+	if st.lastWait > 0 {
+		attrs = append(attrs, slog.Duration("waited", st.lastWait))
+	}
+	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "librato: retrying", attrs...)
+}
+
+// recordedBackoff is backoff that notes the wait in the call's state, for
+// the retry log.
+func recordedBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := backoff(min, max, attempt, resp)
+	if resp != nil && resp.Request != nil {
+		if st, ok := resp.Request.Context().Value(callKey{}).(*callState); ok {
+			st.lastWait = d
+		}
+	}
+	return d
+}
+
+// backoff waits what Retry-After says, or min*2^attempt with full jitter in
+// its upper half, capped at max.
+func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return d
+		}
+	}
+	d := max
+	if attempt < 32 {
+		if e := min << uint(attempt); e > 0 && e < max {
+			d = e
+		}
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		if s > int64(24*time.Hour/time.Second) {
+			s = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
