@@ -92,11 +92,37 @@
 //     when more follow, links holds {"rel":"next","href":...}, an absolute
 //     URL on the host the client used, with the query and an offset
 //     parameter. links is always present, empty on the last page.
-//   - GET /v1/measurements?compose=... evaluates only
-//     s("metric", {"tag":"pattern",...} or "*" [, "average"|"sum"|"min"|"max"|"count"]),
-//     answering the documented bare array; anything else is 400 on compose.
-//     A persisted composite metric with such a definition can be queried
-//     through GET /v1/measurements/:name (without tags, as documented).
+//   - Composite metrics: GET /v1/measurements?compose=... evaluates the
+//     documented language and answers the documented bare array of
+//     {tags, measurements, metric, period}; a persisted composite answers
+//     GET /v1/measurements/:name the same way (tags_search and group_by
+//     apply to its output; tags is refused, as documented), with errors
+//     under "composite". Grammar: calls (no space before "("), set
+//     literals [a, [b, c]] flattened in place, option maps with bare or
+//     quoted keys and values, double-quoted strings without escapes. The
+//     functions: series/s (tag map, "*", "%" read as every stream, or a
+//     legacy source pattern, read as the tag source; options function,
+//     period, group), derive (detect_reset, default "false"), rate
+//     (duration "1"), integrate, scale (factor, decimal or n/d), window
+//     (size "1" up to 64; mean, sum, min, max, median), moving_average
+//     (size "1"), fill (value, a number or "last"), zero_fill, last_fill,
+//     filter (gt, gte, lt, lte ANDed; function mean), top (count "10";
+//     function mean), sum, mean, min, max, multiply, divide, subtract,
+//     abs (also absolute_value), timeshift ("0,1d"; units s m h d w;
+//     shifted points are moved forward onto the query window), map
+//     ({metric} or {source}; "&" is each match with data in the window)
+//     and group_by (groups from the streams of its grouped series();
+//     every output of a group carries the group's tags). Points align by
+//     timestamp: sum, mean, min and max use the inputs that have a point,
+//     divide, subtract and multiply need all; a point that is not finite
+//     (divide by zero) is dropped. A combined series keeps the tags its
+//     inputs share and its first input's metric and period. series()
+//     without a function uses the metric's summarize_function (mean by
+//     default). Every error (syntax, unknown function such as count,
+//     percentile or bottom, wrong set size, bad or missing option, fill
+//     without a period, a composite inside a composite) is 400 on compose
+//     naming the line and column. Expressions are capped at 16384 bytes,
+//     32 levels of nesting and a fixed amount of work.
 //   - PUT /v1/metrics/:name needs type to create a metric (400 otherwise);
 //     on update, attributes sent are merged into the stored ones, and an
 //     attribute sent as null is removed. Metrics list and spaces order by
@@ -157,7 +183,10 @@
 //
 // Not implemented: service-side aggregation (attributes.aggregate is
 // stored, not applied), rollups and the "resolution not available" error,
-// composite functions other than a single s(), tag cardinality limits,
+// the undocumented parts of the composite language (string escapes,
+// functions beyond the documented list, dynamic "%" tags filled in by a
+// chart or dashboard, the legacy GET /v1/metrics?compose= form), tag
+// cardinality limits,
 // the HTTPS requirement (the mock speaks plain HTTP on loopback),
 // credentials in the URL (clients move them to the Authorization header
 // anyway), legacy v1 alerts beyond the version filter, and alert

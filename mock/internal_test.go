@@ -113,23 +113,6 @@ func TestParseSearch(t *testing.T) {
 	}
 }
 
-func TestParseCompose(t *testing.T) {
-	e, err := parseCompose(` s( "cpu.load" , {"host":"web*", region : 'us-east'} , "average" ) `)
-	require.NoError(t, err)
-	assert.Equal(t, composeExpr{metric: "cpu.load", tags: map[string]string{"host": "web*", "region": "us-east"}, function: "mean"}, e)
-	e, err = parseCompose(`s("m", "*")`)
-	require.NoError(t, err)
-	assert.Equal(t, "m", e.metric)
-	assert.Empty(t, e.tags)
-	e, err = parseCompose(`s("m", {})`)
-	require.NoError(t, err)
-	assert.Empty(t, e.tags)
-	for _, bad := range []string{`sum(s("m","*"))`, `s(m, "*")`, `s("m")`, `s("m", "x")`, `s("m", {"a":1})`, `s("m","*","median")`, `s("m","*") + s("n","*")`, `s("m",{"a":"b"`} {
-		_, err := parseCompose(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
 // TestRoutesMatchTheMatrix checks the route table has exactly one route
 // per matrix row, and that routing and the matrix classify the same
 // concrete paths alike.

@@ -361,18 +361,18 @@ func TestMeasurementsCompose(t *testing.T) {
 	assert.Equal(t, "req", out[0].Metric.Name)
 	assert.Equal(t, 60, out[0].Period)
 
-	out, err = c.Measurements.Compose(ctx, &librato.CompositeQuery{Compose: `s("req", "*", "sum")`, StartTime: at(base), Resolution: time.Minute})
+	out, err = c.Measurements.Compose(ctx, &librato.CompositeQuery{Compose: `s("req", "*", {function: "sum"})`, StartTime: at(base), Resolution: time.Minute})
 	require.NoError(t, err)
 	assert.Len(t, out, 3)
 
-	_, err = c.Measurements.Compose(ctx, &librato.CompositeQuery{Compose: `derive(s("req", "*"))`, StartTime: at(base), Resolution: time.Minute})
+	_, err = c.Measurements.Compose(ctx, &librato.CompositeQuery{Compose: `percentile(s("req", "*"))`, StartTime: at(base), Resolution: time.Minute})
 	var apiErr *librato.APIError
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	assert.Equal(t, 400, apiErr.StatusCode)
 	assert.Contains(t, apiErr.Params, "compose")
 
 	// A persisted composite metric answers through GET /v1/measurements/:name.
-	_, err = c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {region: "us-east"}, "max")`})
+	_, err = c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {region: "us-east"}, {function: "max"})`})
 	require.NoError(t, err)
 	page, err := c.Measurements.Get(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute})
 	require.NoError(t, err)

@@ -527,20 +527,9 @@ func (c *call) measurementsGet() *reply {
 		offset = n
 	}
 	var sources []source
+	var composed []seriesJSON
 	if m.typ == "composite" {
-		ex, err := parseCompose(m.composite)
-		if err != nil {
-			errs.add("composite", "the mock cannot evaluate this composite: "+err.Error())
-		} else {
-			var target *metric
-			target, sources = c.a.evalSources(ex)
-			if fn == "" {
-				fn = ex.function
-				if fn == "" {
-					fn = summaryOf(target)
-				}
-			}
-		}
+		composed = c.persistedComposite(m, w, fn, search, groupTags, gfn, errs)
 	} else {
 		for _, st := range m.streams {
 			sources = append(sources, source{tags: st.tags, samples: st.samples})
@@ -563,6 +552,9 @@ func (c *call) measurementsGet() *reply {
 		kept = append(kept, s)
 	}
 	series := buildSeries(kept, w, fn, groupTags, gfn)
+	if m.typ == "composite" {
+		series = composed
+	}
 	size := c.s.cfg.seriesPage
 	links := []linkJSON{}
 	if offset > len(series) {
@@ -686,180 +678,9 @@ func sortSeries(s []seriesJSON) {
 
 // --- composite queries --------------------------------------------------------
 
-// composeExpr is the one composite form the mock evaluates:
-// s("metric", {"tag": "pattern", ...} or "*" [, "function"]).
-type composeExpr struct {
-	metric   string
-	tags     map[string]string
-	function string
-}
-
-// parseCompose parses s("metric", tags [, "function"]).
-func parseCompose(s string) (composeExpr, error) {
-	var e composeExpr
-	p := &composeLexer{s: s}
-	if !p.word("s") || !p.lit('(') {
-		return e, errors.New(`only s("metric", {"tag":"pattern"}) is supported`)
-	}
-	name, ok := p.str()
-	if !ok {
-		return e, errors.New("expected the metric name as a quoted string")
-	}
-	e.metric = name
-	if !p.lit(',') {
-		return e, errors.New("expected ',' and a tag set after the metric name")
-	}
-	e.tags = map[string]string{}
-	if p.lit('{') {
-		for !p.lit('}') {
-			k, ok := p.str()
-			if !ok {
-				k, ok = p.ident()
-			}
-			if !ok || !p.lit(':') {
-				return e, errors.New("expected \"tag\": \"pattern\" in the tag set")
-			}
-			v, ok := p.str()
-			if !ok {
-				return e, errors.New("expected a quoted pattern for tag " + strconv.Quote(k))
-			}
-			e.tags[strings.ToLower(k)] = v
-			if !p.lit(',') {
-				if !p.lit('}') {
-					return e, errors.New("expected ',' or '}' in the tag set")
-				}
-				break
-			}
-		}
-	} else if v, ok := p.str(); !ok || v != "*" {
-		return e, errors.New(`expected a tag set {...} or "*"`)
-	}
-	if p.lit(',') {
-		f, ok := p.str()
-		if !ok {
-			return e, errors.New("expected a quoted function name")
-		}
-		switch f {
-		case "average", "mean":
-			e.function = "mean"
-		case "sum", "min", "max", "count":
-			e.function = f
-		default:
-			return e, errors.New("unknown function " + strconv.Quote(f))
-		}
-	}
-	if !p.lit(')') {
-		return e, errors.New("expected ')'")
-	}
-	p.space()
-	if p.i != len(p.s) {
-		return e, errors.New("unexpected text after s(...): the mock evaluates a single s() only")
-	}
-	return e, nil
-}
-
-type composeLexer struct {
-	s string
-	i int
-}
-
-func (p *composeLexer) space() {
-	for p.i < len(p.s) && strings.ContainsRune(" \t\n\r", rune(p.s[p.i])) {
-		p.i++
-	}
-}
-
-func (p *composeLexer) lit(c byte) bool {
-	p.space()
-	if p.i < len(p.s) && p.s[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-func (p *composeLexer) word(w string) bool {
-	p.space()
-	if strings.HasPrefix(p.s[p.i:], w) {
-		p.i += len(w)
-		return true
-	}
-	return false
-}
-
-func (p *composeLexer) str() (string, bool) {
-	p.space()
-	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return "", false
-	}
-	q := p.s[p.i]
-	j := strings.IndexByte(p.s[p.i+1:], q)
-	if j < 0 {
-		return "", false
-	}
-	v := p.s[p.i+1 : p.i+1+j]
-	p.i += j + 2
-	return v, true
-}
-
-func (p *composeLexer) ident() (string, bool) {
-	p.space()
-	j := p.i
-	for j < len(p.s) && (isWord(p.s[j]) || strings.IndexByte(".-", p.s[j]) >= 0) {
-		j++
-	}
-	if j == p.i {
-		return "", false
-	}
-	v := p.s[p.i:j]
-	p.i = j
-	return v, true
-}
-
-func isWord(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-}
-
-// evalSources returns the metric an s() names and its streams matching
-// the s() tag set.
-func (a *Account) evalSources(e composeExpr) (*metric, []source) {
-	m := a.metrics[strings.ToLower(e.metric)]
-	if m == nil || m.typ == "composite" {
-		return m, nil
-	}
-	var out []source
-	for _, st := range m.streams {
-		ok := true
-		for k, p := range e.tags {
-			v, has := st.tags[k]
-			if !has || !matchValue(p, v) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			out = append(out, source{tags: st.tags, samples: st.samples})
-		}
-	}
-	return m, out
-}
-
-type composeSeriesJSON struct {
-	Tags         map[string]string `json:"tags"`
-	Measurements []point           `json:"measurements"`
-	Metric       composeMetricJSON `json:"metric"`
-	Period       int64             `json:"period"`
-}
-
-type composeMetricJSON struct {
-	Name       string         `json:"name"`
-	Type       string         `json:"type"`
-	Attributes map[string]any `json:"attributes"`
-	Period     *int64         `json:"period"`
-}
-
 // measurementsCompose answers GET /v1/measurements?compose=... with a bare
-// array, evaluating a single s() and refusing anything else with 400.
+// array of the expression's series (composite.go, composite_eval.go); an
+// invalid expression, or one that fails while evaluated, is 400 on compose.
 func (c *call) measurementsCompose() *reply {
 	errs := perrs{}
 	compose := c.q.Get("compose")
@@ -867,33 +688,19 @@ func (c *call) measurementsCompose() *reply {
 		errs.add("compose", "is required: a composite expression")
 	}
 	w := c.readWindow(errs, false)
-	var ex composeExpr
-	if compose != "" {
+	var ex cnode
+	if strings.TrimSpace(compose) != "" {
 		var err error
 		if ex, err = parseCompose(compose); err != nil {
-			errs.add("compose", "the mock cannot evaluate this expression: "+err.Error())
+			errs.add("compose", err.Error())
 		}
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	m, sources := c.a.evalSources(ex)
-	fn := ex.function
-	if fn == "" {
-		fn = summaryOf(m)
+	out, err := c.a.evalCompose(ex, w, "")
+	if err != nil {
+		return paramError("compose", err.Error())
 	}
-	series := buildSeries(sources, w, fn, nil, "")
-	out := make([]composeSeriesJSON, 0, len(series))
-	for _, s := range series {
-		cs := composeSeriesJSON{Tags: s.Tags, Measurements: s.Measurements, Period: w.res}
-		if cs.Tags == nil {
-			cs.Tags = map[string]string{}
-		}
-		if m != nil {
-			mj := m.json()
-			cs.Metric = composeMetricJSON{Name: mj.Name, Type: mj.Type, Attributes: mj.Attributes, Period: mj.Period}
-		}
-		out = append(out, cs)
-	}
-	return okReply(out)
+	return okReply(composeJSON(out))
 }
