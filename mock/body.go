@@ -519,30 +519,16 @@ func contentEncodings(h http.Header) (int, *reply) {
 // checkJSONText answers 400 with errors.params when a string of a JSON
 // body, name or value, is not valid UTF-8 or holds an unpaired UTF-16
 // surrogate escape ("\udcff"). encoding/json would read either as U+FFFD,
-// so "\xff" and "\xfe" would name the same object. The common case costs
-// one pass over the bytes.
+// so "\xff" and "\xfe" would name the same object. Valid text costs one
+// pass over the bytes; only a problem is located, by walking the tokens.
 func checkJSONText(data []byte) *reply {
-	if utf8.Valid(data) && !hasSurrogateEscape(data) {
+	if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) || stringProblem(data) == "" {
 		return nil
 	}
 	if path, msg, ok := badJSONString(data); ok {
 		return paramError(path, msg)
 	}
 	return nil // not inside a string: a syntax error, reported by the decoder
-}
-
-// hasSurrogateEscape reports whether data may hold a \uD800-\uDFFF escape.
-func hasSurrogateEscape(data []byte) bool {
-	for {
-		i := bytes.Index(data, []byte(`\u`))
-		if i < 0 || i+3 > len(data)-1 {
-			return false
-		}
-		if (data[i+2] == 'd' || data[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", data[i+3]) >= 0 {
-			return true
-		}
-		data = data[i+2:]
-	}
 }
 
 // badJSONString finds the first string of data, name or value, that is
@@ -622,13 +608,19 @@ func badJSONString(data []byte) (path, msg string, found bool) {
 	}
 }
 
-// stringProblem checks the raw text of one JSON string token.
+// stringProblem checks JSON text, one string token or a whole document
+// (a \u escape only occurs inside strings), for bytes that are not UTF-8
+// and unpaired surrogate escapes.
 func stringProblem(raw []byte) string {
 	if !utf8.Valid(raw) {
 		return msgInvalidUTF8
 	}
 	for i := 0; i < len(raw); i++ {
-		if raw[i] != '\\' || i+1 >= len(raw) {
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			return ""
+		}
+		if i += j; i+1 >= len(raw) {
 			continue
 		}
 		if raw[i+1] != 'u' {

@@ -654,3 +654,64 @@ func gzipped(t testing.TB, s string) []byte {
 	require.NoError(t, zw.Close())
 	return b.Bytes()
 }
+
+func TestControlConcurrency(t *testing.T) {
+	seed, err := mock.LoadSeed(strings.NewReader(seedJSON))
+	require.NoError(t, err)
+	srv := newServer(t, mock.WithSeed(seed), mock.WithJournalSize(50))
+	ctl := newCtl(t, srv)
+	const workers, rounds = 8, 30
+	clients := make([]*librato.Client, workers)
+	for i := range clients {
+		opts := []librato.Option{}
+		if i%2 == 1 {
+			opts = append(opts, librato.WithHTTPClient(&http.Client{Transport: srv.Transport()}))
+		}
+		clients[i], err = srv.Client(librato.RoleFullAccess, opts...)
+		require.NoError(t, err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, workers)
+	for i, c := range clients {
+		go func() {
+			ctx := context.Background()
+			for r := 0; r < rounds; r++ {
+				_, err := c.Measurements.Create(ctx, &librato.MeasurementBatch{Measurements: []librato.Measurement{{Name: fmt.Sprintf("c%d", i), Value: float64(r)}}})
+				if err == nil {
+					_, err = c.Metrics.List(ctx, nil)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			switch i % 5 {
+			case 0:
+				ctl.do("POST", "/mock/reset", nil).requireStatus(t, 204)
+			case 1:
+				_ = srv.Journal()
+				_ = srv.UsageReport()
+			case 2:
+				_ = srv.RecordedMatching(mock.RecordedFilter{Metric: "c1"})
+				_, _ = srv.MinimalRoleOf(clients[0])
+			case 3:
+				require.NoError(t, srv.SetRateLimits(1_000_000, 1_000_000))
+				srv.SetLatency(0)
+			case 4:
+				ctl.do("GET", "/mock/journal", nil).requireStatus(t, 200)
+				_ = srv.DefaultAccount().FiredAlerts()
+			}
+		}
+	}()
+	for range clients {
+		require.NoError(t, <-errs)
+	}
+	<-done
+	assert.LessOrEqual(t, len(srv.Journal()), 50)
+}

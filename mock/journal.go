@@ -24,7 +24,7 @@ type JournalEntry struct {
 	// what happened instead of an answer.
 	Error string `json:"error"`
 	// Injected is true when a fault (FailNext, InjectFault) answered.
-	Injected bool `json:"injected,omitempty"`
+	Injected bool `json:"injected"`
 }
 
 // journal keeps the most recent entries in a ring.
