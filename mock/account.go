@@ -66,6 +66,7 @@ func (a *Account) Credentials(role librato.Role) (email, token string) {
 	defer a.mu.Unlock()
 	a.tokenSeq++
 	t := a.addToken(fmt.Sprintf("mock-%s-%d", role, a.tokenSeq), role, "", time.Now())
+	a.srv.control.issued(a.email, t) // Reset keeps the tokens handed out
 	return a.email, t.secret
 }
 
@@ -73,13 +74,7 @@ func (a *Account) Credentials(role librato.Role) (email, token string) {
 // account, declaring that role, with the server's URL as base URL; opts
 // are applied after those.
 func (a *Account) Client(role librato.Role, opts ...librato.Option) (*librato.Client, error) {
-	if !role.Valid() {
-		_, err := librato.ParseRole(string(role))
-		return nil, err
-	}
-	email, token := a.Credentials(role)
-	all := append([]librato.Option{librato.WithBaseURL(a.srv.URL()), librato.WithRole(role)}, opts...)
-	return librato.NewClient(email, token, all...)
+	return a.srv.newClient(a, role, opts...) // remembered for MinimalRoleOf
 }
 
 // Recorded returns copies of the measurements the account accepted, in
@@ -183,7 +178,7 @@ func (a *Account) consume(agg bool, now time.Time) (rateState, bool) {
 	if a.rate.hour != hour {
 		a.rate = rateWindow{hour: hour}
 	}
-	cfg := a.srv.cfg
+	cfg := a.srv.liveConfig()
 	ok := true
 	if agg {
 		if a.rate.agg >= cfg.aggLimit {

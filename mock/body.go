@@ -2,15 +2,18 @@ package mock
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeJSON reads a JSON object; numbers stay json.Number so integers
@@ -448,4 +451,250 @@ func plain(v any) any {
 		return out
 	}
 	return v
+}
+
+// bodyBytes reads a request body as every endpoint must see it: decoded
+// from its Content-Encoding and at most limit bytes once decoded. gzip
+// (and its alias x-gzip) is accepted, as appoptics-api-go gzips every
+// body; identity means none. A body larger than limit, before or after
+// decompression, is 413, so a small gzip bomb costs at most limit bytes;
+// any other encoding is 415.
+func bodyBytes(r *http.Request, limit int64) ([]byte, *reply) {
+	gzipped, rep := contentEncodings(r.Header)
+	if rep != nil {
+		return nil, rep
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit, "")
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, requestError(http.StatusBadRequest, "could not read the request body: "+err.Error())
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(limit, "")
+	}
+	for range gzipped {
+		if len(data) == 0 {
+			break // appoptics-api-go sends Content-Encoding: gzip on bodiless GETs too
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, requestError(http.StatusBadRequest, "the body is not valid gzip (Content-Encoding: gzip): "+err.Error())
+		}
+		data, err = io.ReadAll(io.LimitReader(zr, limit+1))
+		if err != nil {
+			return nil, requestError(http.StatusBadRequest, "the gzip body does not decompress: "+err.Error())
+		}
+		if int64(len(data)) > limit {
+			return nil, tooLarge(limit, " once decompressed")
+		}
+	}
+	return data, nil
+}
+
+func tooLarge(limit int64, when string) *reply {
+	return requestError(http.StatusRequestEntityTooLarge, "Request body too large: the limit is "+strconv.FormatInt(limit, 10)+" bytes"+when)
+}
+
+// contentEncodings counts the gzip layers of a body; any coding but gzip,
+// x-gzip and identity is 415.
+func contentEncodings(h http.Header) (int, *reply) {
+	n := 0
+	for _, v := range h.Values("Content-Encoding") {
+		for _, coding := range strings.Split(v, ",") {
+			switch c := strings.ToLower(strings.TrimSpace(coding)); c {
+			case "", "identity":
+			case "gzip", "x-gzip":
+				n++
+			default:
+				return 0, requestError(http.StatusUnsupportedMediaType,
+					"Unsupported Content-Encoding "+strconv.Quote(c)+": send the body as is or gzip it (Content-Encoding: gzip)")
+			}
+		}
+	}
+	return n, nil
+}
+
+// checkJSONText answers 400 with errors.params when a string of a JSON
+// body, name or value, is not valid UTF-8 or holds an unpaired UTF-16
+// surrogate escape ("\udcff"). encoding/json would read either as U+FFFD,
+// so "\xff" and "\xfe" would name the same object. Valid text costs one
+// pass over the bytes; only a problem is located, by walking the tokens.
+func checkJSONText(data []byte) *reply {
+	if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) || stringProblem(data) == "" {
+		return nil
+	}
+	if path, msg, ok := badJSONString(data); ok {
+		return paramError(path, msg)
+	}
+	return nil // not inside a string: a syntax error, reported by the decoder
+}
+
+// badJSONString finds the first string of data, name or value, that is
+// not valid UTF-8 or has an unpaired surrogate escape, and returns its
+// errors.params key ("measurements[2].name").
+func badJSONString(data []byte) (path, msg string, found bool) {
+	type frame struct {
+		object  bool
+		key     string // the current member's name (objects)
+		index   int    // the current element's index (arrays)
+		wantKey bool
+	}
+	var stack []frame
+	where := func() string {
+		var b strings.Builder
+		for i, f := range stack {
+			if f.object {
+				if i > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			} else {
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
+			}
+		}
+		return b.String()
+	}
+	done := func() { // a value of the innermost container ended
+		if n := len(stack); n > 0 {
+			if stack[n-1].object {
+				stack[n-1].wantKey = true
+			} else {
+				stack[n-1].index++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var prev int64
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		end := dec.InputOffset()
+		raw := data[prev:end] // the token, after separators and spaces (ASCII)
+		prev = end
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, frame{object: true, wantKey: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				done()
+			}
+		case string:
+			n := len(stack)
+			isKey := n > 0 && stack[n-1].object && stack[n-1].wantKey
+			if isKey {
+				stack[n-1].key, stack[n-1].wantKey = v, false
+			}
+			if m := stringProblem(raw); m != "" {
+				p := where()
+				if p == "" {
+					p = "request"
+				}
+				return p, m, true
+			}
+			if !isKey {
+				done()
+			}
+		default:
+			done()
+		}
+	}
+}
+
+// stringProblem checks JSON text, one string token or a whole document
+// (a \u escape only occurs inside strings), for bytes that are not UTF-8
+// and unpaired surrogate escapes.
+func stringProblem(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return msgInvalidUTF8
+	}
+	for i := 0; i < len(raw); i++ {
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			return ""
+		}
+		if i += j; i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r, ok := hex4(raw, i+2)
+		if !ok {
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex4(raw, i+8)
+			if !ok || i+7 >= len(raw) || raw[i+6] != '\\' || raw[i+7] != 'u' || lo < 0xDC00 || lo > 0xDFFF {
+				return msgUnpairedSurrogate
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return msgUnpairedSurrogate
+		default:
+			i += 5
+		}
+	}
+	return ""
+}
+
+const msgUnpairedSurrogate = `is invalid: holds an unpaired UTF-16 surrogate escape (\uD800 to \uDFFF), which is no character`
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[at:at+4]), 16, 32)
+	return rune(n), err == nil
+}
+
+// checkTreeUTF8 answers 400 with errors.params for the first string of a
+// decoded body (names included) that is not valid UTF-8: form values,
+// which arrive percent-encoded, and Go seeds.
+func checkTreeUTF8(m map[string]any) *reply {
+	errs := perrs{}
+	walkUTF8(m, "", errs)
+	return errs.reply()
+}
+
+func walkUTF8(v any, path string, errs perrs) {
+	key := path
+	if key == "" {
+		key = "request"
+	}
+	switch t := v.(type) {
+	case string:
+		if !utf8.ValidString(t) {
+			errs.add(key, msgInvalidUTF8)
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if !utf8.ValidString(k) {
+				errs.add(strings.ToValidUTF8(p, "\uFFFD"), msgInvalidUTF8)
+				continue
+			}
+			walkUTF8(t[k], p, errs)
+		}
+	case []any:
+		for i, c := range t {
+			walkUTF8(c, path+"["+strconv.Itoa(i)+"]", errs)
+		}
+	case []string:
+		for i, c := range t {
+			walkUTF8(c, path+"["+strconv.Itoa(i)+"]", errs)
+		}
+	}
 }

@@ -21,12 +21,77 @@
 // account sees another's objects.
 //
 // Hooks: FailNext(n, status) fails the next n requests, whatever they are
-// (Retry-After on 429 and 503, see WithRetryAfter); SetLatency and
-// WithLatency delay every request, ending early when the request's context
-// ends or the server closes; FireAlert triggers an alert; Recorded and
-// RecordedCount show accepted measurements; Usage and MinimalRole report,
-// per token, the matrix rows it called (refused calls included) and the
-// least privileged role that covers them.
+// (Retry-After on 429 and 503, see WithRetryAfter); InjectFault queues
+// faults restricted to a method and endpoint, with a Retry-After, or
+// dropping the connection (Drop; ErrDropped through Transport);
+// SetLatency and WithLatency delay every request, ending early when the
+// request's context ends or the server closes; SetRateLimits changes the
+// limits; FireAlert triggers an alert; Recorded, RecordedCount and
+// RecordedMatching show accepted measurements, Annotations and
+// FiredAlerts what an integration created and triggered; Journal lists
+// the requests answered; Usage, MinimalRole, MinimalRoleOf (for a client
+// made by Client) and UsageReport report, per token, the matrix rows it
+// called (refused calls included), how often, and the least privileged
+// role that covers them; Reset puts everything back as it started.
+// WithLogger logs every request, WithTimeouts bounds slow connections.
+//
+// # Control plane
+//
+// The same hooks are served over HTTP under /mock/, for tests in any
+// language and for the librato-mock command; each request calls the Go
+// method named beside it, so the two cannot differ. Requests carry
+// Authorization: Bearer <ControlToken()> (the command prints it as
+// LIBRATO_MOCK_CONTROL_TOKEN); an API token gets 401 there, as the control
+// token gets 401 on /v1. Bodies are JSON whatever their Content-Type, and
+// may be gzipped; answers are JSON. Errors are {"errors":{"request":[...]}}
+// with 400 (bad input, an unknown field or query parameter), 401, 404 (no
+// such request, account or alert) and 405 (with Allow). Control requests
+// are not in the permission matrix and are never delayed, faulted, rate
+// limited, counted by Requests, journaled or logged. Requests that read an
+// account take ?account=EMAIL (the default account without it).
+//
+//	POST   /mock/reset            204  Reset
+//	POST   /mock/seed             204  Account.Apply of a seed in the JSON format below (400 names the bad object)
+//	POST   /mock/faults           204  InjectFault {"count":N,"status":S,"retry_after":secs,"method":"POST","endpoint":"/v1/measurements","drop":false}
+//	GET    /mock/faults           200  Faults: {"faults":[...]} with what is left of each count
+//	DELETE /mock/faults           204  ClearFaults
+//	PUT    /mock/latency          204  SetLatency {"ms":N}
+//	GET    /mock/latency          200  Latency: {"ms":N}
+//	PUT    /mock/ratelimits       204  SetRateLimits {"agg":N,"std":M} (either may be left out)
+//	GET    /mock/ratelimits       200  RateLimits: {"agg":N,"std":M}
+//	GET    /mock/recorded         200  RecordedMatching: {"measurements":[{"name","tags","time","value",...}]}
+//	                                   filtered by ?metric=NAME&tags[k]=v&start_time=T&end_time=T
+//	GET    /mock/annotations      200  Annotations: {"annotations":[{"stream","display_name","id","title",...}]}, ?stream=NAME
+//	GET    /mock/alerts/fired     200  FiredAlerts: {"alerts":[{"id","name","firing","triggered_at","cleared_at"}]}
+//	POST   /mock/alerts/:id/fire  204  FireAlert (404 for no such alert)
+//	GET    /mock/journal          200  Journal: {"requests":[{"time","method","path","endpoint","status",
+//	                                   "token_name","role","duration_ms","error","injected"}]}, oldest first
+//	DELETE /mock/journal          204  ClearJournal
+//	GET    /mock/usage            200  UsageReport: {"tokens":[{"account","token_name","role","minimal_role",
+//	                                   "endpoints":[{"method","endpoint","calls"}]}]}, in order of first use
+//
+// Snapshot images under /mock/snapshots/ are API traffic and need no
+// token. Nothing the control plane answers, the journal or the log holds
+// a token: requests are named by their token's name, and a request whose
+// credentials match no active token has none.
+//
+// # What grows, and what is bounded
+//
+// By design the state grows with what tests send: the account objects
+// (metrics, series, recorded measurements, spaces, alerts, services,
+// annotations, snapshots, API tokens), the tokens Credentials and Client
+// hand out (Reset restores them) and the clients Client made (for
+// MinimalRoleOf). Reset (POST /mock/reset) takes the accounts back to the
+// seed, restoring the handed-out tokens, and empties the journal and the
+// usage records. Bounded: the journal keeps the last WithJournalSize
+// requests (DefaultJournalSize, 1,000); an account keeps at most 1,000
+// jobs, forgetting the oldest finished ones down to 750 past that
+// (unfinished jobs are kept, since the read that finishes one performs its
+// change); usage records of deleted tokens are swept every 1,000 new
+// records, keeping the 1,000 most recently used; and the socket server
+// closes connections that take longer than WithTimeouts allows
+// (DefaultReadHeaderTimeout 10 s for headers, DefaultReadTimeout 60 s for
+// the whole request, DefaultIdleTimeout 120 s idle).
 //
 // # Behaviour
 //
@@ -35,15 +100,49 @@
 // Std every other authenticated request, per account per clock hour;
 // WithRateLimits sets the limits, beyond which requests get 429.
 //
-// A request is handled in this order: latency, FailNext, authentication (401),
-// rate limit (429), routing (404 for unknown paths and methods), role
-// (403 naming the role; the role check uses librato.LookupPermission on
-// the routed path, all rows, inferred roles of unlisted rows included),
-// body size (413 above WithMaxBodyBytes, 3 MiB by default), content type
-// (415), body syntax (400 with errors.request), then the endpoint, whose
+// A request is handled in this order: latency, faults (FailNext,
+// InjectFault), authentication (401), rate limit (429), routing (404 for
+// unknown paths and methods), role (403 naming the role; the role check
+// uses librato.LookupPermission on the routed path, all rows, inferred
+// roles of unlisted rows included), path and query parameters (400 for
+// text that is not UTF-8), content encoding (415), body size (413 above
+// WithMaxBodyBytes, 3 MiB by default, counted after decompression),
+// content type (415), body text and syntax (400), then the endpoint, whose
 // invalid input gets 400 with errors.params keyed by field: "name" at the
 // top level, "measurements[2].name" or "conditions[0].duration" inside
 // lists, "attributes.color" inside objects.
+//
+// Authentication is HTTP Basic with the account's email as user name and
+// an active API token as password, as the Librato reference documents
+// (librato/api-docs, source/includes/_authentication.md). The user name
+// "token" with the token as password is accepted too, because
+// appoptics-api-go, the AppOptics client of the same v1 API, sends
+// exactly that (client.go: SetBasicAuth("token", token)); the token then
+// picks the account, and a secret two accounts share picks none. Any
+// other form (the token as user name, an empty password) is 401 with a
+// message naming the expected form.
+//
+// Request bodies may be sent with Content-Encoding: gzip (or x-gzip;
+// identity is no encoding), as appoptics-api-go sends every body, GETs
+// included (an empty body stays empty). They are decompressed where the
+// body is read, once for every endpoint, and the size limit applies to the
+// decompressed bytes, so a small gzip bomb gets 413; a body that does not
+// decompress is 400, any other encoding 415.
+//
+// Text must be valid UTF-8: a name, tag or any string of a JSON or form
+// body (keys included), a query parameter or a path parameter that is not
+// gets 400 with errors.params naming it, as does a JSON escape of an
+// unpaired UTF-16 surrogate ("\udcff"). Decoders would otherwise read
+// each as U+FFFD, so "%FF" and "%FE" would name the same object. Seeds
+// are checked the same way.
+//
+// Time fields (a snapshot's end_time; the control plane's start_time and
+// end_time) accept epoch seconds, as a JSON number or, as forms and
+// queries carry them, a numeric string, or an ISO-8601 time: RFC 3339
+// with an offset or a fraction, the same without a zone (UTC), or a date
+// (midnight UTC). Whatever the encoding, the time must fall between
+// 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z (400 otherwise), which
+// also catches milliseconds sent as seconds.
 //
 // Paths are split into segments while still escaped, and each segment is
 // unescaped on its own: /v1/metrics/a%2Fb names the metric "a/b" and
@@ -178,8 +277,13 @@
 //     including non-numeric ids and objects of another account: 404 with
 //     errors.request.
 //   - Usage and MinimalRole count authenticated calls that reached an
-//     endpoint, whatever their outcome; failed authentication and unknown
-//     paths are not counted.
+//     endpoint, whatever their outcome; failed authentication, unknown
+//     paths and injected faults are not counted.
+//   - The journal and WithLogger see every request but control-plane
+//     ones: path without the query (which may hold anything), the route
+//     template, status (0 when none was sent: a dropped connection, a
+//     client gone during the latency wait), the token's name and role,
+//     duration and, from 400 on, the error body the client got.
 //
 // Not implemented: service-side aggregation (attributes.aggregate is
 // stored, not applied), rollups and the "resolution not available" error,
@@ -220,5 +324,13 @@
 // start_time) of 0 or less is relative to the server's start (-60 is a
 // minute earlier), so seeded data stays recent and queryable with a
 // duration. Alerts name seeded services by title
-// (or id). Unknown top-level sections are an error.
+// (or id). Unknown top-level sections are an error. POST /mock/seed takes
+// the same JSON while the server runs.
+//
+// Go tests may write the seed with the SDK's own types instead:
+// WithTypedSeed(&TypedSeed{Metrics: []librato.Metric{...}, Spaces:
+// []SeedSpace{{Space: librato.Space{Name: "Ops"}, Charts: ...}}, ...})
+// encodes each value as the SDK sends it and goes through the same
+// validation. Only WithSeed's (or WithTypedSeed's) seed is part of the
+// state Reset returns to.
 package mock

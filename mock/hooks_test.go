@@ -2,10 +2,14 @@ package mock_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -468,4 +472,315 @@ func TestAccountsAreIsolated(t *testing.T) {
 	require.NoError(t, err)
 	_, err = mixed.Metrics.List(ctx, nil)
 	require.ErrorIs(t, err, librato.ErrUnauthorized)
+}
+
+func TestGzipBodies(t *testing.T) {
+	srv := newServer(t, mock.WithMaxBodyBytes(64<<10))
+	w := newWire(t, srv, librato.RoleFullAccess)
+	send := func(method, path, ct, encoding string, body []byte) resp {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL()+path, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.SetBasicAuth(w.email, w.token)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		if encoding != "" {
+			req.Header.Set("Content-Encoding", encoding)
+		}
+		res, err := w.hc.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		data, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return resp{Status: res.StatusCode, Header: res.Header, Body: data}
+	}
+
+	// A gzipped JSON measurement body, built in Go as appoptics-api-go
+	// builds it, is accepted and recorded.
+	batch := fmt.Sprintf(`{"tags":{"host":"gz"},"measurements":[{"name":"gz.metric","value":7,"time":%d}]}`, base)
+	send("POST", "/v1/measurements", "application/json", "gzip", gzipped(t, batch)).requireStatus(t, 202)
+	got := srv.RecordedMatching(mock.RecordedFilter{Metric: "gz.metric"})
+	require.Len(t, got, 1)
+	assert.Equal(t, 7.0, got[0].Value)
+	assert.Equal(t, map[string]string{"host": "gz"}, got[0].Tags)
+	send("POST", "/v1/measurements", "application/json", "x-gzip", gzipped(t, batch)).requireStatus(t, 202)
+	send("POST", "/v1/measurements", "application/json", "identity", []byte(batch)).requireStatus(t, 202)
+	// Every body goes through the same reader: forms and other endpoints too.
+	send("POST", "/v1/spaces", "application/x-www-form-urlencoded", "gzip", gzipped(t, "name=zipped")).requireStatus(t, 201)
+	// appoptics-api-go sends Content-Encoding: gzip on bodiless requests.
+	send("GET", "/v1/spaces?name=zipped", "application/json", "gzip", nil).requireStatus(t, 200)
+	send("DELETE", "/v1/metrics/none", "application/json", "gzip", nil).requireStatus(t, 404)
+
+	// A bomb: 20 KiB of gzip that would be 64 MiB.
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 64; i++ {
+		_, _ = zw.Write(zeros)
+	}
+	require.NoError(t, zw.Close())
+	require.Less(t, bomb.Len(), 128<<10)
+	r := send("POST", "/v1/measurements", "application/json", "gzip", bomb.Bytes()).requireStatus(t, 413)
+	_, request, _ := r.errs(t)
+	assert.Contains(t, request[0], "decompressed")
+
+	r = send("POST", "/v1/measurements", "application/json", "br", []byte(batch)).requireStatus(t, 415)
+	_, request, _ = r.errs(t)
+	assert.Contains(t, request[0], `"br"`)
+	assert.Contains(t, request[0], "gzip")
+	send("POST", "/v1/spaces", "application/json", "gzip, deflate", gzipped(t, `{"name":"y"}`)).requireStatus(t, 415)
+	r = send("POST", "/v1/spaces", "application/json", "gzip", []byte(`{"name":"not gzip"}`)).requireStatus(t, 400)
+	_, request, _ = r.errs(t)
+	assert.Contains(t, request[0], "gzip")
+	assert.Equal(t, 3, srv.RecordedCount(), "nothing refused was recorded")
+
+	// The SDK's own client, with a transport that gzips every body.
+	c := sdk(t, srv, librato.RoleFullAccess, librato.WithHTTPClient(&http.Client{Transport: gzipTransport{srv.Transport()}}))
+	_, err := c.Measurements.Create(context.Background(), &librato.MeasurementBatch{Measurements: []librato.Measurement{{Name: "gz.sdk", Value: 1}}})
+	require.NoError(t, err)
+	assert.Len(t, srv.RecordedMatching(mock.RecordedFilter{Metric: "gz.sdk"}), 1)
+}
+
+// gzipTransport compresses request bodies, as appoptics-api-go does.
+type gzipTransport struct{ next http.RoundTripper }
+
+func (g gzipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil {
+		return g.next.RoundTrip(req)
+	}
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write(data)
+	_ = zw.Close()
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(&b)
+	out.ContentLength = int64(b.Len())
+	out.Header.Set("Content-Encoding", "gzip")
+	return g.next.RoundTrip(out)
+}
+
+func TestBasicAuthForms(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleViewOnly)
+	// Email and token, as the Librato reference documents.
+	w.do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	// User "token" and the token, as appoptics-api-go sends it.
+	r := w.as("token", w.token).do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	assert.NotEmpty(t, r.Header.Get("X-Librato-RateLimit-Std"))
+	j := srv.Journal()
+	assert.Equal(t, issuedName(librato.RoleViewOnly, 1), j[len(j)-1].TokenName)
+	// The token in another account still says which one it is.
+	other := srv.Account("other@example.com")
+	_, otherTok := other.Credentials(librato.RoleFullAccess)
+	w.as("token", otherTok).do("POST", "/v1/spaces", map[string]any{"name": "theirs"}).requireStatus(t, 201)
+	c, err := other.Client(librato.RoleViewOnly)
+	require.NoError(t, err)
+	list, err := c.Spaces.List(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Len(t, list.Spaces, 1)
+
+	// Anything else is a 401 that says what is expected.
+	for name, ww := range map[string]*wire{
+		"token as user, empty password": w.as(w.token, ""),
+		"token as user and password":    w.as(w.token, w.token),
+		"user token, wrong token":       w.as("token", strings.Repeat("f", 64)),
+		"Token with a capital":          w.as("Token", w.token),
+		"email, no password":            w.as(w.email, ""),
+	} {
+		r := ww.do("GET", "/v1/metrics", nil).requireStatus(t, 401)
+		_, request, _ := r.errs(t)
+		assert.Contains(t, request[0], "email as user name", name)
+		assert.NotContains(t, string(r.Body), w.token, name)
+	}
+	// A fixed secret two accounts share names no account.
+	a1 := srv.Account("one@example.com")
+	a2 := srv.Account("two@example.com")
+	require.NoError(t, a1.Apply(&mock.Seed{Tokens: []mock.SeedToken{{Name: "s", Role: librato.RoleViewOnly, Token: "shared-secret"}}}))
+	require.NoError(t, a2.Apply(&mock.Seed{Tokens: []mock.SeedToken{{Name: "s", Role: librato.RoleViewOnly, Token: "shared-secret"}}}))
+	w.as("token", "shared-secret").do("GET", "/v1/metrics", nil).requireStatus(t, 401)
+	w.as("one@example.com", "shared-secret").do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+}
+
+func TestInvalidUTF8IsRejected(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+
+	// Before, these made three spaces that all read back as U+FFFD.
+	w.form("POST", "/v1/spaces", "name=%FF").requireParam(t, "name")
+	w.form("POST", "/v1/spaces", "name=%FE").requireParam(t, "name")
+	w.raw("POST", "/v1/spaces", "application/json", []byte("{\"name\":\"\xfd\"}")).requireParam(t, "name")
+	w.raw("POST", "/v1/spaces", "application/json", []byte(`{"name":"\udcff"}`)).requireParam(t, "name")
+	w.raw("POST", "/v1/spaces", "application/json", []byte(`{"name":"\ud800x"}`)).requireParam(t, "name")
+	assert.Zero(t, w.do("GET", "/v1/spaces", nil).requireStatus(t, 200).obj(t)["query"].(map[string]any)["total"])
+
+	// Valid text, escapes and pairs included, passes.
+	w.raw("POST", "/v1/spaces", "application/json", []byte(`{"name":"caf\u00e9 \ud83d\ude00 \\udcff <&>"}`)).requireStatus(t, 201)
+	w.form("POST", "/v1/spaces", "name=%C3%A9t%C3%A9").requireStatus(t, 201)
+
+	// Nested fields are named as errors.params names them elsewhere.
+	r := w.raw("POST", "/v1/measurements", "application/json",
+		[]byte("{\"measurements\":[{\"name\":\"ok\",\"value\":1},{\"name\":\"m\",\"value\":1,\"tags\":{\"host\":\"\xff\"}}]}")).requireStatus(t, 400)
+	params, _, _ := r.errs(t)
+	assert.Contains(t, params, "measurements[1].tags.host")
+	w.raw("POST", "/v1/services", "application/json",
+		[]byte("{\"title\":\"t\",\"type\":\"mail\",\"settings\":{\"addresses\":\"a\xc3@example.com\"}}")).requireParam(t, "settings.addresses")
+	w.form("POST", "/v1/services", "title=t&type=campfire&settings[room]=%FF").requireParam(t, "settings.room")
+	w.raw("PUT", "/v1/metrics/cpu", "application/json", []byte("{\"type\":\"gauge\",\"attributes\":{\"\xff\":1}}")).requireParam(t, "attributes.\uFFFD")
+
+	// Query and path parameters.
+	w.do("GET", "/v1/spaces?name=%FF", nil).requireParam(t, "name")
+	w.do("GET", "/v1/metrics/%FF", nil).requireParam(t, "name")
+	w.do("PUT", "/v1/annotations/%FE", map[string]any{"display_name": "x"}).requireParam(t, "name")
+	assert.Zero(t, srv.RecordedCount())
+
+	// Seeds go through the same checks.
+	_, err := mock.LoadSeed(strings.NewReader("{\"spaces\":[{\"name\":\"\xff\"}]}"))
+	require.Error(t, err)
+	err = srv.DefaultAccount().Apply(&mock.Seed{Spaces: []map[string]any{{"name": "\xfe"}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "spaces[0]: name")
+	err = srv.DefaultAccount().Apply(&mock.Seed{Tokens: []mock.SeedToken{{Name: "\xff", Role: librato.RoleViewOnly}}})
+	require.Error(t, err)
+}
+
+func TestServerTimeouts(t *testing.T) {
+	srv := newServer(t, mock.WithTimeouts(100*time.Millisecond, 300*time.Millisecond, time.Second))
+	email, token := srv.Credentials(librato.RoleFullAccess)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token))
+	host := strings.TrimPrefix(srv.URL(), "http://")
+
+	// closedWithin reports whether the server closed conn within d while
+	// the client keeps dripping bytes.
+	closedWithin := func(conn net.Conn, drip []byte, d time.Duration) bool {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for _, b := range drip {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				if _, err := conn.Write([]byte{b}); err != nil {
+					return
+				}
+			}
+		}()
+		_ = conn.SetReadDeadline(time.Now().Add(d))
+		_, err := io.Copy(io.Discard, conn) // returns at EOF (closed) or the deadline
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout())
+	}
+	t.Run("a dripping body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", host)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = fmt.Fprintf(conn, "POST /v1/spaces HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", host, auth)
+		require.NoError(t, err)
+		assert.True(t, closedWithin(conn, bytes.Repeat([]byte(" "), 1000), 5*time.Second), "the read timeout closes it")
+	})
+	t.Run("dripping headers", func(t *testing.T) {
+		conn, err := net.Dial("tcp", host)
+		require.NoError(t, err)
+		defer conn.Close()
+		assert.True(t, closedWithin(conn, []byte("GET /v1/metrics HTTP/1.1\r\nX-Slow: "+strings.Repeat("a", 500)), 5*time.Second))
+	})
+	t.Run("an idle keep-alive connection", func(t *testing.T) {
+		conn, err := net.Dial("tcp", host)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = fmt.Fprintf(conn, "GET /v1/metrics HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n", host, auth)
+		require.NoError(t, err)
+		assert.True(t, closedWithin(conn, nil, 5*time.Second), "closed after the idle timeout")
+	})
+	t.Run("options", func(t *testing.T) {
+		_, err := mock.New(mock.WithTimeouts(-1, 0, 0))
+		require.Error(t, err)
+		srv := newServer(t, mock.WithTimeouts(0, 0, 0)) // no limits, as net/http
+		newWire(t, srv, librato.RoleViewOnly).do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	})
+}
+
+func TestSnapshotTimes(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	sid := idOf(t, w.do("POST", "/v1/spaces", map[string]any{"name": "S"}).requireStatus(t, 201).Header.Get("Location"))
+	ch := w.do("POST", "/v1/spaces/"+sid+"/charts", map[string]any{"name": "c", "streams": []any{map[string]any{"metric": "cpu"}}}).requireStatus(t, 201).obj(t)
+	subject := map[string]any{"chart": map[string]any{"id": ch["id"], "type": "line"}}
+	snap := func(end any) resp {
+		return w.do("POST", "/v1/snapshots", map[string]any{"subject": subject, "end_time": end})
+	}
+	for _, bad := range []any{"0001-01-01T00:00:00Z", "0001-01-01", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
+		0, -5, 1_700_000_000_000, "1700000000000", 1.5, "yesterday", true} {
+		snap(bad).requireParam(t, "end_time")
+	}
+	for end, want := range map[any]string{
+		1_714_564_800:               "2024-05-01T12:00:00Z",
+		"1714564800":                "2024-05-01T12:00:00Z",
+		"2024-05-01T12:00:00Z":      "2024-05-01T12:00:00Z",
+		"2024-05-01T14:00:00+02:00": "2024-05-01T12:00:00Z",
+		"2024-05-01T12:00:00.75Z":   "2024-05-01T12:00:00Z",
+		"2024-05-01":                "2024-05-01T00:00:00Z",
+	} {
+		assert.Equal(t, want, snap(end).requireStatus(t, 202).obj(t)["end_time"], "%v", end)
+	}
+	// A form carries the same value as a string.
+	w.form("POST", "/v1/snapshots", fmt.Sprintf("subject[chart][id]=%v&subject[chart][type]=line&end_time=0001-01-01", ch["id"])).requireParam(t, "end_time")
+	w.form("POST", "/v1/snapshots", fmt.Sprintf("subject[chart][id]=%v&subject[chart][type]=line&end_time=1714564800", ch["id"])).requireStatus(t, 202)
+}
+
+func TestUsageOfDeletedTokens(t *testing.T) {
+	srv := newServer(t)
+	_, adminTok := srv.Credentials(librato.RoleFullAccess)
+	in := &http.Client{Transport: srv.Transport()}
+	call := func(method, path, token string, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://x"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(srv.Email(), token)
+		res, err := in.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Less(t, res.StatusCode, 300)
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return m
+	}
+	// use creates a token through the API, calls with it, deletes it.
+	use := func() string {
+		tk := call("POST", "/v1/api_tokens", adminTok, `{"name":"short-lived","role":"viewer"}`)
+		secret := tk["token"].(string)
+		call("GET", "/v1/metrics", secret, "")
+		call("DELETE", "/v1/api_tokens/"+idOf(t, tk["href"].(string)), adminTok, "")
+		return secret
+	}
+	// A deleted token's usage stays readable for a while...
+	first := use()
+	role, ok := srv.MinimalRole(first)
+	require.True(t, ok)
+	assert.Equal(t, librato.RoleViewOnly, role)
+
+	// ...but the records of deleted tokens are bounded: 2,500 tokens used
+	// once and deleted leave at most 2,000 of them.
+	for i := 0; i < 2500; i++ {
+		use()
+	}
+	report := srv.UsageReport()
+	assert.LessOrEqual(t, len(report), 2001, "the admin token and at most 2,000 deleted ones")
+	deleted := 0
+	for _, u := range report {
+		if u.Deleted {
+			deleted++
+		}
+	}
+	assert.GreaterOrEqual(t, deleted, 1000)
+	_, ok = srv.MinimalRole(first)
+	assert.False(t, ok, "the oldest deleted token's record went")
+	_, ok = srv.MinimalRole(adminTok)
+	assert.True(t, ok, "a live token's record stays")
 }

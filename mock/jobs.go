@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,15 @@ func (j *job) json() jobJSON {
 
 func jobLocation(id int64) string { return "/v1/jobs/" + strconv.FormatInt(id, 10) }
 
+// Job retention: an account keeps at most maxJobs jobs. Past that, the
+// oldest finished jobs are forgotten (their GET answers 404) until
+// keptJobs remain; unfinished jobs are always kept, since the read that
+// finishes one performs its change.
+const (
+	maxJobs  = 1000
+	keptJobs = 750
+)
+
 // newJob queues run as a job; with zero job steps it runs at once. The
 // caller holds a.mu, as every later step does.
 func (a *Account) newJob(run func() (map[string][]string, any)) *job {
@@ -52,7 +62,28 @@ func (a *Account) newJob(run func() (map[string][]string, any)) *job {
 	if j.steps == 0 {
 		j.finish()
 	}
+	if len(a.jobs) > maxJobs {
+		a.pruneJobs()
+	}
 	return j
+}
+
+// pruneJobs forgets the oldest finished jobs until keptJobs remain (or no
+// finished job is left). Ids grow with time, so the smallest are oldest.
+func (a *Account) pruneJobs() {
+	var done []int64
+	for id, j := range a.jobs {
+		if j.state == "complete" || j.state == "failed" {
+			done = append(done, id)
+		}
+	}
+	slices.Sort(done)
+	for _, id := range done {
+		if len(a.jobs) <= keptJobs {
+			return
+		}
+		delete(a.jobs, id)
+	}
 }
 
 // advance is one read of the job.
@@ -197,18 +228,8 @@ func (c *call) snapshotsCreate() *reply {
 		duration = d
 	}
 	end := c.now
-	if v, ok := o.raw("end_time"); ok {
-		if n, ok := integer(v); ok && n > 0 {
-			end = time.Unix(n, 0)
-		} else if s, isStr := v.(string); isStr {
-			t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-			if err != nil {
-				o.invalid("end_time", "is invalid: expected epoch seconds or an ISO-8601 time")
-			}
-			end = t
-		} else {
-			o.invalid("end_time", "is invalid: expected epoch seconds or an ISO-8601 time")
-		}
+	if t, ok := o.epoch("end_time"); ok {
+		end = time.Unix(t, 0)
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
@@ -247,18 +268,12 @@ func (c *call) snapshotsGet() *reply {
 }
 
 // serveSnapshotImage serves a 1x1 PNG for any rendered snapshot id.
-func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request, ent *JournalEntry) {
 	name := strings.TrimPrefix(r.URL.Path, snapshotImagePrefix)
 	id, ok := pathID(strings.TrimSuffix(name, ".png"))
 	found := false
 	if ok && strings.HasSuffix(name, ".png") {
-		s.mu.Lock()
-		accts := make([]*Account, 0, len(s.accounts))
-		for _, a := range s.accounts {
-			accts = append(accts, a)
-		}
-		s.mu.Unlock()
-		for _, a := range accts {
+		for _, a := range s.allAccounts() {
 			a.mu.Lock()
 			if sn := a.snapshots[id]; sn != nil && sn.rendered {
 				found = true
@@ -267,8 +282,7 @@ func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		rep := notFound("image")
-		write(w, rep, rep.encode())
+		s.send(w, r, ent, plainReply(notFound("image")))
 		return
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
@@ -279,4 +293,6 @@ func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+	ent.Status = http.StatusOK
+	s.note(r.Context(), *ent)
 }

@@ -15,6 +15,7 @@ type reply struct {
 	body       any
 	location   string
 	retryAfter string
+	allow      string // the Allow header of a 405
 }
 
 // errorBody is the API's error document.
@@ -108,6 +109,9 @@ func write(w http.ResponseWriter, r *reply, body []byte) {
 	}
 	if r.retryAfter != "" {
 		h.Set("Retry-After", r.retryAfter)
+	}
+	if r.allow != "" {
+		h.Set("Allow", r.allow)
 	}
 	if body != nil {
 		h.Set("Content-Type", "application/json")

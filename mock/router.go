@@ -3,7 +3,6 @@ package mock
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -197,6 +196,7 @@ type call struct {
 	p    []string // path parameters, unescaped, in template order
 	q    url.Values
 	body map[string]any // the decoded body; empty when there is none
+	raw  []byte         // the body's bytes: decompressed, size-, type- and UTF-8-checked
 	now  time.Time
 }
 
@@ -218,16 +218,23 @@ func (c *call) origin() string {
 	return scheme + "://" + host
 }
 
-// ServeHTTP answers one API request: latency, injected failures,
+// ServeHTTP answers one API request: latency, injected faults,
 // authentication, rate limits, routing, role enforcement, body limits and
-// decoding, then the endpoint itself. It makes Server an http.Handler, so
-// the API can also be mounted in another server.
+// decoding, then the endpoint itself; every request ends up in the
+// journal. Requests under /mock/ (snapshot images aside) go to the
+// control plane instead. It makes Server an http.Handler, so the API can
+// also be mounted in another server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isControlPath(r.URL.Path) {
+		s.serveControl(w, r)
+		return
+	}
 	s.requests.Add(1)
 	now := time.Now()
+	aggLimit, stdLimit := s.RateLimits()
 	setRateHeaders(w.Header(), rateState{
-		aggLimit: s.cfg.aggLimit, aggRemaining: s.cfg.aggLimit,
-		stdLimit: s.cfg.stdLimit, stdRemaining: s.cfg.stdLimit,
+		aggLimit: aggLimit, aggRemaining: aggLimit,
+		stdLimit: stdLimit, stdRemaining: stdLimit,
 		reset: now.Unix() - now.Unix()%3600 + 3600,
 	})
 	if !s.enter() {
@@ -239,45 +246,110 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		defer r.Body.Close()
 	}
+	rq := s.routeOf(r)
+	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.template()}
 	if err := s.wait(r.Context()); err != nil {
 		if errors.Is(err, errClosing) {
-			rep := systemError(http.StatusServiceUnavailable, "the mock server is closed")
-			write(w, rep, rep.encode())
+			s.send(w, r, &ent, plainReply(systemError(http.StatusServiceUnavailable, "the mock server is closed")))
+			return
 		}
+		ent.Error = "no answer: the client went away during the latency wait (" + err.Error() + ")"
+		s.note(r.Context(), ent)
 		return
 	}
-	if status, ok := s.takeFailure(); ok {
-		rep := s.injected(status)
-		write(w, rep, rep.encode())
+	if f, ok := s.takeFault(r.Method, ent.Endpoint, ent.Path); ok {
+		ent.Injected = true
+		if user, secret, ok := r.BasicAuth(); ok {
+			if id, ok := s.identify(user, secret); ok {
+				ent.TokenName, ent.Role = id.name, string(id.role)
+			}
+		}
+		if f.Drop {
+			ent.Error = "no answer: " + ErrDropped.Error()
+			s.note(r.Context(), ent)
+			drop(w)
+			return
+		}
+		s.send(w, r, &ent, plainReply(s.injected(f)))
 		return
 	}
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, snapshotImagePrefix) {
-		s.serveSnapshotImage(w, r)
+		ent.Endpoint = snapshotImagePrefix + ":id.png"
+		s.serveSnapshotImage(w, r, &ent)
 		return
 	}
-	e := s.handle(w, r, now)
+	s.send(w, r, &ent, s.handle(w, r, now, rq, &ent))
+}
+
+// send writes an answer and notes it in the journal.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *encoded) {
 	write(w, e.rep, e.body)
+	ent.Status = e.rep.status
+	if e.rep.status >= 400 {
+		ent.Error = strings.TrimSpace(string(e.body))
+	}
+	s.note(r.Context(), *ent)
+}
+
+// drop ends a request without an answer: the in-process transport fails
+// it with ErrDropped, a socket is closed.
+func drop(w http.ResponseWriter) {
+	if rec, ok := w.(*recorder); ok {
+		rec.dropped = true
+		return
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection (or resets the stream)
+}
+
+// routed is where a request's path leads.
+type routed struct {
+	segs   []string // unescaped segments
+	segsOK bool
+	rt     *route
+	params []string
+}
+
+func (s *Server) routeOf(r *http.Request) routed {
+	var rq routed
+	rq.segs, rq.segsOK = splitPath(r.URL.EscapedPath())
+	if rq.segsOK {
+		rq.rt, rq.params = match(s.table, r.Method, rq.segs)
+	}
+	return rq
+}
+
+func (rq routed) template() string {
+	if rq.rt == nil {
+		return ""
+	}
+	return rq.rt.template
 }
 
 // handle runs everything after the hooks; replies from endpoints are
 // encoded while the account is still locked, others here.
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *encoded {
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, rq routed, ent *JournalEntry) *encoded {
 	// authentication
-	email, secret, ok := r.BasicAuth()
-	var a *Account
-	var tok *apiToken
-	if ok {
-		if a = s.account(email); a != nil {
-			tok = a.authenticate(secret)
-		}
+	user, secret, hasBasic := r.BasicAuth()
+	var id identity
+	ok := false
+	if hasBasic {
+		id, ok = s.identify(user, secret)
 	}
-	if tok == nil {
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Librato API (mock)"`)
-		return plainReply(requestError(http.StatusUnauthorized, "Authorization Required: send the account's email and an active API token with HTTP Basic auth"))
+		return plainReply(requestError(http.StatusUnauthorized, unauthorizedMessage(r, hasBasic)))
 	}
+	ent.TokenName, ent.Role = id.name, string(id.role)
+	a, tok := id.a, id.tok
 	// rate limit: measurement submissions count against Agg, decided on the
 	// unescaped segments the router will see, so no escaping evades it
-	segs, segsOK := splitPath(r.URL.EscapedPath())
+	segs, segsOK := rq.segs, rq.segsOK
 	agg := r.Method == http.MethodPost && segsOK && len(segs) == 2 && segs[0] == "v1" && segs[1] == "measurements"
 	st, fits := a.consume(agg, now)
 	setRateHeaders(w.Header(), st)
@@ -287,11 +359,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *
 		return plainReply(rep)
 	}
 	// routing
-	var rt *route
-	var params []string
-	if segsOK {
-		rt, params = match(s.table, r.Method, segs)
-	}
+	rt, params := rq.rt, rq.params
 	if rt == nil {
 		return plainReply(requestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
 	}
@@ -301,16 +369,33 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) *
 		// The matrix and the routes disagree; only Full Access may call.
 		perm = librato.Permission{Method: rt.method, Endpoint: rt.template, Roles: []librato.Role{librato.RoleFullAccess}}
 	}
-	s.recordUsage(secret, perm)
-	if !slices.Contains(perm.Roles, tok.role) {
-		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(tok.role, perm)))
+	s.recordUsage(secret, id, perm)
+	if !slices.Contains(perm.Roles, id.role) {
+		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(id.role, perm)))
 	}
-	// body
+	// path and query parameters, then the body
 	c := &call{s: s, a: a, r: r, tok: tok, p: params, q: r.URL.Query(), now: now}
+	if rep := checkParamsUTF8(rt, params, c.q); rep != nil {
+		return plainReply(rep)
+	}
 	if rep := s.readBody(c, rt.body); rep != nil {
 		return plainReply(rep)
 	}
 	return s.run(rt, c)
+}
+
+// unauthorizedMessage says which credentials the API expects.
+func unauthorizedMessage(r *http.Request, hasBasic bool) string {
+	const expected = "send HTTP Basic auth with the account's email as user name and an active API token as password" +
+		` (the user name "token" with the token as password works too, as appoptics-api-go sends it)`
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	switch {
+	case len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer "):
+		return "Authorization Required: a bearer token (the control token) is for the mock's control plane under /mock/ only; " + expected
+	case !hasBasic:
+		return "Authorization Required: " + expected
+	}
+	return "Authorization Required: the credentials match no active API token of that account; " + expected
 }
 
 // run calls the endpoint with the account locked and renders its answer
@@ -348,28 +433,22 @@ func forbiddenMessage(role librato.Role, p librato.Permission) string {
 		p.Method + " " + p.Endpoint + "; allowed: " + strings.Join(allowed, ", ")
 }
 
-// readBody enforces the size limit and the content type, and decodes the
-// body into c.body.
+// readBody enforces the size limit and the content type, checks that
+// the text is valid UTF-8, and decodes the body into c.body. c.raw keeps
+// the body's bytes, decompressed and checked.
 func (s *Server) readBody(c *call, kind bodyKind) *reply {
 	c.body = map[string]any{}
 	r := c.r
 	if kind == noBody || r.Body == nil {
 		return nil
 	}
-	limit := s.cfg.maxBody
-	tooLarge := requestError(http.StatusRequestEntityTooLarge, "Request body too large: the limit is "+strconv.FormatInt(limit, 10)+" bytes")
-	if r.ContentLength > limit {
-		return tooLarge
-	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return requestError(http.StatusBadRequest, "could not read the request body: "+err.Error())
-	}
-	if int64(len(data)) > limit {
-		return tooLarge
+	data, rep := bodyBytes(r, s.cfg.maxBody)
+	if rep != nil {
+		return rep
 	}
 	ct := strings.TrimSpace(r.Header.Get("Content-Type"))
 	mt := ""
+	var err error
 	if ct != "" {
 		if mt, _, err = mime.ParseMediaType(ct); err != nil {
 			return requestError(http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(ct)+" does not parse")
@@ -389,6 +468,9 @@ func (s *Server) readBody(c *call, kind bodyKind) *reply {
 	}
 	var m map[string]any
 	if isJSON {
+		if rep := checkJSONText(data); rep != nil {
+			return rep
+		}
 		m, err = decodeJSON(data)
 		if err != nil {
 			return requestError(http.StatusBadRequest, "Malformed JSON body: "+err.Error())
@@ -398,30 +480,13 @@ func (s *Server) readBody(c *call, kind bodyKind) *reply {
 		if err != nil {
 			return requestError(http.StatusBadRequest, "Malformed form body: "+err.Error())
 		}
+		if rep := checkTreeUTF8(m); rep != nil {
+			return rep
+		}
 	}
+	c.raw = data
 	c.body = m
 	return nil
-}
-
-// injected is the answer FailNext makes a request get.
-func (s *Server) injected(status int) *reply {
-	text := http.StatusText(status)
-	if text == "" {
-		text = "status " + strconv.Itoa(status)
-	}
-	var rep *reply
-	switch {
-	case status >= 500:
-		rep = systemError(status, text+" (injected by the mock's FailNext)")
-	case status < 400:
-		rep = &reply{status: status}
-	default:
-		rep = requestError(status, text+" (injected by the mock's FailNext)")
-	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		rep.retryAfter = strconv.Itoa(s.cfg.retryAfter)
-	}
-	return rep
 }
 
 func setRateHeaders(h http.Header, st rateState) {

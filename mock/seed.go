@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	librato "github.com/librato-sdk/librato-go"
 )
@@ -52,7 +55,14 @@ type SeedToken struct {
 // LoadSeed reads a seed from JSON; unknown top-level fields are an error,
 // so a misspelt section is not silently ignored.
 func LoadSeed(r io.Reader) (*Seed, error) {
-	dec := json.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("mock: reading the seed: %w", err)
+	}
+	if rep := checkJSONText(data); rep != nil {
+		return nil, fmt.Errorf("mock: reading the seed: %s", describe(rep))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	var s Seed
@@ -71,10 +81,26 @@ func LoadSeedFile(path string) (*Seed, error) {
 	return LoadSeed(bytes.NewReader(data))
 }
 
-// Apply adds the seed's objects to the account, stopping at the first
-// invalid one; objects before it stay.
-func (a *Account) Apply(s *Seed) error { return a.apply(s) }
+// Apply adds the seed's objects to the account (POST /mock/seed),
+// stopping at the first invalid one; objects before it stay. Reset does
+// not apply it again: only WithSeed's seed is part of the starting state.
+func (a *Account) Apply(s *Seed) error {
+	if s == nil {
+		return nil
+	}
+	return a.apply(s.clone())
+}
 
+// clone copies the seed's lists, so that apply can fill in the secrets it
+// generates without touching the caller's seed.
+func (s *Seed) clone() *Seed {
+	c := *s
+	c.Tokens = slices.Clone(s.Tokens)
+	return &c
+}
+
+// apply adds the seed's objects; it fills in the secrets it generates for
+// tokens without one, so that Reset recreates the same tokens.
 func (a *Account) apply(s *Seed) error {
 	if s == nil {
 		return nil
@@ -89,12 +115,23 @@ func (a *Account) apply(s *Seed) error {
 		if strings.TrimSpace(t.Name) == "" {
 			return fmt.Errorf("tokens[%d]: name is required", i)
 		}
-		if t.Token != "" && (strings.ContainsAny(t.Token, " \t\r\n") || a.bySecret[t.Token] != nil) {
-			return fmt.Errorf("tokens[%d]: token must be unique and without spaces", i)
+		if !utf8.ValidString(t.Name) || !utf8.ValidString(t.Token) {
+			return fmt.Errorf("tokens[%d]: name and token must be valid UTF-8", i)
 		}
-		a.addToken(t.Name, t.Role, t.Token, now)
+		if t.Token != "" && (strings.ContainsAny(t.Token, " \t\r\n") || a.bySecret[t.Token] != nil || t.Token == a.srv.cfg.controlToken) {
+			return fmt.Errorf("tokens[%d]: token must be unique, without spaces, and not the control token", i)
+		}
+		s.Tokens[i].Token = a.addToken(t.Name, t.Role, t.Token, now).secret
 	}
 	run := func(what string, h handler, params []string, body map[string]any) (*reply, error) {
+		if rep := checkTreeUTF8(body); rep != nil {
+			return rep, fmt.Errorf("%s: %s", what, describe(rep))
+		}
+		for i, p := range params {
+			if !utf8.ValidString(p) {
+				return nil, fmt.Errorf("%s: name %q (parameter %d) is not valid UTF-8", what, p, i)
+			}
+		}
 		c := a.seedCall(now, params, body)
 		rep := h(c)
 		if rep == nil || rep.status >= 300 {
@@ -251,4 +288,198 @@ func describe(r *reply) string {
 		return "status " + strconv.Itoa(r.status)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// TypedSeed is a seed written with the SDK's own types, for Go tests:
+// WithTypedSeed turns it into a Seed through the SDK's JSON encoding, so
+// it goes through the same validation as the JSON seed and as API
+// requests. Read-only fields (ids, created_at...) are left out.
+type TypedSeed struct {
+	Tokens []SeedToken
+	// Metrics are created as PUT /v1/metrics/:name would.
+	Metrics []librato.Metric
+	// Measurements are submitted in one batch; a Time of 0 or less is
+	// relative to the server's start, as in the JSON seed.
+	Measurements []librato.Measurement
+	Services     []librato.Service
+	Spaces       []SeedSpace
+	Alerts       []SeedAlert
+	Annotations  []SeedAnnotation
+}
+
+// SeedSpace is a space with the charts to create in it.
+type SeedSpace struct {
+	Space  librato.Space // Name; Space.Charts (references) must be empty
+	Charts []librato.Chart
+}
+
+// SeedAlert is an alert to create. Alert.Services name services by ID or,
+// with ID 0, by the Title of a seeded service. Firing makes it fire.
+type SeedAlert struct {
+	Alert  librato.Alert
+	Firing bool
+}
+
+// SeedAnnotation is an annotation stream with its events (at least one);
+// a zero StartTime is the server's clock.
+type SeedAnnotation struct {
+	Stream librato.AnnotationStream
+	Events []librato.AnnotationEvent
+}
+
+// WithTypedSeed is WithSeed for a TypedSeed; a seed that does not convert
+// or is invalid makes New fail.
+func WithTypedSeed(t *TypedSeed) Option {
+	return func(c *config) error {
+		s, err := t.Seed()
+		if err != nil {
+			return err
+		}
+		c.seed = s
+		return nil
+	}
+}
+
+// Seed converts the typed seed to the untyped form Account.Apply takes.
+// It fails on a string that is not valid UTF-8 (the JSON encoding would
+// silently replace it) and on a space or alert it cannot express.
+func (t *TypedSeed) Seed() (*Seed, error) {
+	if t == nil {
+		return nil, nil
+	}
+	if path, bad := invalidUTF8In(reflect.ValueOf(*t), "TypedSeed"); bad {
+		return nil, fmt.Errorf("mock: typed seed: %s is not valid UTF-8", path)
+	}
+	s := &Seed{Tokens: slices.Clone(t.Tokens)}
+	var err error
+	add := func(list *[]map[string]any, what string, v any) map[string]any {
+		if err != nil {
+			return nil
+		}
+		var m map[string]any
+		if m, err = toBody(v); err != nil {
+			err = fmt.Errorf("mock: typed seed: %s: %w", what, err)
+			return nil
+		}
+		*list = append(*list, m)
+		return m
+	}
+	for i := range t.Metrics {
+		add(&s.Metrics, fmt.Sprintf("Metrics[%d]", i), t.Metrics[i])
+	}
+	for i := range t.Measurements {
+		add(&s.Measurements, fmt.Sprintf("Measurements[%d]", i), t.Measurements[i])
+	}
+	for i, sv := range t.Services {
+		sv.ID = 0
+		add(&s.Services, fmt.Sprintf("Services[%d]", i), sv)
+	}
+	for i, sp := range t.Spaces {
+		if len(sp.Space.Charts) > 0 {
+			return nil, fmt.Errorf("mock: typed seed: Spaces[%d]: Space.Charts holds references; put the charts to create in SeedSpace.Charts", i)
+		}
+		charts := make([]any, 0, len(sp.Charts))
+		for j, ch := range sp.Charts {
+			ch.ID = 0
+			m, e := toBody(ch)
+			if e != nil {
+				return nil, fmt.Errorf("mock: typed seed: Spaces[%d].Charts[%d]: %w", i, j, e)
+			}
+			charts = append(charts, m)
+		}
+		s.Spaces = append(s.Spaces, map[string]any{"name": sp.Space.Name, "charts": charts})
+	}
+	for i, al := range t.Alerts {
+		a := al.Alert
+		services := make([]any, len(a.Services))
+		for j, sv := range a.Services {
+			switch {
+			case sv.ID != 0:
+				services[j] = sv.ID
+			case sv.Title != "":
+				services[j] = sv.Title
+			default:
+				return nil, fmt.Errorf("mock: typed seed: Alerts[%d].Alert.Services[%d]: set the service's ID or the Title of a seeded service", i, j)
+			}
+		}
+		a.ID, a.Services, a.CreatedAt, a.UpdatedAt = 0, nil, 0, 0
+		m := add(&s.Alerts, fmt.Sprintf("Alerts[%d]", i), a)
+		if m != nil {
+			m["services"] = services
+			if al.Firing {
+				m["firing"] = true
+			}
+		}
+	}
+	for i, an := range t.Annotations {
+		events := make([]any, 0, len(an.Events))
+		for j, ev := range an.Events {
+			ev.ID = 0
+			m, e := toBody(ev)
+			if e != nil {
+				return nil, fmt.Errorf("mock: typed seed: Annotations[%d].Events[%d]: %w", i, j, e)
+			}
+			events = append(events, m)
+		}
+		m := map[string]any{"name": an.Stream.Name, "events": events}
+		if an.Stream.DisplayName != "" {
+			m["display_name"] = an.Stream.DisplayName
+		}
+		s.Annotations = append(s.Annotations, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// toBody encodes v with the SDK's JSON encoding and reads it back as the
+// mock reads a request body.
+func toBody(v any) (map[string]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(data)
+}
+
+// invalidUTF8In finds a string (or map key) in v that is not valid UTF-8
+// and returns its Go path.
+func invalidUTF8In(v reflect.Value, path string) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return path, !utf8.ValidString(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", false
+		}
+		return invalidUTF8In(v.Elem(), path)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				if p, bad := invalidUTF8In(v.Field(i), path+"."+f.Name); bad {
+					return p, true
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p, bad := invalidUTF8In(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); bad {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			kp := fmt.Sprintf("%s[%q]", path, strings.ToValidUTF8(fmt.Sprint(k.Interface()), "\uFFFD"))
+			if p, bad := invalidUTF8In(k, kp); bad {
+				return p, true
+			}
+			if p, bad := invalidUTF8In(iter.Value(), kp); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -29,6 +32,16 @@ const (
 	DefaultSeriesPageSize = 100
 	// DefaultRateLimit is the hourly limit of each rate-limit header.
 	DefaultRateLimit = 1_000_000
+	// DefaultJournalSize is how many requests the journal keeps (the most
+	// recent ones); see WithJournalSize.
+	DefaultJournalSize = 1000
+	// DefaultReadHeaderTimeout, DefaultReadTimeout and DefaultIdleTimeout
+	// bound how long a connection may take to send its headers, its whole
+	// request, and how long an idle keep-alive connection stays open; see
+	// WithTimeouts. They are far above what a test needs.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
 )
 
 // Option configures a Server in New or NewServer.
@@ -45,6 +58,13 @@ type config struct {
 	seriesPage int
 	aggLimit   int
 	stdLimit   int
+
+	journalSize  int
+	logger       *slog.Logger
+	controlToken string
+	readHeader   time.Duration
+	read         time.Duration
+	idle         time.Duration
 }
 
 // WithAddr makes the server listen on addr ("127.0.0.1:8080") instead of a
@@ -98,7 +118,8 @@ func WithSeed(s *Seed) Option {
 }
 
 // WithRetryAfter sets the Retry-After header, in seconds, of the 429 and
-// 503 answers FailNext injects (default 0, so retrying clients stay fast).
+// 503 answers faults inject without a RetryAfter of their own (default 0,
+// so retrying clients stay fast).
 func WithRetryAfter(seconds int) Option {
 	return func(c *config) error {
 		if seconds < 0 {
@@ -150,6 +171,58 @@ func WithRateLimits(agg, std int) Option {
 	}
 }
 
+// WithJournalSize sets how many requests the journal keeps (default
+// DefaultJournalSize): the most recent ones, oldest first, see Journal.
+// 0 keeps none; WithLogger still sees every request.
+func WithJournalSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mock: WithJournalSize(%d): may not be negative", n)
+		}
+		c.journalSize = n
+		return nil
+	}
+}
+
+// WithLogger logs every request the API answers (control-plane requests
+// excepted) as one Info record with the journal entry's fields: method,
+// path, endpoint, status, token_name, role, duration_ms, error (the error
+// body the client got) and injected. It never logs a token, a query
+// string or a request body.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithControlToken fixes the control plane's bearer token (see
+// ControlToken) instead of a random one, for setups that must know it in
+// advance. It needs 16 to 256 printable ASCII characters without spaces.
+func WithControlToken(token string) Option {
+	return func(c *config) error {
+		if len(token) < 16 || len(token) > 256 || strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return errors.New("mock: WithControlToken: need 16 to 256 printable ASCII characters without spaces")
+		}
+		c.controlToken = token
+		return nil
+	}
+}
+
+// WithTimeouts sets the socket server's limits: how long a client may take
+// to send a request's headers (readHeader), its whole request body
+// included (read), and how long an idle keep-alive connection stays open
+// (idle). 0 means no limit. The defaults (DefaultReadHeaderTimeout,
+// DefaultReadTimeout, DefaultIdleTimeout) never hurt a test but stop
+// stalled connections from piling up. Latency waits do not count against
+// read; a latency longer than read makes reading the body fail.
+func WithTimeouts(readHeader, read, idle time.Duration) Option {
+	return func(c *config) error {
+		if readHeader < 0 || read < 0 || idle < 0 {
+			return fmt.Errorf("mock: WithTimeouts(%v, %v, %v): may not be negative", readHeader, read, idle)
+		}
+		c.readHeader, c.read, c.idle = readHeader, read, idle
+		return nil
+	}
+}
+
 // Server is the in-memory Librato API. It is safe for concurrent use.
 type Server struct {
 	cfg   config
@@ -163,20 +236,29 @@ type Server struct {
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds
 	ids      atomic.Int64 // one sequence for every kind of object
+	aggLimit atomic.Int64 // the rate limits in force (SetRateLimits)
+	stdLimit atomic.Int64
 
-	failMu     sync.Mutex
-	failN      int
-	failStatus int
+	faultMu sync.Mutex
+	faults  []*pendingFault
+
+	journal journal
+	control controlState
 
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	mu       sync.Mutex // guards closed, accounts, usage
+	mu       sync.Mutex // guards closed, accounts
 	closed   bool
 	inflight sync.WaitGroup
 	accounts map[string]*Account
-	def      *Account
-	usage    map[string]*usageRecord
+	def      atomic.Pointer[Account]
+	seed     *Seed // the seed, generated token secrets filled in, for Reset
+
+	usageMu      sync.Mutex // guards usage, usageSweepAt; taken before an account's lock, never after
+	usage        map[string]*usageRecord
+	usageSeq     int64
+	usageSweepAt int
 }
 
 // NewServer starts a server on a random loopback port. Like
@@ -202,6 +284,11 @@ func New(opts ...Option) (*Server, error) {
 		seriesPage: DefaultSeriesPageSize,
 		aggLimit:   DefaultRateLimit,
 		stdLimit:   DefaultRateLimit,
+
+		journalSize: DefaultJournalSize,
+		readHeader:  DefaultReadHeaderTimeout,
+		read:        DefaultReadTimeout,
+		idle:        DefaultIdleTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -211,20 +298,31 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{
-		cfg:       cfg,
-		table:     routes(),
-		closing:   make(chan struct{}),
-		serveDone: make(chan struct{}),
-		accounts:  make(map[string]*Account),
-		usage:     make(map[string]*usageRecord),
+	if cfg.controlToken == "" {
+		cfg.controlToken = newSecret()
 	}
+	s := &Server{
+		cfg:          cfg,
+		table:        routes(),
+		closing:      make(chan struct{}),
+		serveDone:    make(chan struct{}),
+		accounts:     make(map[string]*Account),
+		usage:        make(map[string]*usageRecord),
+		usageSweepAt: usageSweepEvery,
+		journal:      journal{size: cfg.journalSize},
+	}
+	s.control.init()
 	s.latency.Store(int64(cfg.latency))
-	s.def = s.Account(cfg.email)
+	s.aggLimit.Store(int64(cfg.aggLimit))
+	s.stdLimit.Store(int64(cfg.stdLimit))
+	def := s.Account(cfg.email)
+	s.def.Store(def)
 	if cfg.seed != nil {
-		if err := s.def.apply(cfg.seed); err != nil {
+		seed := cfg.seed.clone()
+		if err := def.apply(seed); err != nil {
 			return nil, fmt.Errorf("mock: seed: %w", err)
 		}
+		s.seed = seed
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -232,7 +330,15 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.ln = ln
 	s.url = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.hs = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: cfg.readHeader,
+		ReadTimeout:       cfg.read,
+		IdleTimeout:       cfg.idle,
+		// A client that hangs up or times out is the client's business; the
+		// standard logger would print it to stderr.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 	go func() {
 		defer close(s.serveDone)
 		_ = s.hs.Serve(ln)
@@ -245,29 +351,32 @@ func New(opts ...Option) (*Server, error) {
 func (s *Server) URL() string { return s.url }
 
 // Email is the default account's email, the Basic-auth user name.
-func (s *Server) Email() string { return s.def.email }
+func (s *Server) Email() string { return s.def.Load().email }
 
 // Credentials creates a fresh active API token of role in the default
 // account and returns the account's email and the token. An invalid role
 // returns an empty token.
 func (s *Server) Credentials(role librato.Role) (email, token string) {
-	return s.def.Credentials(role)
+	return s.def.Load().Credentials(role)
 }
 
 // Client returns an SDK client for the default account holding a fresh
 // token of role, declaring that role and pointed at the server. opts are
 // applied after those, so they can override them (e.g. WithHTTPClient with
-// Transport for in-process calls).
+// Transport for in-process calls). MinimalRoleOf reports what the client
+// used.
 func (s *Server) Client(role librato.Role, opts ...librato.Option) (*librato.Client, error) {
-	return s.def.Client(role, opts...)
+	return s.def.Load().Client(role, opts...)
 }
 
-// DefaultAccount returns the account NewServer created, the one
-// Credentials, Client and Recorded work on.
-func (s *Server) DefaultAccount() *Account { return s.def }
+// DefaultAccount returns the default account, the one Credentials, Client
+// and Recorded work on. Reset replaces it: take it again after a Reset.
+func (s *Server) DefaultAccount() *Account { return s.def.Load() }
 
 // Account returns the account of email, creating an empty, isolated one
-// the first time. Emails are compared without case.
+// the first time. Emails are compared without case. Reset replaces every
+// account: an Account taken before a Reset no longer belongs to the
+// server.
 func (s *Server) Account(email string) *Account {
 	key := strings.ToLower(strings.TrimSpace(email))
 	s.mu.Lock()
@@ -287,11 +396,13 @@ func (s *Server) account(email string) *Account {
 	return s.accounts[strings.ToLower(strings.TrimSpace(email))]
 }
 
-// Requests is how many HTTP requests the server received so far, over the
-// socket and through Transport, whatever their outcome.
+// Requests is how many API requests the server received so far, over the
+// socket and through Transport, whatever their outcome; control-plane
+// requests are not counted, and Reset does not start it over.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
-// SetLatency changes the delay every request waits before it is handled.
+// SetLatency changes the delay every request waits before it is handled
+// (PUT /mock/latency); a negative d is 0.
 func (s *Server) SetLatency(d time.Duration) {
 	if d < 0 {
 		d = 0
@@ -299,40 +410,59 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency.Store(int64(d))
 }
 
-// FailNext makes the next n requests, whatever they are, fail with status
-// and the API's error body (errors.system for 5xx, errors.request
-// otherwise); 429 and 503 carry Retry-After (see WithRetryAfter). n <= 0
-// cancels pending failures.
-func (s *Server) FailNext(n int, status int) {
-	s.failMu.Lock()
-	defer s.failMu.Unlock()
-	if n <= 0 || status < 100 || status > 999 {
-		s.failN, s.failStatus = 0, 0
-		return
+// Latency is the delay every request currently waits (GET /mock/latency).
+func (s *Server) Latency() time.Duration { return time.Duration(s.latency.Load()) }
+
+// SetRateLimits changes the hourly limits of WithRateLimits while the
+// server runs (PUT /mock/ratelimits) and starts a new window in every
+// account, so the next requests count from zero. Both must be positive.
+func (s *Server) SetRateLimits(agg, std int) error {
+	if agg <= 0 || std <= 0 {
+		return fmt.Errorf("mock: SetRateLimits(%d, %d): need positive limits", agg, std)
 	}
-	s.failN, s.failStatus = n, status
+	s.aggLimit.Store(int64(agg))
+	s.stdLimit.Store(int64(std))
+	for _, a := range s.allAccounts() {
+		a.mu.Lock()
+		a.rate = rateWindow{}
+		a.mu.Unlock()
+	}
+	return nil
 }
 
-func (s *Server) takeFailure() (int, bool) {
-	s.failMu.Lock()
-	defer s.failMu.Unlock()
-	if s.failN <= 0 {
-		return 0, false
+// RateLimits reports the hourly limits in force (GET /mock/ratelimits).
+func (s *Server) RateLimits() (agg, std int) {
+	return int(s.aggLimit.Load()), int(s.stdLimit.Load())
+}
+
+// liveConfig is the configuration with the rate limits in force.
+func (s *Server) liveConfig() config {
+	c := s.cfg
+	c.aggLimit, c.stdLimit = s.RateLimits()
+	return c
+}
+
+// allAccounts lists the server's accounts.
+func (s *Server) allAccounts() []*Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, a)
 	}
-	s.failN--
-	return s.failStatus, true
+	return out
 }
 
 // Recorded returns the measurements the default account accepted so far,
 // in acceptance order; see Account.Recorded.
-func (s *Server) Recorded() []librato.Measurement { return s.def.Recorded() }
+func (s *Server) Recorded() []librato.Measurement { return s.def.Load().Recorded() }
 
 // RecordedCount is len(Recorded()) without the copy.
-func (s *Server) RecordedCount() int { return s.def.RecordedCount() }
+func (s *Server) RecordedCount() int { return s.def.Load().RecordedCount() }
 
 // FireAlert makes alert id of the default account fire, as if its
 // conditions held; see Account.FireAlert.
-func (s *Server) FireAlert(id int64) bool { return s.def.FireAlert(id) }
+func (s *Server) FireAlert(id int64) bool { return s.def.Load().FireAlert(id) }
 
 // Close stops the server: it stops listening, ends open connections and
 // pending latency waits, and waits for handlers still running. Requests

@@ -10,7 +10,8 @@ import (
 // Transport returns a RoundTripper that serves requests from the server's
 // state in-process, without a socket: the same accounts, the same hooks,
 // counted by Requests. Any host is accepted. It honours the request's
-// context and closes the request body; after Close it fails every request.
+// context and closes the request body; after Close it fails every request,
+// and a Drop fault (InjectFault) fails it with ErrDropped.
 //
 //	c, err := srv.Client(librato.RoleViewOnly, librato.WithHTTPClient(&http.Client{Transport: srv.Transport()}))
 func (s *Server) Transport() http.RoundTripper { return transport{s} }
@@ -48,6 +49,9 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if rec.dropped {
+		return nil, ErrDropped
+	}
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
@@ -67,9 +71,10 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // recorder is a minimal http.ResponseWriter that keeps the answer.
 type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	header  http.Header
+	status  int
+	body    bytes.Buffer
+	dropped bool // a Drop fault: no answer
 }
 
 // Header is the answer's header map.

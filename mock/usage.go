@@ -1,47 +1,130 @@
 package mock
 
 import (
+	"cmp"
 	"slices"
 
 	librato "github.com/librato-sdk/librato-go"
 )
 
-// usageRecord is the matrix rows one token used, in first-use order.
+// usageRecord is the matrix rows one token used, in first-use order, with
+// how often it called each.
 type usageRecord struct {
-	rows []librato.Permission
-	seen map[string]bool
+	id      identity
+	first   int64 // order of first use among the records
+	last    int64 // order of last use, for pruning
+	rows    []librato.Permission
+	calls   []int
+	byRow   map[string]int
+	deleted bool // the token no longer exists (found by a sweep)
 }
 
-// recordUsage notes that token made a call classified as row p, whatever
-// the call's outcome.
-func (s *Server) recordUsage(token string, p librato.Permission) {
+// Bounds of the usage records. The records of live tokens are kept; those
+// of deleted tokens are swept once usageSweepEvery records were added
+// since the last sweep, keeping the maxDeletedUsage most recently used.
+const (
+	usageSweepEvery = 1000
+	maxDeletedUsage = 1000
+)
+
+// recordUsage notes that the token made a call classified as row p,
+// whatever the call's outcome. The caller holds no account lock.
+func (s *Server) recordUsage(secret string, id identity, p librato.Permission) {
+	s.usageMu.Lock()
+	u := s.usage[secret]
+	if u == nil {
+		u = &usageRecord{id: id, byRow: make(map[string]int)}
+		s.usageSeq++
+		u.first = s.usageSeq
+		s.usage[secret] = u
+	}
+	s.usageSeq++
+	u.last = s.usageSeq
+	u.id.name, u.id.role = id.name, id.role // the token's current name and role
+	key := p.Method + " " + p.Endpoint
+	if i, ok := u.byRow[key]; ok {
+		u.calls[i]++
+	} else {
+		u.byRow[key] = len(u.rows)
+		u.rows = append(u.rows, p)
+		u.calls = append(u.calls, 1)
+	}
+	sweep := len(s.usage) >= s.usageSweepAt
+	s.usageMu.Unlock()
+	if sweep {
+		s.sweepUsage()
+	}
+}
+
+// sweepUsage drops the records of deleted tokens beyond the
+// maxDeletedUsage most recently used. Liveness is checked under each
+// account's lock with the usage lock released.
+func (s *Server) sweepUsage() {
+	type cand struct {
+		secret string
+		u      *usageRecord
+	}
+	s.usageMu.Lock()
+	all := make([]cand, 0, len(s.usage))
+	for secret, u := range s.usage {
+		all = append(all, cand{secret, u})
+	}
+	s.usageMu.Unlock()
+	var dead []cand
+	for _, c := range all {
+		a := c.u.id.a
+		a.mu.Lock()
+		alive := a.tokens[c.u.id.tok.id] == c.u.id.tok
+		a.mu.Unlock()
+		if !alive || !s.ownsAccount(a) {
+			dead = append(dead, c)
+		}
+	}
+	slices.SortFunc(dead, func(x, y cand) int { return cmp.Compare(y.u.last, x.u.last) })
+	s.usageMu.Lock()
+	defer s.usageMu.Unlock()
+	for i, c := range dead {
+		c.u.deleted = true
+		if i >= maxDeletedUsage && s.usage[c.secret] == c.u {
+			delete(s.usage, c.secret)
+		}
+	}
+	s.usageSweepAt = len(s.usage) + usageSweepEvery
+}
+
+// ownsAccount reports whether a is still one of the server's accounts
+// (Reset detaches the old ones).
+func (s *Server) ownsAccount(a *Account) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.usage[token]
-	if u == nil {
-		u = &usageRecord{seen: make(map[string]bool)}
-		s.usage[token] = u
-	}
-	key := p.Method + " " + p.Endpoint
-	if u.seen[key] {
-		return
-	}
-	u.seen[key] = true
-	u.rows = append(u.rows, p)
+	return s.accounts[accountKey(a.email)] == a
+}
+
+func (s *Server) clearUsage() {
+	s.usageMu.Lock()
+	defer s.usageMu.Unlock()
+	s.usage = make(map[string]*usageRecord)
+	s.usageSweepAt = usageSweepEvery
 }
 
 // Usage returns the matrix rows token used in authenticated calls (refused
 // ones included), in first-use order; nil if it made none. Calls that
-// failed authentication or matched no endpoint are not counted.
+// failed authentication or matched no endpoint are not counted, nor are
+// control-plane requests. Usage of a deleted token is kept for the
+// maxDeletedUsage (1,000) most recently used deleted tokens.
 func (s *Server) Usage(token string) []librato.Permission {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.usageMu.Lock()
+	defer s.usageMu.Unlock()
 	u := s.usage[token]
 	if u == nil {
 		return nil
 	}
-	out := make([]librato.Permission, len(u.rows))
-	for i, p := range u.rows {
+	return cloneRows(u.rows)
+}
+
+func cloneRows(rows []librato.Permission) []librato.Permission {
+	out := make([]librato.Permission, len(rows))
+	for i, p := range rows {
 		p.Roles = slices.Clone(p.Roles)
 		out[i] = p
 	}
@@ -51,12 +134,17 @@ func (s *Server) Usage(token string) []librato.Permission {
 // MinimalRole reports the least privileged role whose matrix permissions
 // (inferred roles of unlisted rows included) cover every row token used:
 // the role to issue that integration's token with. It reports false if the
-// token made no authenticated call.
+// token made no authenticated call. For a client made by Client, use
+// MinimalRoleOf.
 func (s *Server) MinimalRole(token string) (librato.Role, bool) {
 	rows := s.Usage(token)
 	if len(rows) == 0 {
 		return "", false
 	}
+	return minimalRole(rows), true
+}
+
+func minimalRole(rows []librato.Permission) librato.Role {
 	roles := librato.Roles() // most to least privileged
 	for i := len(roles) - 1; i >= 0; i-- {
 		r := roles[i]
@@ -68,8 +156,53 @@ func (s *Server) MinimalRole(token string) (librato.Role, bool) {
 			}
 		}
 		if ok {
-			return r, true
+			return r
 		}
 	}
-	return librato.RoleFullAccess, true
+	return librato.RoleFullAccess
+}
+
+// TokenUsage is what one token did (GET /mock/usage): its name and role
+// (as they are now), the least privileged role covering its calls, and
+// the matrix rows it called, with call counts. It never holds the token.
+type TokenUsage struct {
+	Account     string          `json:"account"` // the account's email
+	TokenName   string          `json:"token_name"`
+	Role        librato.Role    `json:"role"`
+	MinimalRole librato.Role    `json:"minimal_role"`
+	Deleted     bool            `json:"deleted,omitempty"` // the token was deleted (seen by the last sweep)
+	Endpoints   []EndpointUsage `json:"endpoints"`
+}
+
+// EndpointUsage is one matrix row a token called and how often.
+type EndpointUsage struct {
+	Method   string `json:"method"`
+	Endpoint string `json:"endpoint"` // the template, "/v1/metrics/:name"
+	Calls    int    `json:"calls"`
+}
+
+// UsageReport lists every token that made an authenticated call, in
+// order of first use, with what Usage and MinimalRole give plus call
+// counts (GET /mock/usage).
+func (s *Server) UsageReport() []TokenUsage {
+	s.usageMu.Lock()
+	recs := make([]*usageRecord, 0, len(s.usage))
+	for _, u := range s.usage {
+		recs = append(recs, u)
+	}
+	slices.SortFunc(recs, func(x, y *usageRecord) int { return cmp.Compare(x.first, y.first) })
+	out := make([]TokenUsage, len(recs))
+	for i, u := range recs {
+		tu := TokenUsage{
+			Account: u.id.a.email, TokenName: u.id.name, Role: u.id.role,
+			MinimalRole: minimalRole(u.rows), Deleted: u.deleted,
+			Endpoints: make([]EndpointUsage, len(u.rows)),
+		}
+		for j, p := range u.rows {
+			tu.Endpoints[j] = EndpointUsage{Method: p.Method, Endpoint: p.Endpoint, Calls: u.calls[j]}
+		}
+		out[i] = tu
+	}
+	s.usageMu.Unlock()
+	return out
 }

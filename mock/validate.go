@@ -2,9 +2,12 @@ package mock
 
 import (
 	"math"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // The API's documented rules, checked independently of the SDK.
@@ -85,4 +88,103 @@ func oneOf(o obj, k string, allowed ...string) (string, bool) {
 	}
 	o.invalid(k, "is invalid: must be one of "+strings.Join(allowed, ", "))
 	return "", false
+}
+
+// Time fields: epoch seconds, as a JSON number or (forms, queries) a
+// numeric string, or an ISO-8601 time: RFC 3339 ("2024-05-01T12:00:00Z",
+// an offset or a fraction allowed), the same without a zone (UTC), or a
+// date alone (midnight UTC). Whatever the encoding, the time must fall
+// within [minEpoch, maxEpoch]: after the epoch and before 2100, which
+// also catches milliseconds sent for seconds.
+const (
+	minEpoch = 1          // 1970-01-01T00:00:01Z
+	maxEpoch = 4102444799 // 2099-12-31T23:59:59Z
+)
+
+var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"}
+
+const (
+	msgTimeInvalid = "is invalid: expected epoch seconds or an ISO-8601 time such as 2024-05-01T12:00:00Z"
+	msgTimeRange   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
+)
+
+// parseEpoch reads a time field's value in any accepted encoding; msg says
+// what is wrong when ok is false.
+func parseEpoch(v any) (t int64, msg string, ok bool) {
+	f, isNum := number(v)
+	if !isNum {
+		s, isStr := v.(string)
+		if !isStr {
+			return 0, msgTimeInvalid, false
+		}
+		for _, layout := range isoLayouts {
+			if pt, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+				return checkEpoch(pt.Unix())
+			}
+		}
+		return 0, msgTimeInvalid, false
+	}
+	if math.Abs(f) > maxEpoch {
+		return 0, msgTimeRange, false
+	}
+	if f != math.Trunc(f) {
+		return 0, "is invalid: expected whole epoch seconds", false
+	}
+	return checkEpoch(int64(f))
+}
+
+func checkEpoch(t int64) (int64, string, bool) {
+	if t < minEpoch || t > maxEpoch {
+		return 0, msgTimeRange, false
+	}
+	return t, "", true
+}
+
+// epoch reads time field k (see minEpoch); a wrong or out-of-range value
+// is recorded in o.errs.
+func (o obj) epoch(k string) (int64, bool) {
+	v, ok := o.raw(k)
+	if !ok {
+		return 0, false
+	}
+	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
+		return 0, false // an empty form field is no value
+	}
+	t, msg, ok := parseEpoch(v)
+	if !ok {
+		o.invalid(k, msg)
+		return 0, false
+	}
+	return t, true
+}
+
+const msgInvalidUTF8 = "is invalid: not valid UTF-8"
+
+// checkParamsUTF8 answers 400 when a path parameter, or a query
+// parameter's name or value, is not valid UTF-8: the API would read each
+// as U+FFFD, so distinct names would collide.
+func checkParamsUTF8(rt *route, params []string, q url.Values) *reply {
+	errs := perrs{}
+	j := 0
+	for _, seg := range rt.segs {
+		if seg[0] != ':' {
+			continue
+		}
+		if j < len(params) && !utf8.ValidString(params[j]) {
+			errs.add(seg[1:], msgInvalidUTF8)
+		}
+		j++
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			errs.add(strings.ToValidUTF8(k, "\uFFFD"), msgInvalidUTF8)
+			continue
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				errs.add(k, msgInvalidUTF8)
+			}
+		}
+	}
+	return errs.reply()
 }

@@ -32,7 +32,7 @@ func TestRunWithCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json", "-email", "ci@example.com"}, &out)
+	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json", "-email", "ci@example.com"}, &out, io.Discard)
 	require.NoError(t, err)
 	vars := parseOutput(out.String())
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, vars["LIBRATO_MOCK_URL"])
@@ -40,6 +40,7 @@ func TestRunWithCancelledContext(t *testing.T) {
 	for _, role := range []string{"ADMIN", "RECORDER", "VIEWER"} {
 		assert.Regexp(t, `^[0-9a-f]{64}$`, vars["LIBRATO_MOCK_TOKEN_"+role])
 	}
+	assert.Regexp(t, `^[0-9a-f]{64}$`, vars["LIBRATO_MOCK_CONTROL_TOKEN"])
 	assert.Contains(t, out.String(), "# librato-mock stopped")
 }
 
@@ -49,7 +50,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json"}, pw)
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json"}, pw, io.Discard)
 		pw.Close()
 		done <- err
 	}()
@@ -117,10 +118,10 @@ func TestRunErrors(t *testing.T) {
 		{"-addr", "not an address"},
 	} {
 		var out bytes.Buffer
-		assert.Error(t, run(ctx, args, &out), "%q", args)
+		assert.Error(t, run(ctx, args, &out, io.Discard), "%q", args)
 	}
 	var out bytes.Buffer
-	err := run(ctx, []string{"-h"}, &out)
+	err := run(ctx, []string{"-h"}, &out, io.Discard)
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 	assert.Contains(t, out.String(), "-seed")
 }

@@ -1,0 +1,382 @@
+package mock
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The control plane: the mock's own HTTP API under /mock/, so tests in any
+// language can drive the hooks the Go methods offer. Each handler calls
+// the exported Go method of the same name; there is no second
+// implementation.
+//
+// Requests carry Authorization: Bearer <ControlToken()>. Bodies are JSON
+// whatever their Content-Type (curl -d sends a form type) and may be
+// gzipped; answers are JSON. Errors have the API's shape,
+// {"errors":{"request":["..."]}}, with 400 (bad input), 401 (no or wrong
+// control token), 404 (no such control request, account or alert) and 405
+// (a known path with another method; Allow lists the methods). The control
+// plane is not in the permission matrix and is not counted by Requests,
+// the journal, usage, rate limits or faults; latency does not delay it.
+
+const controlPrefix = "/mock/"
+
+// controlBodyLimit bounds control-plane bodies, seeds included.
+const controlBodyLimit = 64 << 20
+
+// isControlPath reports whether a path belongs to the control plane;
+// snapshot images under /mock/snapshots/ are API traffic.
+func isControlPath(p string) bool {
+	return (p == "/mock" || strings.HasPrefix(p, controlPrefix)) && !strings.HasPrefix(p, snapshotImagePrefix)
+}
+
+type controlHandler func(s *Server, r *http.Request, params []string) *reply
+
+type controlRoute struct {
+	method string
+	path   string // below /mock/; ":id" is a parameter
+	query  []string
+	h      controlHandler
+}
+
+var controlRoutes = []controlRoute{
+	{"POST", "reset", nil, ctlReset},
+	{"POST", "seed", []string{"account"}, ctlSeed},
+	{"GET", "faults", nil, ctlFaultsList},
+	{"POST", "faults", nil, ctlFaultsAdd},
+	{"DELETE", "faults", nil, ctlFaultsClear},
+	{"GET", "latency", nil, ctlLatencyGet},
+	{"PUT", "latency", nil, ctlLatencyPut},
+	{"GET", "ratelimits", nil, ctlRateGet},
+	{"PUT", "ratelimits", nil, ctlRatePut},
+	{"GET", "recorded", []string{"account", "metric", "tags[]", "start_time", "end_time"}, ctlRecorded},
+	{"GET", "annotations", []string{"account", "stream"}, ctlAnnotations},
+	{"GET", "alerts/fired", []string{"account"}, ctlAlertsFired},
+	{"POST", "alerts/:id/fire", []string{"account"}, ctlAlertFire},
+	{"GET", "journal", nil, ctlJournal},
+	{"DELETE", "journal", nil, ctlJournalClear},
+	{"GET", "usage", nil, ctlUsage},
+}
+
+// serveControl answers a control-plane request.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	rep := s.control1(w, r)
+	write(w, rep, rep.encode())
+}
+
+func (s *Server) control1(w http.ResponseWriter, r *http.Request) *reply {
+	if msg := s.controlAuth(r); msg != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="librato-mock control plane"`)
+		return requestError(http.StatusUnauthorized, msg)
+	}
+	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/mock"), "/"), "/")
+	var allowed []string
+	for _, rt := range controlRoutes {
+		params, ok := matchControl(rt.path, segs)
+		if !ok {
+			continue
+		}
+		if rt.method != r.Method {
+			allowed = append(allowed, rt.method)
+			continue
+		}
+		if rep := checkControlQuery(r.URL.Query(), rt.query); rep != nil {
+			return rep
+		}
+		return rt.h(s, r, params)
+	}
+	if len(allowed) > 0 {
+		rep := requestError(http.StatusMethodNotAllowed, "Method Not Allowed: "+r.Method+" "+r.URL.Path+" takes "+strings.Join(allowed, ", "))
+		rep.allow = strings.Join(allowed, ", ")
+		return rep
+	}
+	return requestError(http.StatusNotFound, "no such control request: "+r.Method+" "+r.URL.Path+
+		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits,"+
+		" /mock/recorded, /mock/annotations, /mock/alerts/fired, /mock/alerts/:id/fire, /mock/journal and /mock/usage")
+}
+
+// controlAuth checks the bearer token; it returns what is wrong, or "".
+func (s *Server) controlAuth(r *http.Request) string {
+	const how = "the control plane takes Authorization: Bearer <control token> (LIBRATO_MOCK_CONTROL_TOKEN, or Server.ControlToken in Go)"
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, tok, _ := strings.Cut(auth, " ")
+	switch {
+	case auth == "":
+		return "Authorization Required: " + how
+	case !strings.EqualFold(scheme, "Bearer"):
+		return "Authorization Required: " + how + "; API credentials (HTTP Basic) are for /v1 only"
+	case subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.controlToken)) != 1:
+		return "Authorization Required: the bearer token is not this server's control token; " + how
+	}
+	return ""
+}
+
+func matchControl(path string, segs []string) ([]string, bool) {
+	want := strings.Split(path, "/")
+	if len(want) != len(segs) {
+		return nil, false
+	}
+	var params []string
+	for i, w := range want {
+		switch {
+		case strings.HasPrefix(w, ":"):
+			params = append(params, segs[i])
+		case w != segs[i]:
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// checkControlQuery refuses query parameters a request does not take, so
+// a misspelt filter does not silently select everything. "tags[]" allows
+// every tags[name].
+func checkControlQuery(q url.Values, allowed []string) *reply {
+	for k := range q {
+		ok := slices.Contains(allowed, k) ||
+			(slices.Contains(allowed, "tags[]") && strings.HasPrefix(k, "tags[") && strings.HasSuffix(k, "]") && len(k) > len("tags[]"))
+		if !ok {
+			msg := "unknown query parameter " + strconv.Quote(k)
+			if len(allowed) == 0 {
+				msg += ": this request takes none"
+			} else {
+				msg += "; this request takes " + strings.Join(allowed, ", ")
+			}
+			return requestError(http.StatusBadRequest, msg)
+		}
+	}
+	return nil
+}
+
+// controlJSON decodes a JSON body into v, refusing unknown fields.
+func controlJSON(r *http.Request, v any) *reply {
+	data, rep := controlBody(r)
+	if rep != nil {
+		return rep
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return requestError(http.StatusBadRequest, "malformed JSON body: "+err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return requestError(http.StatusBadRequest, "malformed JSON body: unexpected data after the JSON value")
+	}
+	return nil
+}
+
+func controlBody(r *http.Request) ([]byte, *reply) {
+	if r.Body == nil {
+		return nil, requestError(http.StatusBadRequest, "send a JSON body")
+	}
+	data, rep := bodyBytes(r, controlBodyLimit)
+	if rep != nil {
+		return nil, rep
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, requestError(http.StatusBadRequest, "send a JSON body")
+	}
+	if rep := checkJSONText(data); rep != nil {
+		return nil, rep
+	}
+	return data, nil
+}
+
+// controlAccount is the account a request names with ?account=email, the
+// default account without one; create makes it if it does not exist.
+func (s *Server) controlAccount(r *http.Request, create bool) (*Account, *reply) {
+	email := strings.TrimSpace(r.URL.Query().Get("account"))
+	if email == "" {
+		return s.DefaultAccount(), nil
+	}
+	if create {
+		if strings.Contains(email, ":") {
+			return nil, requestError(http.StatusBadRequest, "account "+strconv.Quote(email)+": an email may not contain ':'")
+		}
+		return s.Account(email), nil
+	}
+	if a := s.account(email); a != nil {
+		return a, nil
+	}
+	return nil, requestError(http.StatusNotFound, "no account with the email "+strconv.Quote(email))
+}
+
+func ctlReset(s *Server, r *http.Request, _ []string) *reply {
+	if err := s.Reset(); err != nil {
+		return systemError(http.StatusInternalServerError, err.Error())
+	}
+	return noContent()
+}
+
+func ctlSeed(s *Server, r *http.Request, _ []string) *reply {
+	data, rep := controlBody(r)
+	if rep != nil {
+		return rep
+	}
+	seed, err := LoadSeed(bytes.NewReader(data))
+	if err != nil {
+		return requestError(http.StatusBadRequest, err.Error())
+	}
+	a, rep := s.controlAccount(r, true)
+	if rep != nil {
+		return rep
+	}
+	if err := a.Apply(seed); err != nil {
+		return requestError(http.StatusBadRequest, err.Error()+" (the objects before it were added; POST /mock/reset starts over)")
+	}
+	return noContent()
+}
+
+func ctlFaultsList(s *Server, r *http.Request, _ []string) *reply {
+	return okReply(map[string]any{"faults": s.Faults()})
+}
+
+func ctlFaultsAdd(s *Server, r *http.Request, _ []string) *reply {
+	var f Fault
+	if rep := controlJSON(r, &f); rep != nil {
+		return rep
+	}
+	if err := s.InjectFault(f); err != nil {
+		return requestError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "mock: InjectFault: "))
+	}
+	return noContent()
+}
+
+func ctlFaultsClear(s *Server, r *http.Request, _ []string) *reply {
+	s.ClearFaults()
+	return noContent()
+}
+
+type latencyJSON struct {
+	MS *float64 `json:"ms"`
+}
+
+func ctlLatencyGet(s *Server, r *http.Request, _ []string) *reply {
+	ms := float64(s.Latency()) / float64(time.Millisecond)
+	return okReply(latencyJSON{MS: &ms})
+}
+
+func ctlLatencyPut(s *Server, r *http.Request, _ []string) *reply {
+	var l latencyJSON
+	if rep := controlJSON(r, &l); rep != nil {
+		return rep
+	}
+	if l.MS == nil || *l.MS < 0 || *l.MS > float64(24*time.Hour/time.Millisecond) {
+		return requestError(http.StatusBadRequest, `send {"ms": N}: the latency in milliseconds, 0 to 86400000`)
+	}
+	s.SetLatency(time.Duration(*l.MS * float64(time.Millisecond)))
+	return noContent()
+}
+
+type rateLimitsJSON struct {
+	Agg *int `json:"agg,omitempty"`
+	Std *int `json:"std,omitempty"`
+}
+
+func ctlRateGet(s *Server, r *http.Request, _ []string) *reply {
+	agg, std := s.RateLimits()
+	return okReply(rateLimitsJSON{Agg: &agg, Std: &std})
+}
+
+func ctlRatePut(s *Server, r *http.Request, _ []string) *reply {
+	var l rateLimitsJSON
+	if rep := controlJSON(r, &l); rep != nil {
+		return rep
+	}
+	if l.Agg == nil && l.Std == nil {
+		return requestError(http.StatusBadRequest, `send {"agg": N, "std": M}: the hourly limits (either may be left out to keep it)`)
+	}
+	agg, std := s.RateLimits()
+	if l.Agg != nil {
+		agg = *l.Agg
+	}
+	if l.Std != nil {
+		std = *l.Std
+	}
+	if err := s.SetRateLimits(agg, std); err != nil {
+		return requestError(http.StatusBadRequest, "agg and std must be positive")
+	}
+	return noContent()
+}
+
+func ctlRecorded(s *Server, r *http.Request, _ []string) *reply {
+	a, rep := s.controlAccount(r, false)
+	if rep != nil {
+		return rep
+	}
+	q := r.URL.Query()
+	f := RecordedFilter{Metric: q.Get("metric")}
+	for k, vs := range q {
+		if name, ok := strings.CutPrefix(k, "tags["); ok {
+			if f.Tags == nil {
+				f.Tags = map[string]string{}
+			}
+			f.Tags[strings.TrimSuffix(name, "]")] = vs[0]
+		}
+	}
+	for _, b := range []struct {
+		k string
+		v *int64
+	}{{"start_time", &f.Start}, {"end_time", &f.End}} {
+		if raw := q.Get(b.k); raw != "" {
+			t, msg, ok := parseEpoch(raw)
+			if !ok {
+				return requestError(http.StatusBadRequest, b.k+" "+msg)
+			}
+			*b.v = t
+		}
+	}
+	return okReply(map[string]any{"measurements": a.RecordedMatching(f)})
+}
+
+func ctlAnnotations(s *Server, r *http.Request, _ []string) *reply {
+	a, rep := s.controlAccount(r, false)
+	if rep != nil {
+		return rep
+	}
+	return okReply(map[string]any{"annotations": a.Annotations(r.URL.Query().Get("stream"))})
+}
+
+func ctlAlertsFired(s *Server, r *http.Request, _ []string) *reply {
+	a, rep := s.controlAccount(r, false)
+	if rep != nil {
+		return rep
+	}
+	return okReply(map[string]any{"alerts": a.FiredAlerts()})
+}
+
+func ctlAlertFire(s *Server, r *http.Request, p []string) *reply {
+	a, rep := s.controlAccount(r, false)
+	if rep != nil {
+		return rep
+	}
+	id, ok := pathID(p[0])
+	if !ok || !a.FireAlert(id) {
+		return requestError(http.StatusNotFound, "alert "+p[0]+" not found in account "+a.Email())
+	}
+	return noContent()
+}
+
+func ctlJournal(s *Server, r *http.Request, _ []string) *reply {
+	return okReply(map[string]any{"requests": s.Journal()})
+}
+
+func ctlJournalClear(s *Server, r *http.Request, _ []string) *reply {
+	s.ClearJournal()
+	return noContent()
+}
+
+func ctlUsage(s *Server, r *http.Request, _ []string) *reply {
+	return okReply(map[string]any{"tokens": s.UsageReport()})
+}

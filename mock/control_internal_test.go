@@ -1,0 +1,148 @@
+package mock
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	librato "github.com/librato-sdk/librato-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFinishedJobsArePruned(t *testing.T) {
+	srv, err := New(WithJobSteps(0))
+	require.NoError(t, err)
+	defer srv.Close()
+	email, token := srv.Credentials(librato.RoleFullAccess)
+	in := &http.Client{Transport: srv.Transport()}
+	var first, last string
+	for i := 0; i < 2500; i++ { // each batch update is a job, finished at once
+		req, _ := http.NewRequest("PUT", "http://x/v1/metrics", strings.NewReader(`{"names":["a"],"display_min":0}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(email, token)
+		res, err := in.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, 202, res.StatusCode)
+		last = res.Header.Get("Location")
+		if first == "" {
+			first = last
+		}
+	}
+	a := srv.DefaultAccount()
+	a.mu.Lock()
+	n := len(a.jobs)
+	a.mu.Unlock()
+	assert.LessOrEqual(t, n, maxJobs)
+	assert.GreaterOrEqual(t, n, keptJobs)
+
+	get := func(loc string) int {
+		req, _ := http.NewRequest("GET", "http://x"+loc, nil)
+		req.SetBasicAuth(email, token)
+		res, err := in.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	assert.Equal(t, 200, get(last), "the newest job is kept")
+	assert.Equal(t, 404, get(first), "the oldest is forgotten")
+}
+
+func TestUnfinishedJobsAreKept(t *testing.T) {
+	srv, err := New(WithJobSteps(2))
+	require.NoError(t, err)
+	defer srv.Close()
+	a := srv.DefaultAccount()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := 0; i < maxJobs+200; i++ {
+		a.newJob(func() (map[string][]string, any) { return nil, nil })
+	}
+	assert.Len(t, a.jobs, maxJobs+200, "a queued job performs its change when read: never dropped")
+}
+
+func FuzzCheckJSONText(f *testing.F) {
+	for _, s := range []string{`{"name":"x"}`, "{\"name\":\"\xff\"}", `{"a":["\udcff"]}`, `{"a":{"b":"\ud83d\ude00"}}`,
+		`{"\ud800":1}`, `{"a":"\\udcff"}`, `[1,"\ud800\u0041"]`, `"\udfff"`, `{"a":`, "\xfe"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep := checkJSONText(data)
+		if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) && rep != nil {
+			t.Fatalf("valid text refused: %q", data)
+		}
+		// Bytes that are not UTF-8 in a syntactically valid document can
+		// only be inside strings, so they are always found.
+		if json.Valid(data) && !utf8.Valid(data) && rep == nil {
+			t.Fatalf("invalid UTF-8 accepted: %q", data)
+		}
+		if rep != nil && rep.status != 400 {
+			t.Fatalf("status %d", rep.status)
+		}
+	})
+}
+
+func FuzzParseEpoch(f *testing.F) {
+	for _, s := range []string{"1714564800", "2024-05-01T12:00:00Z", "0001-01-01", "1e9", "-1", "9999-12-31T23:59:59+14:00", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range []any{s, json.Number(s)} {
+			if n, _, ok := parseEpoch(v); ok && (n < minEpoch || n > maxEpoch) {
+				t.Fatalf("%q read as %d, out of range", s, n)
+			}
+		}
+	})
+}
+
+func TestBadJSONStringPaths(t *testing.T) {
+	for in, want := range map[string]string{
+		"{\"name\":\"\xff\"}":                              "name",
+		"{\"a\":{\"b\":[1,{\"c\":\"\xff\"}]}}":             "a.b[1].c",
+		"{\"a\":[[\"ok\"],[\"x\",\"\xfe\"]]}":              "a[1][1]",
+		`{"ok":"\u00e9","bad":"\udc00"}`:                   "bad",
+		"{\"k\xff\":1}":                                    "k\uFFFD",
+		"\"\xff\"":                                         "request",
+		`{"m":[{"name":"a","tags":{"h":"\ud800\u0041"}}]}`: "m[0].tags.h",
+	} {
+		rep := checkJSONText([]byte(in))
+		require.NotNil(t, rep, "%q", in)
+		eb := rep.body.(errorBody)
+		assert.Contains(t, eb.Errors.Params, want, "%q", in)
+	}
+	assert.Nil(t, checkJSONText([]byte(`{"a":"\ud83d\ude00","b":"\\ud800"}`)))
+}
+
+// BenchmarkCheckJSONText measures the UTF-8 check on a 1,000-measurement
+// body: the common case (valid text) and the walk that names a bad field.
+func BenchmarkCheckJSONText(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"tags":{"region":"us-east-1"},"measurements":[`)
+	for i := 0; i < 1000; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"name":"app.requests.latency","value":12.5,"time":1714564800,"tags":{"host":"web-` + strconv.Itoa(i) + `","path":"/api/v1/items"}}`)
+	}
+	sb.WriteString(`]}`)
+	good := []byte(sb.String())
+	bad := append([]byte(nil), good...)
+	bad[bytes.LastIndex(bad, []byte("items"))] = 0xff // inside the last string
+	for name, data := range map[string][]byte{"valid": good, "invalid": bad} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				rep := checkJSONText(data)
+				if (rep == nil) != (name == "valid") {
+					b.Fatal(rep)
+				}
+			}
+		})
+	}
+}
