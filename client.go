@@ -59,6 +59,8 @@ type Client struct {
 	Jobs *JobsService
 	// Snapshots renders charts to images.
 	Snapshots *SnapshotsService
+	// Sources names the sources of the legacy (source-based) API.
+	Sources *SourcesService
 
 	common service
 
@@ -157,6 +159,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 	c.Services = (*ServicesService)(&c.common)
 	c.Jobs = (*JobsService)(&c.common)
 	c.Snapshots = (*SnapshotsService)(&c.common)
+	c.Sources = (*SourcesService)(&c.common)
 	return c, nil
 }
 

@@ -30,6 +30,7 @@ type Account struct {
 	services    map[int64]*service
 	jobs        map[int64]*job
 	snapshots   map[int64]*snapshot
+	sources     *sourceRegistry // sources.go
 	recorded    []librato.Measurement
 	rate        rateWindow
 	tokenSeq    int
@@ -49,6 +50,7 @@ func newAccount(s *Server, email string) *Account {
 		services:    make(map[int64]*service),
 		jobs:        make(map[int64]*job),
 		snapshots:   make(map[int64]*snapshot),
+		sources:     newSourceRegistry(),
 	}
 }
 

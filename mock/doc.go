@@ -104,7 +104,8 @@
 // InjectFault), authentication (401), rate limit (429), routing (404 for
 // unknown paths and methods), role (403 naming the role; the role check
 // uses librato.LookupPermission on the routed path, all rows, inferred
-// roles of unlisted rows included), path and query parameters (400 for
+// roles of unlisted rows included, and a route without a row, such as
+// /v1/sources, is Full Access only), path and query parameters (400 for
 // text that is not UTF-8), content encoding (415), body size (413 above
 // WithMaxBodyBytes, 3 MiB by default, counted after decompression),
 // content type (415), body text and syntax (400), then the endpoint, whose
@@ -222,6 +223,36 @@
 //     without a period, a composite inside a composite) is 400 on compose
 //     naming the line and column. Expressions are capped at 16384 bytes,
 //     32 levels of nesting and a fixed amount of work.
+//   - Legacy sources (GET /v1/sources, GET and PUT /v1/sources/:name): a
+//     source exists when a stored stream carries the tag "source" with its
+//     name (a legacy measurement's source is stored that way) or when PUT
+//     created it; names ignore case and keep their first spelling. PUT
+//     answers 201 with Location /v1/sources/:name and the source when it
+//     creates it, 204 when the source exists (measured or PUT before); a
+//     display_name left out is kept, null or "" removes it, more than 255
+//     characters is 400, and so are an invalid name and the reserved "all".
+//     The list filters name on the name or the display name (a substring,
+//     ignoring case), orders by name only, and its total counts every
+//     source. "unassigned" (no source) is not listed. A source whose
+//     metrics are deleted disappears unless PUT created it or gave it a
+//     display name.
+//   - Roles for sources: the permission matrix has no /v1/sources rows, so
+//     the mock answers them as librato.Permitted says of paths without a
+//     row: Full Access only, 403 for Record Only and View Only (not the
+//     roles the legacy fact sheet suggests; a strict SDK guard refuses the
+//     same calls before sending).
+//   - The legacy composite read, GET /v1/metrics?compose=..., evaluates
+//     the same language as GET /v1/measurements?compose= and answers
+//     {"compose", "resolution", "measurements": [{"metric", "period",
+//     "query": {"metric", "source"}, "series": [{"measure_time", "value"}],
+//     "source": {"name", "display_name"}}]}. start_time and resolution are
+//     required, end_time defaults to now, count, duration and pagination
+//     parameters are ignored. query holds the patterns of the first
+//     series() call whose metric and source patterns match the series ("*"
+//     for a tag set without "source"); source is the series' source tag
+//     with the display name PUT gave it, "all" for a series without one
+//     when the expression merges series (sum, mean, min, max, multiply,
+//     divide, subtract), else "unassigned".
 //   - PUT /v1/metrics/:name needs type to create a metric (400 otherwise);
 //     on update, attributes sent are merged into the stored ones, and an
 //     attribute sent as null is removed. Metrics list and spaces order by
@@ -289,8 +320,7 @@
 // stored, not applied), rollups and the "resolution not available" error,
 // the undocumented parts of the composite language (string escapes,
 // functions beyond the documented list, dynamic "%" tags filled in by a
-// chart or dashboard, the legacy GET /v1/metrics?compose= form), tag
-// cardinality limits,
+// chart or dashboard), tag cardinality limits,
 // the HTTPS requirement (the mock speaks plain HTTP on loopback),
 // credentials in the URL (clients move them to the Authorization header
 // anyway), legacy v1 alerts beyond the version filter, and alert

@@ -425,6 +425,9 @@ func (c *call) store(m *incoming) {
 // --- /v1/metrics --------------------------------------------------------
 
 func (c *call) metricsList() *reply {
+	if c.q.Has("compose") {
+		return c.metricsComposeLegacy()
+	}
 	errs := perrs{}
 	lp := c.listParams(errs, "name")
 	if rep := errs.reply(); rep != nil {

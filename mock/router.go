@@ -97,6 +97,11 @@ func routes() []route {
 		{"GET", "/v1/services/:id", nil, noBody, (*call).servicesGet},
 		{"PUT", "/v1/services/:id", nil, anyBody, (*call).servicesUpdate},
 		{"DELETE", "/v1/services/:id", nil, anyBody, (*call).servicesDelete},
+
+		// legacy sources: no matrix row, so Full Access only (doc.go)
+		{"GET", "/v1/sources", nil, noBody, (*call).sourcesList},
+		{"GET", "/v1/sources/:name", nil, noBody, (*call).sourcesGet},
+		{"PUT", "/v1/sources/:name", nil, anyBody, (*call).sourcesPut},
 	}
 	for i := range r {
 		r[i].segs = strings.Split(r[i].template[1:], "/")

@@ -1,0 +1,179 @@
+package mock
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Legacy sources (GET /v1/sources, GET and PUT /v1/sources/:name).
+//
+// A source exists when a stored stream carries the tag "source" with its
+// name (a legacy measurement's source is stored that way), or when it was
+// created by PUT. The registry below holds only what PUT said: sources
+// created that way and the display names set on any source. Everything
+// else is read from the store through readStreams, so deleting the last
+// metric that names a source removes that source unless it was PUT.
+
+// maxSourceDisplayName is the documented limit on a display name, in
+// characters.
+const maxSourceDisplayName = 255
+
+// sourceRegistry is an account's sources as PUT /v1/sources/:name left
+// them, by lower-cased name.
+type sourceRegistry struct {
+	byKey map[string]*sourceEntry
+}
+
+type sourceEntry struct {
+	name        string  // as first spelled
+	displayName *string // nil: none
+}
+
+func newSourceRegistry() *sourceRegistry {
+	return &sourceRegistry{byKey: map[string]*sourceEntry{}}
+}
+
+// sourceJSON is a source as the API shows it.
+type sourceJSON struct {
+	Name        string  `json:"name"`
+	DisplayName *string `json:"display_name"`
+}
+
+// allTime is a window that holds every stored point.
+var allTime = window{start: math.MinInt64 / 4, end: math.MaxInt64 / 4, res: maxRes}
+
+// storedSources calls found with the value of the tag "source" of every
+// stored stream that has one. The keep callback sees every stream and
+// keeps none, so no points are summarised.
+func (a *Account) storedSources(found func(name string)) {
+	a.readStreams("*", func(tags map[string]string) bool {
+		if v, ok := tags["source"]; ok && v != "" {
+			found(v)
+		}
+		return false
+	}, allTime, maxRes, "")
+}
+
+// sourcesByKey is every source of the account, by lower-cased name. A
+// source both PUT and measured keeps the spelling and display name of its
+// registry entry.
+func (a *Account) sourcesByKey() map[string]sourceJSON {
+	out := make(map[string]sourceJSON, len(a.sources.byKey))
+	for k, e := range a.sources.byKey {
+		out[k] = sourceJSON{Name: e.name, DisplayName: e.displayName}
+	}
+	a.storedSources(func(name string) {
+		k := strings.ToLower(name)
+		if _, ok := out[k]; !ok {
+			out[k] = sourceJSON{Name: name}
+		}
+	})
+	return out
+}
+
+// source finds one source by name, ignoring case.
+func (a *Account) source(name string) (sourceJSON, bool) {
+	k := strings.ToLower(name)
+	if e := a.sources.byKey[k]; e != nil {
+		return sourceJSON{Name: e.name, DisplayName: e.displayName}, true
+	}
+	var got sourceJSON
+	found := false
+	a.storedSources(func(n string) {
+		if !found && strings.ToLower(n) == k {
+			got, found = sourceJSON{Name: n}, true
+		}
+	})
+	return got, found
+}
+
+// sourceDisplayName is the display name PUT gave source name, or nil.
+func (a *Account) sourceDisplayName(name string) *string {
+	if e := a.sources.byKey[strings.ToLower(name)]; e != nil {
+		return e.displayName
+	}
+	return nil
+}
+
+// sourcesList answers GET /v1/sources: name filters on the name or the
+// display name (a substring, ignoring case); orderby is name only; total
+// counts every source of the account.
+func (c *call) sourcesList() *reply {
+	errs := perrs{}
+	lp := c.listParams(errs, "name")
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	all := c.a.sourcesByKey()
+	sub := c.q.Get("name")
+	matches := make([]sourceJSON, 0, len(all))
+	for _, s := range all {
+		if sub == "" || containsFold(s.Name, sub) || (s.DisplayName != nil && containsFold(*s.DisplayName, sub)) {
+			matches = append(matches, s)
+		}
+	}
+	page, q := paginate(matches, len(all), lp, func(x, y sourceJSON) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return okReply(map[string]any{"query": q, "sources": page})
+}
+
+// sourcesGet answers GET /v1/sources/:name; the name ignores case.
+func (c *call) sourcesGet() *reply {
+	s, ok := c.a.source(c.p[0])
+	if !ok {
+		return notFound("source " + strconv.Quote(c.p[0]))
+	}
+	return okReply(s)
+}
+
+// sourcesPut answers PUT /v1/sources/:name: 201 with Location and the
+// source when it creates the source, 204 when the source exists (by a
+// measurement or an earlier PUT). display_name left out keeps the current
+// one; null or "" removes it.
+func (c *call) sourcesPut() *reply {
+	name := c.p[0]
+	errs := perrs{}
+	switch {
+	case !reMetricName.MatchString(name):
+		errs.add("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	case strings.EqualFold(name, "all"):
+		errs.add("name", `is reserved: "all" names a merge across sources`)
+	}
+	o := c.fields(errs)
+	setDisplay := o.present("display_name")
+	var display *string
+	if d, ok := o.str("display_name"); ok {
+		if n := utf8.RuneCountInString(d); n > maxSourceDisplayName {
+			o.invalid("display_name", "is too long: "+strconv.Itoa(n)+" characters; the limit is "+strconv.Itoa(maxSourceDisplayName))
+		} else if d != "" {
+			display = &d
+		}
+	}
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	key := strings.ToLower(name)
+	existing, exists := c.a.source(name)
+	e := c.a.sources.byKey[key]
+	if e == nil && (!exists || setDisplay) {
+		// a measured source enters the registry only to hold a display
+		// name, keeping the spelling its measurements gave it
+		spelling := name
+		if exists {
+			spelling = existing.Name
+		}
+		e = &sourceEntry{name: spelling}
+		c.a.sources.byKey[key] = e
+	}
+	if setDisplay {
+		e.displayName = display
+	}
+	if exists {
+		return noContent()
+	}
+	return createdReply("/v1/sources/"+url.PathEscape(e.name), sourceJSON{Name: e.name, DisplayName: e.displayName})
+}
