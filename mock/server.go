@@ -43,6 +43,7 @@ type config struct {
 	retryAfter int
 	jobSteps   int
 	seriesPage int
+	legacyPage int // 0: DefaultLegacyPageSize (legacy.go)
 	aggLimit   int
 	stdLimit   int
 }
