@@ -102,10 +102,11 @@ type stream struct {
 // columns its summary needs: time and sum for a sum, not 72 bytes a
 // sample.
 type sampleCols struct {
-	t     []int64
-	sum   []float64
-	count []int64
-	rest  []sampleRest
+	t       []int64
+	sum     []float64
+	count   []int64
+	rest    []sampleRest
+	summary bool // some sample has a count other than 1
 }
 
 // sampleRest is the columns of a sample that few queries read.
@@ -120,6 +121,7 @@ func (c *sampleCols) add(s *sample) {
 	c.t = append(c.t, s.t)
 	c.sum = append(c.sum, s.sum)
 	c.count = append(c.count, s.count)
+	c.summary = c.summary || s.count != 1
 	c.rest = append(c.rest, sampleRest{min: s.min, max: s.max, last: s.last, stddev: s.stddev, sumsq: s.sumsq, flags: s.flags})
 }
 
@@ -628,24 +630,35 @@ func bucketize(st *stream, counter bool, start, end, bucket int64, need uint8, d
 	}
 	ts, sums, counts, rest := c.t, c.sum, c.count, c.rest
 	bucket = max(bucket, 1)
+	guess := 0 // the last run's length: regular data has runs of one length
 	for i := lo; i < len(ts) && ts[i] <= end; {
 		// One run of samples per bucket: times ascend.
 		bt := floorTo(ts[i], bucket)
 		stop := min(bt+bucket-1, end)
-		j := i + 1
-		for j < len(ts) && ts[j] <= stop {
-			j++
+		j := i + guess
+		if guess == 0 || j > len(ts) || ts[j-1] > stop || (j < len(ts) && ts[j] <= stop) {
+			j = i + runLength(ts[i:], stop)
 		}
+		guess = j - i
 		g := agg{t: bt, n: j - i}
+		// Locals, not g's fields, so the loops run in registers; the
+		// order of the additions is the samples' order either way.
 		if need&needSum != 0 && need&needRest == 0 {
+			sum := 0.0
 			for _, v := range sums[i:j] {
-				g.sum += v
+				sum += v
 			}
+			g.sum = sum
 		}
 		if need&needCount != 0 && need&needRest == 0 {
-			for _, v := range counts[i:j] {
-				g.count += v
+			count := int64(j - i)
+			if c.summary {
+				count = 0
+				for _, v := range counts[i:j] {
+					count += v
+				}
 			}
+			g.count = count
 		}
 		if need&needRest != 0 {
 			g.n = 0
@@ -660,6 +673,16 @@ func bucketize(st *stream, counter bool, start, end, bucket int64, need uint8, d
 		i = j
 	}
 	return dst
+}
+
+// runLength is how many leading times of ts (ascending, ts[0] <= stop)
+// are at most stop.
+func runLength(ts []int64, stop int64) int {
+	if stop == math.MaxInt64 {
+		return len(ts)
+	}
+	n, _ := slices.BinarySearch(ts, stop+1)
+	return n
 }
 
 // --- readStreams -----------------------------------------------------------

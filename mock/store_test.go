@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"testing"
@@ -98,4 +99,70 @@ func TestStoreInterning(t *testing.T) {
 	assert.Equal(t, map[string]string{"host": "web1"}, rec[1].Tags)
 	rec[0].Tags["Host"] = "changed"
 	assert.Equal(t, "Web1", a.Recorded()[0].Tags["Host"], "Recorded returns copies")
+}
+
+// TestBucketizeMatchesNaive compares bucketize, on every column set, with
+// a direct computation over random streams, windows and bucket sizes.
+func TestBucketizeMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 300; round++ {
+		st := &stream{}
+		var all []sample
+		tm := int64(rng.IntN(100))
+		for i := rng.IntN(200); i > 0; i-- {
+			if rng.IntN(4) > 0 {
+				tm += int64(rng.IntN(30))
+			} else {
+				tm -= int64(rng.IntN(20)) // out of order now and then
+			}
+			s := sample{t: tm, count: 1, sum: float64(rng.IntN(100))}
+			if rng.IntN(5) == 0 {
+				s.count, s.sum = int64(1+rng.IntN(4)), float64(rng.IntN(400))
+				s.flags = sSummary
+			}
+			s.finish()
+			st.add(&s)
+			all = append(all, s)
+		}
+		start, end := int64(rng.IntN(300)), int64(rng.IntN(3000))
+		bucket := []int64{0, 1, 7, 60, 1000}[rng.IntN(5)]
+		type want struct {
+			count int64
+			sum   float64
+			n     int
+		}
+		ref := map[int64]*want{}
+		for _, s := range all {
+			if s.t < start || s.t > end {
+				continue
+			}
+			bt := floorTo(s.t, max(bucket, 1))
+			if ref[bt] == nil {
+				ref[bt] = &want{}
+			}
+			ref[bt].count += s.count
+			ref[bt].n++
+		}
+		for _, need := range []uint8{needSum, needCount, needSum | needCount, needAll} {
+			got := bucketize(st, false, start, end, bucket, need, nil)
+			require.Len(t, got, len(ref), "round %d need %d", round, need)
+			for i, g := range got {
+				if i > 0 {
+					require.Less(t, got[i-1].t, g.t)
+				}
+				w := ref[g.t]
+				require.NotNil(t, w, "bucket %d", g.t)
+				assert.Equal(t, w.n, g.n)
+				if need&needCount != 0 {
+					assert.Equal(t, w.count, g.count)
+				}
+			}
+		}
+		// Sums agree between the column paths and the full path.
+		a := bucketize(st, false, start, end, bucket, needSum, nil)
+		b := bucketize(st, false, start, end, bucket, needAll, nil)
+		for i := range a {
+			assert.Equal(t, b[i].sum, a[i].sum)
+		}
+	}
 }
