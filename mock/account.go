@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 
@@ -31,7 +30,7 @@ type Account struct {
 	jobs        map[int64]*job
 	snapshots   map[int64]*snapshot
 	sources     *sourceRegistry // sources.go
-	recorded    []librato.Measurement
+	ms          measureStore    // interned names and tag sets, the acceptance log
 	rate        rateWindow
 	tokenSeq    int
 }
@@ -51,6 +50,7 @@ func newAccount(s *Server, email string) *Account {
 		jobs:        make(map[int64]*job),
 		snapshots:   make(map[int64]*snapshot),
 		sources:     newSourceRegistry(),
+		ms:          newMeasureStore(),
 	}
 }
 
@@ -83,18 +83,16 @@ func (a *Account) Client(role librato.Role, opts ...librato.Option) (*librato.Cl
 // acceptance order. Each carries its effective tags (its own, or the
 // batch's top-level tags when it had none), time (its own, the batch's, or
 // the server's clock) and period, with names and tags as the client sent
-// them (the stored series lower-case tags). Seeded measurements count.
+// them (the stored series lower-case tags), and the summary fields it
+// sent. Seeded measurements count, and so do legacy POST /v1/metrics
+// submissions, as measurements tagged {"source": S} (none without a
+// source). They are rebuilt from the store on each call.
 func (a *Account) Recorded() []librato.Measurement {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]librato.Measurement, len(a.recorded))
-	for i, m := range a.recorded {
-		m.Tags = maps.Clone(m.Tags)
-		if m.Attributes != nil {
-			attrs := *m.Attributes
-			m.Attributes = &attrs
-		}
-		out[i] = m
+	out := make([]librato.Measurement, len(a.ms.log))
+	for i := range a.ms.log {
+		out[i] = a.ms.measurement(&a.ms.log[i])
 	}
 	return out
 }
@@ -103,7 +101,7 @@ func (a *Account) Recorded() []librato.Measurement {
 func (a *Account) RecordedCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.recorded)
+	return len(a.ms.log)
 }
 
 // FireAlert makes alert id trigger, as if its conditions held: it shows as

@@ -194,7 +194,11 @@ func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	} else if cd.Type == "absent" && !o.has("duration") {
 		o.invalid("duration", "is required for absent")
 	}
-	cd.DetectReset, _ = o.boolean("detect_reset")
+	// The reference's default for detect_reset is true (api-docs PR #169).
+	cd.DetectReset = true
+	if b, ok := o.boolean("detect_reset"); ok {
+		cd.DetectReset = b
+	}
 	cd.Tags = []condTag{}
 	if list, ok := o.list("tags"); ok {
 		for i, v := range list {

@@ -640,14 +640,6 @@ func windowOf(size int, fn string) applyFunc {
 	})
 }
 
-func floorTo(t, step int64) int64 {
-	r := t % step
-	if r < 0 {
-		r += step
-	}
-	return t - r
-}
-
 // fillWith fills every empty period slot of the window with v, or with
 // the last value seen when last is set (no value before the first point).
 func fillWith(v float64, last bool) applyFunc {

@@ -155,7 +155,8 @@
 // links[0][rel]=x, settings[room]=Ops, conditions[0][tags][0][values][]=v.
 // Form values are strings; numeric and boolean fields accept them. A write
 // with a body and no Content-Type is read as a form, the API's default.
-// POST /v1/measurements takes application/json only.
+// POST /v1/measurements takes application/json only; the legacy POST
+// /v1/metrics takes both.
 //
 // # Choices where the API documentation is silent or ambiguous
 //
@@ -171,17 +172,30 @@
 //     the batch's period counts as each measurement's default.
 //   - Tag names and values are stored lower-cased; metric names ignore
 //     case and keep the case they were created with. Recorded reports
-//     names and tags as the client sent them.
+//     names and tags as the client sent them. Tag names that differ only
+//     in case collide once lower-cased: the last in name order wins.
 //   - GET /v1/measurements/:name: a missing metric is 404. start_time with
 //     duration and no end_time means [start, start+duration]. Points with
 //     start <= time <= end are bucketed by floor(time/resolution)*resolution.
 //     summary_function defaults to the metric's summarize_function
-//     (average reads as mean); derivative is the change from the previous
-//     bucket (the first bucket has none); stddev is the population standard
-//     deviation of the bucket's samples; all adds count, sum, min, max and
-//     stddev to each point, whose value is the mean. group_by merges
-//     per-stream bucket values with group_by_function. Series without points
-//     in the window are left out; series are ordered by their tag pairs.
+//     (average reads as mean); derivative is the change of the mean from
+//     the previous bucket (the first bucket has none); all gives each point
+//     value (the mean), count, sum, min, max, last and stddev. group_by
+//     merges the per-stream values of summary_function with
+//     group_by_function, as documented. Series without points in the window
+//     are left out; series are ordered by their tag pairs.
+//   - Summary statistics merge over time (resolution buckets) by the
+//     reference's rules: count and sum add up, min of the mins, max of the
+//     maxes, last of the latest measurement, mean = Σsum/Σcount, and stddev
+//     is the arithmetic mean of the measurements' stddevs, unweighted
+//     (composite.md example 14 gives 0.75, not the count-weighted 1.125). A
+//     plain value is a summary of one sample whose stddev is 0, so a bucket
+//     of plain values has stddev 0. A legacy summary with sum_squares has
+//     the population stddev sqrt(sum_squares/count - mean²); a summary sent
+//     with neither stddev nor sum_squares takes no part in the average (no
+//     known stddev in a bucket reads 0). min, max and last of a summary
+//     that did not send them are its mean. The legacy "all" series merges
+//     sources the same way.
 //   - Tag filters are sent as tags[name]=pattern (repeated key: OR; a
 //     leading '!' on the pattern: the stream has the tag and the value does
 //     not match) and tags[!name]=anything (the stream lacks the tag; the
@@ -259,6 +273,58 @@
 //     name (the only orderby); API tokens order by created_at (default) or
 //     name; services by title (default) or updated_at; alerts by
 //     updated_at.
+//   - Legacy POST /v1/metrics accepts gauges and counters as a JSON array,
+//     an object hashed by metric name, an object with any keys and a name
+//     inside (the name wins over the key), and forms
+//     (gauges[0][name]=cpu&gauges[0][value]=75, gauges[login-delay][value]=3.5);
+//     hashed entries are taken in key order, numeric keys by number.
+//     Top-level source, measure_time and period are the defaults of each
+//     measurement; metric properties apply when the request creates the
+//     metric. Success is 200 with no body; errors are 400 with
+//     errors.params keyed "gauges[0].name" or "gauges[login-delay].value",
+//     and one invalid measurement stores nothing. Enforced beyond the
+//     documented rules: sources use the name characters and may not be
+//     "all"; a summary (count >= 1) needs sum and excludes value; min, max
+//     and sum_squares need count; min <= max, min <= sum/count <= max and
+//     sum_squares >= sum²/count hold to a relative 1e-9; counters take a
+//     value only; a type field must match its collection. A gauge sent to a
+//     counter's name, a counter to a gauge's (metrics created by tagged
+//     submissions or PUT are gauges), or either to a composite is 400 on
+//     name. measure_time has no age limit.
+//   - Legacy and tagged measurements share one store: source S is the tag
+//     {"source": S} (case-insensitive, stored lower-cased), no source is
+//     no tags, measure_time is time, a gauge summary keeps its fields and
+//     sum_squares. Tagged reads see legacy data through the source tag; the
+//     legacy read sees a stream with a source tag as that source and every
+//     other stream as "unassigned", merging streams of one source.
+//     Recorded lists legacy submissions too, with the source as a tag.
+//   - Counters (legacy) store raw values; every read (legacy, tagged,
+//     composite) sees their deltas: the increase over the previous value,
+//     or the value itself when it dropped (a reset starts a new run from
+//     0). The first value of a stream has no delta; the first delta of a
+//     window uses the value just before it. GET /v1/metrics reports their
+//     type as counter. A tagged POST to a counter's name adds raw values.
+//   - GET /v1/metrics/:name with start_time, end_time, count or resolution
+//     answers the metric with resolution and measurements keyed by source
+//     ("unassigned", and "all" for summaries), records {measure_time,
+//     value, count, sum, min, max, sum_squares (when every merged sample
+//     has one)}; without them it is metadata only. start_time is required
+//     unless count is given; end_time defaults to now; count N (per
+//     source, after bucketing) is the first N from start_time, else the
+//     last N up to end_time; count with both is 400. resolution buckets as
+//     in tagged reads and averages; without it the answer's resolution is
+//     1 and each second is a bucket. source is a '*' pattern, sources[] an
+//     exact list (both ignore case). summarize_time merges each source into
+//     one record at its first record's time, with rollups. The "all"
+//     series (summarize_sources, group_by, or breakout_sources=false) has
+//     one record per time across the sources (one in all with
+//     summarize_time) with summarized, the number of sources merged;
+//     group_by applies its function to each statistic across the sources
+//     (count gives the number of sources), count staying the total, and
+//     hides the per-source series unless breakout_sources=true; group_by on
+//     a counter is 400. Without count, more than DefaultLegacyPageSize
+//     records (WithLegacyPageSize) are cut before the first time that does
+//     not fit whole, and query.next_time is that time.
 //   - Batch PUT and DELETE /v1/metrics always answer 202 with a Location
 //     /v1/jobs/:id and the job as body. names is a list, or one string
 //     pattern ('*' wildcards; a string without one names one metric).
@@ -320,7 +386,10 @@
 // stored, not applied), rollups and the "resolution not available" error,
 // the undocumented parts of the composite language (string escapes,
 // functions beyond the documented list, dynamic "%" tags filled in by a
-// chart or dashboard), tag cardinality limits,
+// chart or dashboard), tag cardinality limits, of the legacy API
+// source_tag, the batch update's exclude, the too-far-in-the-past
+// measure_time error and per-measurement error reporting (none is
+// documented), and legacy reads of composite metrics (400),
 // the HTTPS requirement (the mock speaks plain HTTP on loopback),
 // credentials in the URL (clients move them to the Authorization header
 // anyway), legacy v1 alerts beyond the version filter, and alert

@@ -418,3 +418,115 @@ func TestMetricsViaSDK(t *testing.T) {
 	_, err = c.Metrics.Get(ctx, "sdk.metric")
 	require.ErrorIs(t, err, librato.ErrNotFound)
 }
+
+// queryPoints reads GET /v1/measurements/:name through the wire and
+// returns the points of each series keyed by its tags ("k=v,...").
+func queryPoints(t *testing.T, w *wire, name, query string) map[string][]map[string]any {
+	t.Helper()
+	r := w.do("GET", "/v1/measurements/"+name+"?"+query, nil).requireStatus(t, 200).obj(t)
+	out := map[string][]map[string]any{}
+	for _, s := range r["series"].([]any) {
+		sm := s.(map[string]any)
+		var parts []string
+		if tags, ok := sm["tags"].(map[string]any); ok {
+			keys := make([]string, 0, len(tags))
+			for k := range tags {
+				keys = append(keys, k)
+			}
+			for _, k := range sortedStrings(keys) {
+				parts = append(parts, k+"="+tags[k].(string))
+			}
+		}
+		var pts []map[string]any
+		for _, p := range sm["measurements"].([]any) {
+			pts = append(pts, p.(map[string]any))
+		}
+		out[strings.Join(parts, ",")] = pts
+	}
+	return out
+}
+
+// TestAggregationRollupOfSummaries is composite.md §8 example 14: two
+// complex measurements rolled up into one bucket merge field by field,
+// and stddev is the unweighted mean of the submitted stddevs (0.75; a
+// count-weighted mean would give 1.125).
+func TestAggregationRollupOfSummaries(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	w.do("POST", "/v1/measurements", map[string]any{"tags": map[string]string{"host": "a"}, "measurements": []any{
+		map[string]any{"name": "ex14", "time": base, "count": 3, "sum": 12, "min": 2, "max": 6, "last": 5, "stddev": 1.5},
+		map[string]any{"name": "ex14", "time": base + 30, "count": 1, "sum": 10, "min": 10, "max": 10, "last": 10, "stddev": 0},
+	}}).requireStatus(t, 202)
+	q := fmt.Sprintf("start_time=%d&end_time=%d&resolution=60", base, base+60)
+
+	pts := queryPoints(t, w, "ex14", q+"&summary_function=all")["host=a"]
+	require.Len(t, pts, 1)
+	assert.Equal(t, map[string]any{"time": float64(base), "value": 5.5, "count": 4.0, "sum": 22.0, "min": 2.0, "max": 10.0, "last": 10.0, "stddev": 0.75}, pts[0])
+	for fn, want := range map[string]float64{"mean": 5.5, "sum": 22, "count": 4, "min": 2, "max": 10, "stddev": 0.75} {
+		pts := queryPoints(t, w, "ex14", q+"&summary_function="+fn)["host=a"]
+		require.Len(t, pts, 1, fn)
+		assert.Equal(t, want, pts[0]["value"], fn)
+	}
+	// In separate buckets each keeps its own fields.
+	pts = queryPoints(t, w, "ex14", fmt.Sprintf("start_time=%d&end_time=%d&resolution=30&summary_function=all", base, base+60))["host=a"]
+	require.Len(t, pts, 2)
+	assert.Equal(t, 1.5, pts[0]["stddev"])
+	assert.Equal(t, 5.0, pts[0]["last"])
+	assert.Equal(t, 4.0, pts[0]["value"])
+}
+
+// TestAggregationPlainSamples is composite.md §8 example 16: the samples
+// 2, 10, 5 summarised by each function, by summary_function and by the
+// metric's summarize_function. A plain sample is a summary of one with
+// stddev 0, so their bucket's stddev (the mean of the stddevs) is 0.
+func TestAggregationPlainSamples(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	w.do("POST", "/v1/measurements", map[string]any{"measurements": []any{
+		map[string]any{"name": "ex16", "time": base, "value": 2},
+		map[string]any{"name": "ex16", "time": base + 10, "value": 10},
+		map[string]any{"name": "ex16", "time": base + 20, "value": 5},
+	}}).requireStatus(t, 202)
+	q := fmt.Sprintf("start_time=%d&end_time=%d&resolution=60", base, base+60)
+	for fn, want := range map[string]float64{"mean": 17.0 / 3, "sum": 17, "count": 3, "min": 2, "max": 10, "stddev": 0} {
+		pts := queryPoints(t, w, "ex16", q+"&summary_function="+fn)[""]
+		require.Len(t, pts, 1, fn)
+		assert.Equal(t, want, pts[0]["value"], fn)
+	}
+	assert.InDelta(t, 5.67, queryPoints(t, w, "ex16", q)[""][0]["value"], 0.005, "the default is the mean")
+	all := queryPoints(t, w, "ex16", q+"&summary_function=all")[""][0]
+	assert.Equal(t, 5.0, all["last"], "last is the latest sample's")
+	for sf, want := range map[string]float64{"average": 17.0 / 3, "sum": 17, "count": 3, "min": 2, "max": 10} {
+		w.do("PUT", "/v1/metrics/ex16", map[string]any{"attributes": map[string]any{"summarize_function": sf}}).requireStatus(t, 204)
+		pts := queryPoints(t, w, "ex16", q)[""]
+		require.Len(t, pts, 1, sf)
+		assert.Equal(t, want, pts[0]["value"], "summarize_function %s", sf)
+	}
+}
+
+// TestAggregationOutOfOrderAndLargeWindows checks samples sent out of
+// time order are bucketed by time, that last follows time rather than
+// arrival, and that Recorded keeps the order of acceptance.
+func TestAggregationOutOfOrderAndLargeWindows(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	for _, v := range []int64{3, 1, 2, 5, 4} {
+		w.do("POST", "/v1/measurements", map[string]any{"measurements": []any{
+			map[string]any{"name": "ooo", "time": base + v*60, "value": v},
+		}}).requireStatus(t, 202)
+	}
+	pts := queryPoints(t, w, "ooo", fmt.Sprintf("start_time=%d&end_time=%d&resolution=60", base+120, base+240))[""]
+	require.Len(t, pts, 3)
+	for i, p := range pts {
+		assert.Equal(t, float64(base+int64(i+2)*60), p["time"])
+		assert.Equal(t, float64(i+2), p["value"])
+	}
+	all := queryPoints(t, w, "ooo", fmt.Sprintf("start_time=%d&end_time=%d&resolution=3600&summary_function=all", base, base+3600))[""]
+	require.Len(t, all, 1)
+	assert.Equal(t, 5.0, all[0]["last"], "last is the latest in time, not the last to arrive")
+	var got []float64
+	for _, m := range srv.Recorded() {
+		got = append(got, m.Value)
+	}
+	assert.Equal(t, []float64{3, 1, 2, 5, 4}, got)
+}

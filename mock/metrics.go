@@ -1,40 +1,25 @@
 package mock
 
 import (
-	"encoding/json"
 	"maps"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-
-	librato "github.com/librato-sdk/librato-go"
 )
 
 // metric is a metric's metadata and its streams of measurements.
 type metric struct {
 	name        string // as first created; lookups ignore case
-	typ         string
+	typ         string // gauge, composite, or counter (legacy submissions)
 	displayName *string
 	description *string
 	period      *int64
 	attrs       map[string]any
 	composite   string
-	streams     map[string]*stream // by canonical tag key
-}
-
-// stream is the measurements of one tag set.
-type stream struct {
-	tags    map[string]string // lower-cased names and values
-	samples []sample
-}
-
-// sample is one stored measurement: a plain value is a summary of one.
-type sample struct {
-	t        int64
-	count    int64
-	sum      float64
-	min, max float64
+	streams     []*stream          // in creation order until sortedStreams sorts them
+	byTags      map[uint32]*stream // by the account's stored tag-set id
+	unsorted    bool               // streams were added since the last sort
 }
 
 type metricJSON struct {
@@ -233,18 +218,10 @@ func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape
 
 // --- POST /v1/measurements ---------------------------------------------
 
-// incoming is one validated measurement of a submission.
-type incoming struct {
-	name     string
-	tags     map[string]string // effective, as sent
-	t        int64
-	period   *int64
-	s        sample
-	value    float64
-	props    metricProps
-	recorded librato.Measurement
-}
-
+// measurementsCreate validates a decoded POST /v1/measurements body and
+// stores it. It is the reference the fast path (ingest.go) must agree
+// with, the path the fast one falls back to for everything it does not
+// take, and the path seeds use.
 func (c *call) measurementsCreate() *reply {
 	errs := perrs{}
 	o := c.fields(errs)
@@ -266,44 +243,47 @@ func (c *call) measurementsCreate() *reply {
 	} else if ok && len(list) == 0 {
 		o.invalid("measurements", "is empty: send at least one measurement")
 	}
-	in := make([]incoming, 0, len(list))
+	in := make([]measIn, 0, len(list))
 	for i, v := range list {
 		mo, ok := o.item("measurements", i, v)
 		if !ok {
 			continue
 		}
-		var m incoming
+		var m measIn
 		if name, ok := mo.requiredStr("name"); ok {
 			if !reMetricName.MatchString(name) {
 				mo.invalid("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
 			}
-			m.name = name
+			m.name = []byte(name)
 		}
-		m.tags = topTags
+		tags := topTags
 		if mo.has("tags") {
 			if own, ok := checkTags(mo, "tags"); ok && len(own) > 0 {
-				m.tags = own
+				tags = own
 			}
 		}
-		m.t = c.now.Unix()
+		m.hasTags = tags != nil
+		for _, k := range sortedKeys(tags) {
+			m.tags = append(m.tags, tagPair{k: []byte(k), v: []byte(tags[k])})
+		}
+		m.s.t = c.now.Unix()
 		if hasTopTime {
-			m.t = topTime
+			m.s.t = topTime
 		}
 		if t, ok := mo.int("time"); ok {
 			if t <= 0 {
 				mo.invalid("time", "must be a positive epoch time in seconds")
 			}
-			m.t = t
+			m.s.t = t
 		}
 		if hasTopPeriod {
-			p := topPeriod
-			m.period = &p
+			m.period = topPeriod
 		}
 		if p, ok := mo.int("period"); ok {
 			if p <= 0 {
 				mo.invalid("period", "must be a positive number of seconds")
 			}
-			m.period = &p
+			m.period = p
 		}
 		floats := map[string]*float64{}
 		for _, k := range []string{"value", "sum", "min", "max", "last", "stddev"} {
@@ -326,100 +306,67 @@ func (c *call) measurementsCreate() *reply {
 				mo.invalid("sum", "is required when count is given")
 			}
 			if floats["sum"] != nil {
-				m.s = sample{count: count, sum: *floats["sum"]}
-				m.value = *floats["sum"] / float64(max(count, 1))
-				m.s.min, m.s.max = m.value, m.value
+				m.s.count, m.s.sum = count, *floats["sum"]
+				m.s.flags |= sSummary
 				if f := floats["min"]; f != nil {
 					m.s.min = *f
+					m.s.flags |= sMinSent
 				}
 				if f := floats["max"]; f != nil {
 					m.s.max = *f
+					m.s.flags |= sMaxSent
 				}
 			}
 		case !mo.has("value"):
 			mo.invalid("value", "is required (or count and sum for a summary)")
 		case floats["value"] != nil:
-			v := *floats["value"]
-			m.value = v
-			m.s = sample{count: 1, sum: v, min: v, max: v}
+			m.s.count, m.s.sum = 1, *floats["value"]
 		}
-		m.s.t = m.t
+		if f := floats["last"]; f != nil {
+			m.s.last = *f
+			m.s.flags |= sLastSent
+		}
+		if f := floats["stddev"]; f != nil {
+			m.s.stddev = *f
+			m.s.flags |= sStdDevSent
+		}
+		m.s.finish()
 		m.props = readMetricProps(mo, false)
 		m.props.typ = nil
 		m.props.composite = nil
-		if m.period != nil && m.props.period == nil {
-			m.props.period = m.period
-		}
-		rec := librato.Measurement{
-			Name: m.name, Value: m.value, Tags: maps.Clone(m.tags), Time: m.t,
-			Count: count, Sum: floats["sum"], Min: floats["min"], Max: floats["max"],
-			Last: floats["last"], StdDev: floats["stddev"],
-		}
-		if !hasCount {
-			rec.Count, rec.Sum, rec.Min, rec.Max = 0, nil, nil, nil
-		}
-		if m.period != nil {
-			rec.Period = *m.period
-		}
-		if m.props.displayName != nil {
-			rec.DisplayName = *m.props.displayName
-		}
-		if m.props.description != nil {
-			rec.Description = *m.props.description
-		}
-		if len(m.props.attrs) > 0 {
-			if raw, err := json.Marshal(m.props.attrs); err == nil {
-				var attrs librato.MetricAttributes
-				if json.Unmarshal(raw, &attrs) == nil {
-					rec.Attributes = &attrs
-				}
-			}
-		}
-		m.recorded = rec
+		m.props.period = nil // the effective period, m.period, applies
 		in = append(in, m)
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	for i := range in {
-		c.store(&in[i])
-	}
-	n := len(in)
-	return acceptedReply("", map[string]any{"measurements": map[string]any{
-		"summary": map[string]int{"total": n, "accepted": n, "failed": 0, "filtered": 0},
-	}})
+	return c.storeBatch(in)
 }
 
-// store adds one validated measurement, creating its metric on first use.
-func (c *call) store(m *incoming) {
-	a := c.a
-	key := strings.ToLower(m.name)
-	mt := a.metrics[key]
-	if mt == nil {
-		mt = &metric{name: m.name, typ: "gauge", streams: map[string]*stream{}}
-		mt.apply(m.props)
-		if ua := c.r.UserAgent(); ua != "" {
-			if mt.attrs == nil {
-				mt.attrs = map[string]any{}
-			}
-			if _, ok := mt.attrs["created_by_ua"]; !ok {
-				mt.attrs["created_by_ua"] = ua
-			}
-		}
-		a.metrics[key] = mt
+// storeBatch stores validated measurements and answers as the API does.
+func (c *call) storeBatch(in []measIn) *reply {
+	ua := c.r.UserAgent()
+	for i := range in {
+		c.a.put(&in[i], ua)
 	}
-	tags := make(map[string]string, len(m.tags))
-	for k, v := range m.tags {
-		tags[strings.ToLower(k)] = strings.ToLower(v)
-	}
-	tk := tagKey(tags)
-	st := mt.streams[tk]
-	if st == nil {
-		st = &stream{tags: tags}
-		mt.streams[tk] = st
-	}
-	st.samples = append(st.samples, m.s)
-	a.recorded = append(a.recorded, m.recorded)
+	return acceptedReply("", measurementsSummary{Measurements: summaryJSON{Summary: summaryCounts{Total: len(in), Accepted: len(in)}}})
+}
+
+type measurementsSummary struct {
+	Measurements summaryJSON `json:"measurements"`
+}
+
+type summaryJSON struct {
+	Summary summaryCounts `json:"summary"`
+}
+
+// summaryCounts lists its fields in name order, as the map it replaced
+// encoded them.
+type summaryCounts struct {
+	Accepted int `json:"accepted"`
+	Failed   int `json:"failed"`
+	Filtered int `json:"filtered"`
+	Total    int `json:"total"`
 }
 
 // --- /v1/metrics --------------------------------------------------------
@@ -448,6 +395,9 @@ func (c *call) metricsGet() *reply {
 	m := c.a.metrics[strings.ToLower(c.p[0])]
 	if m == nil {
 		return notFound("metric " + strconv.Quote(c.p[0]))
+	}
+	if hasLegacyWindow(c.q) {
+		return c.legacyMeasurements(m)
 	}
 	return okReply(m.json())
 }
@@ -486,7 +436,7 @@ func (c *call) metricsPut() *reply {
 		m.apply(p)
 		return noContent()
 	}
-	m = &metric{name: name, streams: map[string]*stream{}}
+	m = newMetric(name, "")
 	m.apply(p)
 	if ua := c.r.UserAgent(); ua != "" {
 		if m.attrs == nil {

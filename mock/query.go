@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"math"
@@ -77,49 +78,19 @@ func (c *call) readWindow(errs perrs, durationOK bool) window {
 	return w
 }
 
-// source is one stream feeding a query: its tags and samples.
+// source is one stream feeding a query.
 type source struct {
 	tags    map[string]string
-	samples []sample
+	st      *stream
+	counter bool // the stream's points are a counter's raw values
 }
 
-// bucket summarises the samples of one resolution interval.
-type bucket struct {
-	count    int64
-	sum      float64
-	min, max float64
-	values   []float64 // per sample, for stddev
-}
-
-func (b *bucket) value(fn string) float64 {
-	switch fn {
-	case "sum":
-		return b.sum
-	case "count":
-		return float64(b.count)
-	case "min":
-		return b.min
-	case "max":
-		return b.max
-	case "stddev":
-		if len(b.values) == 0 {
-			return 0
-		}
-		mean := 0.0
-		for _, v := range b.values {
-			mean += v
-		}
-		mean /= float64(len(b.values))
-		ss := 0.0
-		for _, v := range b.values {
-			ss += (v - mean) * (v - mean)
-		}
-		return math.Sqrt(ss / float64(len(b.values)))
+func sourcesOf(m *metric) []source {
+	out := make([]source, 0, len(m.streams))
+	for _, st := range m.sortedStreams() {
+		out = append(out, source{tags: st.tags, st: st, counter: m.typ == "counter"})
 	}
-	if b.count == 0 {
-		return 0
-	}
-	return b.sum / float64(b.count)
+	return out
 }
 
 // point is one output point; the extra fields appear only for
@@ -131,45 +102,27 @@ type point struct {
 	Sum    *float64 `json:"sum,omitempty"`
 	Min    *float64 `json:"min,omitempty"`
 	Max    *float64 `json:"max,omitempty"`
+	Last   *float64 `json:"last,omitempty"`
 	StdDev *float64 `json:"stddev,omitempty"`
 }
 
-// downsample buckets samples in the window by floor(time/res)*res and
-// summarises each bucket with fn.
-func downsample(samples []sample, w window, fn string) []point {
-	buckets := map[int64]*bucket{}
-	for _, s := range samples {
-		if s.t < w.start || s.t > w.end {
-			continue
-		}
-		bt := s.t - s.t%w.res
-		b := buckets[bt]
-		if b == nil {
-			b = &bucket{min: math.Inf(1), max: math.Inf(-1)}
-			buckets[bt] = b
-		}
-		b.count += s.count
-		b.sum += s.sum
-		b.min = math.Min(b.min, s.min)
-		b.max = math.Max(b.max, s.max)
-		b.values = append(b.values, s.sum/float64(max(s.count, 1)))
-	}
-	times := make([]int64, 0, len(buckets))
-	for t := range buckets {
-		times = append(times, t)
-	}
-	slices.Sort(times)
-	out := make([]point, 0, len(times))
-	for _, t := range times {
-		b := buckets[t]
-		p := point{Time: t, Value: b.value(fn)}
-		if fn == "derivative" {
-			p.Value = b.value("mean")
-		}
-		if fn == "all" {
-			p.Value = b.value("mean")
-			cnt, sum, mn, mx, sd := b.count, b.sum, b.min, b.max, b.value("stddev")
-			p.Count, p.Sum, p.Min, p.Max, p.StdDev = &cnt, &sum, &mn, &mx, &sd
+// downsample buckets a source's samples in the window by
+// floor(time/res)*res and summarises each bucket with fn; scratch is
+// reused between calls.
+func downsample(src source, w window, fn string, scratch *[]agg) []point {
+	bs := bucketize(src.st, src.counter, w.start, w.end, w.res, needOf(fn), (*scratch)[:0])
+	*scratch = bs
+	out := make([]point, 0, len(bs))
+	for i := range bs {
+		b := &bs[i]
+		p := point{Time: b.t, Value: b.value(fn)}
+		switch fn {
+		case "derivative":
+			p.Value = b.mean()
+		case "all":
+			p.Value = b.mean()
+			p.Count, p.Sum, p.Min, p.Max = ptr(b.count), ptr(b.sum), ptr(b.min), ptr(b.max)
+			p.Last, p.StdDev = ptr(b.last), ptr(b.stddev())
 		}
 		out = append(out, p)
 	}
@@ -531,9 +484,7 @@ func (c *call) measurementsGet() *reply {
 	if m.typ == "composite" {
 		composed = c.persistedComposite(m, w, fn, search, groupTags, gfn, errs)
 	} else {
-		for _, st := range m.streams {
-			sources = append(sources, source{tags: st.tags, samples: st.samples})
-		}
+		sources = sourcesOf(m)
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
@@ -578,12 +529,14 @@ func (c *call) measurementsGet() *reply {
 }
 
 // buildSeries downsamples each source and, with group_by, merges the
-// sources that share the group tags; series come ordered by tag pairs.
+// sources that share the group tags with gfn at each time; series come
+// ordered by tag pairs.
 func buildSeries(sources []source, w window, fn string, groupTags []string, gfn string) []seriesJSON {
+	var scratch []agg
 	if len(groupTags) == 0 {
 		out := make([]seriesJSON, 0, len(sources))
 		for _, s := range sources {
-			pts := downsample(s.samples, w, fn)
+			pts := downsample(s, w, fn, &scratch)
 			if len(pts) == 0 {
 				continue
 			}
@@ -593,9 +546,15 @@ func buildSeries(sources []source, w window, fn string, groupTags []string, gfn 
 		return out
 	}
 	all := len(groupTags) == 1 && groupTags[0] == "*"
+	type acc struct {
+		t             int64
+		sum, min, max float64
+		n             int
+	}
 	type group struct {
-		tags   map[string]string
-		points map[int64][]float64
+		tags  map[string]string
+		index map[int64]int
+		accs  []acc
 	}
 	groups := map[string]*group{}
 	for _, s := range sources {
@@ -614,30 +573,45 @@ func buildSeries(sources []source, w window, fn string, groupTags []string, gfn 
 				continue
 			}
 		}
-		pts := downsample(s.samples, w, fn)
+		pts := downsample(s, w, fn, &scratch)
 		if len(pts) == 0 {
 			continue
 		}
 		k := tagKey(gt)
 		g := groups[k]
 		if g == nil {
-			g = &group{tags: gt, points: map[int64][]float64{}}
+			g = &group{tags: gt, index: map[int64]int{}}
 			groups[k] = g
 		}
 		for _, p := range pts {
-			g.points[p.Time] = append(g.points[p.Time], p.Value)
+			i, ok := g.index[p.Time]
+			if !ok {
+				i = len(g.accs)
+				g.index[p.Time] = i
+				g.accs = append(g.accs, acc{t: p.Time, min: p.Value, max: p.Value})
+			}
+			a := &g.accs[i]
+			a.sum += p.Value
+			a.min = math.Min(a.min, p.Value)
+			a.max = math.Max(a.max, p.Value)
+			a.n++
 		}
 	}
 	out := make([]seriesJSON, 0, len(groups))
 	for _, g := range groups {
-		times := make([]int64, 0, len(g.points))
-		for t := range g.points {
-			times = append(times, t)
-		}
-		slices.Sort(times)
-		pts := make([]point, len(times))
-		for i, t := range times {
-			pts[i] = point{Time: t, Value: combine(g.points[t], gfn)}
+		slices.SortFunc(g.accs, func(x, y acc) int { return cmp.Compare(x.t, y.t) })
+		pts := make([]point, len(g.accs))
+		for i, a := range g.accs {
+			v := a.sum
+			switch gfn {
+			case "mean":
+				v = a.sum / float64(a.n)
+			case "min":
+				v = a.min
+			case "max":
+				v = a.max
+			}
+			pts[i] = point{Time: a.t, Value: v}
 		}
 		sj := seriesJSON{Measurements: pts}
 		if !all {
@@ -647,29 +621,6 @@ func buildSeries(sources []source, w window, fn string, groupTags []string, gfn 
 	}
 	sortSeries(out)
 	return out
-}
-
-func combine(vals []float64, fn string) float64 {
-	r := vals[0]
-	switch fn {
-	case "sum", "mean":
-		r = 0
-		for _, v := range vals {
-			r += v
-		}
-		if fn == "mean" {
-			r /= float64(len(vals))
-		}
-	case "min":
-		for _, v := range vals {
-			r = math.Min(r, v)
-		}
-	case "max":
-		for _, v := range vals {
-			r = math.Max(r, v)
-		}
-	}
-	return r
 }
 
 func sortSeries(s []seriesJSON) {

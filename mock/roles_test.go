@@ -58,6 +58,7 @@ func rowCalls(fx fixtures) map[string]rowCall {
 		"GET /v1/measurements":                        {fmt.Sprintf(`/v1/measurements?compose=s(%%22fx.metric%%22,%%22*%%22)&start_time=%d&resolution=60`, base), nil, 200},
 		"GET /v1/measurements/:name":                  {fmt.Sprintf("/v1/measurements/fx.metric?start_time=%d&resolution=60", base), nil, 200},
 		"GET /v1/metrics":                             {"/v1/metrics", nil, 200},
+		"POST /v1/metrics":                            {"/v1/metrics", map[string]any{"gauges": []any{map[string]any{"name": "fx.metric", "value": 3}}}, 200},
 		"PUT /v1/metrics":                             {"/v1/metrics", map[string]any{"names": []string{"fx.metric"}, "period": 30}, 202},
 		"DELETE /v1/metrics":                          {"/v1/metrics", map[string]any{"names": "fx.*"}, 202},
 		"GET /v1/metrics/:name":                       {"/v1/metrics/fx.metric", nil, 200},
@@ -116,7 +117,7 @@ func rowCalls(fx fixtures) map[string]rowCall {
 func TestRoleEnforcementMatrix(t *testing.T) {
 	srv := newServer(t)
 	perms := librato.Permissions()
-	require.Len(t, perms, 52)
+	require.Len(t, perms, 53)
 	covered := map[string]bool{}
 	n := 0
 	for _, p := range perms {

@@ -20,7 +20,8 @@ type bodyKind int
 const (
 	noBody   bodyKind = iota // GET: any body is ignored
 	anyBody                  // JSON or form, or none
-	jsonBody                 // application/json only (POST /v1/measurements)
+	jsonBody                 // application/json only
+	rawJSON                  // application/json only, left undecoded in call.raw (POST /v1/measurements)
 )
 
 // handler answers one routed call; it runs with the account locked.
@@ -38,10 +39,11 @@ type route struct {
 // segment beats a parameter when both match (/v1/alerts/status).
 func routes() []route {
 	r := []route{
-		{"POST", "/v1/measurements", nil, jsonBody, (*call).measurementsCreate},
+		{"POST", "/v1/measurements", nil, rawJSON, (*call).measurementsIngest},
 		{"GET", "/v1/measurements", nil, noBody, (*call).measurementsCompose},
 		{"GET", "/v1/measurements/:name", nil, noBody, (*call).measurementsGet},
 
+		{"POST", "/v1/metrics", nil, anyBody, (*call).legacyMetricsCreate},
 		{"GET", "/v1/metrics", nil, noBody, (*call).metricsList},
 		{"PUT", "/v1/metrics", nil, anyBody, (*call).metricsUpdateBatch},
 		{"DELETE", "/v1/metrics", nil, anyBody, (*call).metricsDeleteBatch},
@@ -463,10 +465,17 @@ func (s *Server) readBody(c *call, kind bodyKind) *reply {
 	isJSON := mt == "application/json"
 	isForm := mt == "application/x-www-form-urlencoded" || (mt == "" && kind == anyBody)
 	switch {
-	case kind == jsonBody && !isJSON:
+	case (kind == jsonBody || kind == rawJSON) && !isJSON:
 		return requestError(http.StatusUnsupportedMediaType, "Unsupported Media Type: "+r.Method+" "+r.URL.EscapedPath()+" takes application/json only")
 	case !isJSON && !isForm:
 		return requestError(http.StatusUnsupportedMediaType, "Unsupported Media Type: send application/json or application/x-www-form-urlencoded")
+	}
+	if kind == rawJSON {
+		if rep := checkJSONText(data); rep != nil {
+			return rep
+		}
+		c.raw = data
+		return nil
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil

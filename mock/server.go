@@ -56,6 +56,7 @@ type config struct {
 	retryAfter int
 	jobSteps   int
 	seriesPage int
+	legacyPage int // 0: DefaultLegacyPageSize (legacy.go)
 	aggLimit   int
 	stdLimit   int
 

@@ -600,7 +600,7 @@ func TestWireRequestErrors(t *testing.T) {
 	t.Run("404 unknown endpoint or method", func(t *testing.T) {
 		for _, c := range []struct{ method, path string }{
 			{"GET", "/v1/nothing"}, {"GET", "/v2/metrics"}, {"PATCH", "/v1/metrics/cpu"},
-			{"POST", "/v1/metrics"}, {"GET", "/v1/metrics/"}, {"GET", "/v1//metrics"},
+			{"POST", "/v1/metrics/cpu/x"}, {"GET", "/v1/metrics/"}, {"GET", "/v1//metrics"},
 			{"GET", "/"}, {"HEAD", "/v1/metrics"}, {"GET", "/v1/spaces/1/charts/2/x"},
 		} {
 			r := w.do(c.method, c.path, nil).requireStatus(t, 404)

@@ -1,0 +1,680 @@
+package mock
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The legacy, source-based API: POST /v1/metrics submits gauges and
+// counters with sources, GET /v1/metrics/:name with time parameters reads
+// them back. Legacy measurements live in the same store as tagged ones:
+// a source S is the tag {"source": S}, no source is no tags, measure_time
+// is the time. So tagged reads see legacy data through the source tag,
+// and legacy reads see tagged data: a stream with a source tag is that
+// source, every other stream reads as "unassigned".
+
+// DefaultLegacyPageSize is how many records one legacy read
+// (GET /v1/metrics/:name with time parameters and no count) returns
+// before it is cut with query.next_time.
+const DefaultLegacyPageSize = 1000
+
+// WithLegacyPageSize sets how many records one legacy measurements read
+// holds before it is truncated with query.next_time (default
+// DefaultLegacyPageSize); small values let tests exercise the paging.
+func WithLegacyPageSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mock: WithLegacyPageSize(%d): need a positive size", n)
+		}
+		c.legacyPage = n
+		return nil
+	}
+}
+
+// --- POST /v1/metrics ----------------------------------------------------------
+
+// legacyItem is one measurement of a gauges or counters collection, with
+// the key it had in a hashed collection.
+type legacyItem struct {
+	o   obj
+	key string
+}
+
+// legacyItems reads the gauges or counters collection: a list (JSON
+// array, or a form's gauges[0][...] keys) or an object keyed by metric
+// name or by anything ("0", "1", with a name inside). Hashed entries come
+// in key order, numeric keys by number.
+func legacyItems(o obj, kind string) []legacyItem {
+	v, ok := o.raw(kind)
+	if !ok {
+		return nil
+	}
+	var items []legacyItem
+	switch t := v.(type) {
+	case []any:
+		for i, x := range t {
+			if mo, ok := o.item(kind, i, x); ok {
+				items = append(items, legacyItem{o: mo})
+			}
+		}
+	case map[string]any:
+		keys := sortedKeys(t)
+		slices.SortStableFunc(keys, func(a, b string) int {
+			x, errA := strconv.Atoi(a)
+			y, errB := strconv.Atoi(b)
+			if errA == nil && errB == nil {
+				return cmp.Compare(x, y)
+			}
+			return strings.Compare(a, b)
+		})
+		for _, k := range keys {
+			path := o.key(kind) + "[" + k + "]"
+			m, ok := t[k].(map[string]any)
+			if !ok {
+				o.errs.add(path, "is invalid: expected an object")
+				continue
+			}
+			items = append(items, legacyItem{o: obj{m: m, path: path, errs: o.errs}, key: k})
+		}
+	default:
+		o.invalid(kind, "is invalid: expected a list or an object of measurements")
+	}
+	return items
+}
+
+// legacySourceField reads a source; blank is none.
+func legacySourceField(o obj, k string) (string, bool) {
+	s, ok := o.str(k)
+	if !ok || strings.TrimSpace(s) == "" {
+		return "", false
+	}
+	switch {
+	case !reMetricName.MatchString(s):
+		o.invalid(k, "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	case strings.EqualFold(s, "all"):
+		o.invalid(k, "is reserved: all names the summary of every source")
+	}
+	return s, true
+}
+
+// legacyMetricsCreate answers POST /v1/metrics: 200 without a body, or
+// 400 with errors.params keyed like "gauges[0].name" (or
+// "gauges[login-delay].value" in a hashed collection); one invalid
+// measurement stores nothing.
+//
+// Rules the documentation leaves open: a summary (count) needs sum and
+// excludes value; min, max and sum_squares need count; count >= 1,
+// min <= max, min <= sum/count <= max and sum_squares >= sum²/count are
+// enforced (to a relative 1e-9); counters take a value only. A gauge sent
+// to a counter's name, a counter to a gauge's (tagged metrics are
+// gauges), or either to a composite is a 400 on name. A type field, if
+// sent, must match the collection. No age limit on measure_time.
+func (c *call) legacyMetricsCreate() *reply {
+	errs := perrs{}
+	o := c.fields(errs)
+	topSource, _ := legacySourceField(o, "source")
+	topTime, hasTopTime := o.int("measure_time")
+	if hasTopTime && topTime <= 0 {
+		o.invalid("measure_time", "must be a positive epoch time in seconds")
+	}
+	topPeriod, hasTopPeriod := o.int("period")
+	if hasTopPeriod && topPeriod <= 0 {
+		o.invalid("period", "must be a positive number of seconds")
+	}
+	types := map[string]string{} // lower-cased name -> type, as this request leaves it
+	var in []measIn
+	n := 0
+	for _, kind := range [...]string{"gauges", "counters"} {
+		typ := strings.TrimSuffix(kind, "s")
+		for _, it := range legacyItems(o, kind) {
+			n++
+			m := c.legacyMeasurement(it, kind, typ, types)
+			m.tags, m.hasTags = nil, false
+			src := topSource
+			if s, ok := legacySourceField(it.o, "source"); ok {
+				src = s
+			}
+			if src != "" {
+				m.tags, m.hasTags = []tagPair{{k: []byte("source"), v: []byte(src)}}, true
+			}
+			if m.s.t == 0 {
+				m.s.t = c.now.Unix()
+				if hasTopTime {
+					m.s.t = topTime
+				}
+			}
+			if m.period == 0 && hasTopPeriod {
+				m.period = topPeriod
+			}
+			in = append(in, m)
+		}
+	}
+	if n == 0 && !errs.has("gauges") && !errs.has("counters") {
+		o.invalid("gauges", "is required: send at least one gauge or counter measurement")
+	}
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	ua := c.r.UserAgent()
+	for i := range in {
+		c.a.put(&in[i], ua)
+	}
+	return &reply{status: http.StatusOK}
+}
+
+// legacyMeasurement validates one gauge or counter; the caller adds the
+// source and the batch's defaults.
+func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[string]string) measIn {
+	mo := it.o
+	m := measIn{typ: typ}
+	name, ok := mo.str("name")
+	if !ok && !mo.has("name") && it.key != "" {
+		name, ok = it.key, true
+	}
+	switch {
+	case !ok && mo.has("name"):
+	case strings.TrimSpace(name) == "":
+		mo.invalid("name", "is required")
+	case !reMetricName.MatchString(name):
+		mo.invalid("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	default:
+		m.name = []byte(name)
+		c.checkLegacyType(mo, name, typ, types)
+	}
+	if t, ok := mo.int("measure_time"); ok {
+		if t <= 0 {
+			mo.invalid("measure_time", "must be a positive epoch time in seconds")
+		}
+		m.s.t = t
+	}
+	if v, ok := mo.str("type"); ok && v != typ {
+		mo.invalid("type", "must be "+typ+" under "+kind)
+	}
+	// Metric properties, as PUT /v1/metrics/:name takes them; type and
+	// composite are not properties of a submission.
+	props := make(map[string]any, len(mo.m))
+	for k, v := range mo.m {
+		if k != "type" && k != "composite" {
+			props[k] = v
+		}
+	}
+	m.props = readMetricProps(obj{m: props, path: mo.path, errs: mo.errs}, false)
+	if m.props.period != nil {
+		m.period = *m.props.period
+		m.props.period = nil
+	}
+	floats := map[string]float64{}
+	for _, k := range []string{"value", "sum", "min", "max", "sum_squares"} {
+		if f, ok := mo.float(k); ok {
+			if f, ok := checkMagnitude(mo, k, f); ok {
+				floats[k] = f
+			}
+		}
+	}
+	count, hasCount := mo.int("count")
+	if typ == "counter" {
+		for _, k := range []string{"count", "sum", "min", "max", "sum_squares"} {
+			if mo.has(k) {
+				mo.invalid(k, "is only valid for gauges: a counter takes a value")
+			}
+		}
+		hasCount = false
+	}
+	if !hasCount {
+		if typ == "gauge" {
+			for _, k := range []string{"sum", "min", "max", "sum_squares"} {
+				if mo.has(k) {
+					mo.invalid(k, "is only valid together with count")
+				}
+			}
+		}
+		if v, ok := floats["value"]; ok {
+			m.s.count, m.s.sum = 1, v
+		} else if !mo.has("value") {
+			mo.invalid("value", "is required (or count and sum for a gauge summary)")
+		}
+		m.s.finish()
+		return m
+	}
+	if count <= 0 {
+		mo.invalid("count", "must be a positive integer")
+	}
+	if mo.has("value") {
+		mo.invalid("value", "cannot be combined with count")
+	}
+	sum, hasSum := floats["sum"]
+	if !mo.has("sum") {
+		mo.invalid("sum", "is required when count is given")
+	}
+	m.s.count, m.s.sum, m.s.flags = count, sum, sSummary
+	if v, ok := floats["min"]; ok {
+		m.s.min, m.s.flags = v, m.s.flags|sMinSent
+	}
+	if v, ok := floats["max"]; ok {
+		m.s.max, m.s.flags = v, m.s.flags|sMaxSent
+	}
+	if v, ok := floats["sum_squares"]; ok {
+		m.s.sumsq, m.s.flags = v, m.s.flags|sSumSqSent
+	}
+	if hasSum && count > 0 {
+		checkSummary(mo, &m.s)
+	}
+	m.s.finish()
+	return m
+}
+
+// checkSummary enforces the consistency a set of samples implies, to a
+// relative 1e-9 so rounding in the client's arithmetic passes.
+func checkSummary(mo obj, s *sample) {
+	mean := s.sum / float64(s.count)
+	tol := func(vs ...float64) float64 {
+		m := 1.0
+		for _, v := range vs {
+			m = max(m, math.Abs(v))
+		}
+		return 1e-9 * m
+	}
+	hasMin, hasMax := s.flags&sMinSent != 0, s.flags&sMaxSent != 0
+	if hasMin && hasMax && s.min > s.max {
+		mo.invalid("min", "is greater than max")
+	}
+	if hasMin && s.min > mean+tol(mean, s.min) {
+		mo.invalid("min", "is greater than the mean, sum/count")
+	}
+	if hasMax && s.max < mean-tol(mean, s.max) {
+		mo.invalid("max", "is less than the mean, sum/count")
+	}
+	if s.flags&sSumSqSent != 0 {
+		floor := s.sum * s.sum / float64(s.count)
+		if s.sumsq < floor-tol(floor, s.sumsq) {
+			mo.invalid("sum_squares", "is less than sum²/count: no set of samples has these values")
+		}
+	}
+}
+
+// checkLegacyType refuses a measurement whose collection contradicts the
+// metric's type, as it is stored or as this request creates it.
+func (c *call) checkLegacyType(mo obj, name, typ string, types map[string]string) {
+	key := strings.ToLower(name)
+	have, ok := types[key]
+	if !ok {
+		if mt := c.a.metrics[key]; mt != nil {
+			have, ok = mt.typ, true
+			if have == "" {
+				have = "gauge"
+			}
+		}
+	}
+	switch {
+	case !ok:
+		types[key] = typ
+	case have == "composite":
+		mo.invalid("name", "is a composite metric: it takes no measurements")
+	case have != typ:
+		mo.invalid("name", "is a "+have+": submit its measurements under "+have+"s")
+	}
+}
+
+// --- GET /v1/metrics/:name with time parameters -------------------------------
+
+// hasLegacyWindow reports whether a metric read asks for measurements.
+func hasLegacyWindow(q url.Values) bool {
+	for _, k := range [...]string{"start_time", "end_time", "count", "resolution"} {
+		if q.Has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// legacyRecord is one point of a legacy read. Counters' records describe
+// their deltas, gauge-shaped.
+type legacyRecord struct {
+	MeasureTime int64    `json:"measure_time"`
+	Value       float64  `json:"value"`
+	Count       int64    `json:"count"`
+	Sum         float64  `json:"sum"`
+	Min         float64  `json:"min"`
+	Max         float64  `json:"max"`
+	SumSquares  *float64 `json:"sum_squares,omitempty"`
+	Summarized  *int     `json:"summarized,omitempty"`
+	Rollups     *int     `json:"rollups,omitempty"`
+}
+
+func recordOf(g *agg) legacyRecord {
+	r := legacyRecord{MeasureTime: g.t, Value: g.mean(), Count: g.count, Sum: g.sum, Min: g.min, Max: g.max}
+	if g.sqMiss == 0 {
+		r.SumSquares = ptr(g.sumsq)
+	}
+	return r
+}
+
+type legacyMetricJSON struct {
+	metricJSON
+	Resolution   int64                     `json:"resolution"`
+	Measurements map[string][]legacyRecord `json:"measurements"`
+	Query        *legacyQueryJSON          `json:"query,omitempty"`
+}
+
+type legacyQueryJSON struct {
+	NextTime int64 `json:"next_time"`
+}
+
+var legacyGroupBy = []string{"min", "max", "mean", "sum", "count"}
+
+// legacyMeasurements answers GET /v1/metrics/:name with time parameters:
+// the metric with resolution and measurements keyed by source.
+//
+// Choices: the window is [start_time, end_time] (end_time defaults to
+// now); count N alone or with end_time is the last N records up to it,
+// with start_time the first N from it, counted per source after
+// bucketing. Points are bucketed by floor(t/resolution)*resolution and
+// merged by the rules of agg (value is the mean); without resolution the
+// answer says resolution 1 and each second is a bucket, so points of one
+// source at the same second are merged. summarize_time merges a source's
+// records into one at its first record's time, with rollups. The "all"
+// series (summarize_sources, group_by, or breakout_sources=false) merges
+// the sources' records of each time, or everything with summarize_time,
+// and carries summarized (sources merged) and count (all their samples);
+// with group_by each statistic is instead the function over the sources'
+// statistic (count: the number of sources). group_by applies to gauges
+// and hides the per-source series unless breakout_sources=true. Records
+// are cut at DefaultLegacyPageSize (WithLegacyPageSize) without count:
+// the page ends before the first time that does not fit entirely, and
+// query.next_time is that time.
+func (c *call) legacyMeasurements(m *metric) *reply {
+	errs := perrs{}
+	q := c.q
+	get := func(k string) (int64, bool) {
+		v := q.Get(k)
+		if v == "" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			errs.add(k, "is invalid: expected a whole number")
+			return 0, false
+		}
+		return n, true
+	}
+	start, hasStart := get("start_time")
+	end, hasEnd := get("end_time")
+	count, hasCount := get("count")
+	res, hasRes := get("resolution")
+	switch {
+	case hasCount && count == 0:
+		errs.add("count", "must be a positive number of measurements")
+	case hasCount && hasStart && hasEnd:
+		errs.add("count", "cannot be combined with both start_time and end_time")
+	}
+	if !hasStart && !hasCount && !errs.has("start_time") && !errs.has("count") {
+		errs.add("start_time", "is required unless count is given")
+	}
+	if hasRes && (res <= 0 || res > maxRes) {
+		errs.add("resolution", "must be from 1 to "+strconv.Itoa(maxRes)+" seconds")
+	}
+	if hasStart && hasEnd && end < start {
+		errs.add("end_time", "is before start_time")
+	}
+	flag := func(k string, def bool) (bool, bool) {
+		v := q.Get(k)
+		if v == "" {
+			return def, false
+		}
+		b, ok := boolean(v)
+		if !ok {
+			errs.add(k, "is invalid: expected true or false")
+		}
+		return b, true
+	}
+	summarizeTime, _ := flag("summarize_time", false)
+	summarizeSources, _ := flag("summarize_sources", false)
+	groupBy := q.Get("group_by")
+	breakout, breakoutSet := flag("breakout_sources", true)
+	if groupBy != "" {
+		switch {
+		case !slices.Contains(legacyGroupBy, groupBy):
+			errs.add("group_by", "must be one of "+strings.Join(legacyGroupBy, ", "))
+		case m.typ == "counter":
+			errs.add("group_by", "applies to gauges only")
+		}
+		if !breakoutSet {
+			breakout = false
+		}
+	}
+	if m.typ == "composite" {
+		errs.add("name", "is a composite metric: read it with GET /v1/metrics?compose=...")
+	}
+	if rep := errs.reply(); rep != nil {
+		return rep
+	}
+	wantAll := summarizeSources || groupBy != "" || !breakout
+	if !hasEnd {
+		end = c.now.Unix()
+	}
+	lo, hi := start, end
+	switch {
+	case hasCount && hasStart:
+		hi = math.MaxInt64
+	case hasCount:
+		lo = math.MinInt64
+	}
+	bucket := int64(1)
+	if hasRes {
+		bucket = res
+	}
+	patterns := slices.Concat(q["sources[]"], q["sources"])
+	selected := func(src string) bool {
+		if p := q.Get("source"); p != "" && !glob(p, src) {
+			return false
+		}
+		return len(patterns) == 0 || slices.ContainsFunc(patterns, func(p string) bool { return strings.EqualFold(p, src) })
+	}
+
+	// Per source: buckets of its streams, merged by time.
+	bySource := map[string][]agg{}
+	counter := m.typ == "counter"
+	for _, st := range m.sortedStreams() {
+		if !selected(st.source) {
+			continue
+		}
+		bySource[st.source] = bucketize(st, counter, lo, hi, bucket, needAll, bySource[st.source])
+	}
+	perSource := map[string][]agg{}
+	for src, bs := range bySource {
+		slices.SortStableFunc(bs, func(a, b agg) int { return cmp.Compare(a.t, b.t) })
+		merged := bs[:0]
+		for i := range bs {
+			if n := len(merged); n > 0 && merged[n-1].t == bs[i].t {
+				merged[n-1].merge(&bs[i])
+				continue
+			}
+			merged = append(merged, bs[i])
+		}
+		if hasCount && int64(len(merged)) > count {
+			if hasStart {
+				merged = merged[:count]
+			} else {
+				merged = merged[int64(len(merged))-count:]
+			}
+		}
+		if len(merged) > 0 {
+			perSource[src] = merged
+		}
+	}
+
+	out := map[string][]legacyRecord{}
+	rollups := map[string]int{}
+	for src, bs := range perSource {
+		if summarizeTime {
+			g := bs[0]
+			for i := 1; i < len(bs); i++ {
+				g.merge(&bs[i])
+			}
+			rollups[src] = len(bs)
+			perSource[src] = []agg{g}
+		}
+	}
+	if breakout {
+		for src, bs := range perSource {
+			recs := make([]legacyRecord, len(bs))
+			for i := range bs {
+				recs[i] = recordOf(&bs[i])
+				if summarizeTime {
+					recs[i].Rollups = ptr(rollups[src])
+				}
+			}
+			out[src] = recs
+		}
+	}
+	if wantAll && len(perSource) > 0 {
+		out["all"] = summarizeAll(perSource, summarizeTime, groupBy)
+	}
+	body := legacyMetricJSON{metricJSON: m.json(), Resolution: bucket, Measurements: out}
+	if !hasCount {
+		size := c.s.cfg.legacyPage
+		if size <= 0 {
+			size = DefaultLegacyPageSize
+		}
+		if next, cut := pageByTime(out, size); cut {
+			body.Query = &legacyQueryJSON{NextTime: next}
+		}
+	}
+	return okReply(body)
+}
+
+// summarizeAll builds the "all" series from each source's records.
+func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string) []legacyRecord {
+	type slot struct {
+		t    int64
+		aggs []*agg
+	}
+	var slots []*slot
+	byTime := map[int64]*slot{}
+	for _, src := range sortedKeys(perSource) {
+		bs := perSource[src]
+		for i := range bs {
+			t := bs[i].t
+			if overTime {
+				t = math.MinInt64 // one slot for everything
+			}
+			s := byTime[t]
+			if s == nil {
+				s = &slot{t: bs[i].t}
+				byTime[t] = s
+				slots = append(slots, s)
+			}
+			s.t = min(s.t, bs[i].t)
+			s.aggs = append(s.aggs, &bs[i])
+		}
+	}
+	slices.SortFunc(slots, func(a, b *slot) int { return cmp.Compare(a.t, b.t) })
+	out := make([]legacyRecord, 0, len(slots))
+	for _, s := range slots {
+		var r legacyRecord
+		if groupBy == "" {
+			g := agg{t: s.t}
+			for _, a := range s.aggs {
+				g.merge(a)
+			}
+			r = recordOf(&g)
+		} else {
+			r = groupRecord(s.aggs, groupBy)
+			r.MeasureTime = s.t
+		}
+		r.Summarized = ptr(len(s.aggs))
+		out = append(out, r)
+	}
+	return out
+}
+
+// groupRecord applies a legacy group_by function to each statistic across
+// sources; count is always the total number of samples.
+func groupRecord(aggs []*agg, fn string) legacyRecord {
+	stat := func(f func(a *agg) float64) float64 {
+		if fn == "count" {
+			return float64(len(aggs))
+		}
+		r := f(aggs[0])
+		for _, a := range aggs[1:] {
+			v := f(a)
+			switch fn {
+			case "min":
+				r = math.Min(r, v)
+			case "max":
+				r = math.Max(r, v)
+			default:
+				r += v
+			}
+		}
+		if fn == "mean" {
+			r /= float64(len(aggs))
+		}
+		return r
+	}
+	r := legacyRecord{
+		Value: stat((*agg).mean),
+		Sum:   stat(func(a *agg) float64 { return a.sum }),
+		Min:   stat(func(a *agg) float64 { return a.min }),
+		Max:   stat(func(a *agg) float64 { return a.max }),
+	}
+	all := true
+	for _, a := range aggs {
+		r.Count += a.count
+		all = all && a.sqMiss == 0
+	}
+	if all {
+		r.SumSquares = ptr(stat(func(a *agg) float64 { return a.sumsq }))
+	}
+	return r
+}
+
+// pageByTime cuts the records to at most size, at a time boundary: the
+// page ends before the first time whose records do not all fit (but
+// always holds the first time), and next is that time.
+func pageByTime(out map[string][]legacyRecord, size int) (next int64, cut bool) {
+	perTime := map[int64]int{}
+	total := 0
+	for _, recs := range out {
+		for _, r := range recs {
+			perTime[r.MeasureTime]++
+			total++
+		}
+	}
+	if total <= size {
+		return 0, false
+	}
+	times := make([]int64, 0, len(perTime))
+	for t := range perTime {
+		times = append(times, t)
+	}
+	slices.Sort(times)
+	n, i := 0, 0
+	for ; i < len(times); i++ {
+		if n+perTime[times[i]] > size && i > 0 {
+			break
+		}
+		n += perTime[times[i]]
+	}
+	if i == len(times) {
+		return 0, false
+	}
+	next = times[i]
+	for src, recs := range out {
+		k := 0
+		for k < len(recs) && recs[k].MeasureTime < next {
+			k++
+		}
+		out[src] = recs[:k]
+		if k == 0 {
+			delete(out, src)
+		}
+	}
+	return next, true
+}
