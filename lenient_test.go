@@ -24,6 +24,7 @@ var responseTypes = []any{
 	new([]CompositeSeries),
 	new(Metric),
 	new(MetricList),
+	new(LegacyMetric),
 	new(Alert),
 	new(AlertList),
 	new(AlertStatus),
@@ -296,6 +297,11 @@ func TestMalformedNumberIsADecodeError(t *testing.T) {
 			assert.NotContains(t, msg, testToken[:5])
 		})
 	}
+	// In a map keyed by what the server sent, the key is cut short too.
+	var lm LegacyMetric
+	err := decodeJSON([]byte(`{"measurements":{"`+testToken+`":[{"measure_time":1,"value":"`+testToken+`"}]}}`), &lm)
+	require.Error(t, err)
+	assert.Equal(t, `response field measurements["tok3"…][0].value: "tok3"… (23 bytes) is not a number`, err.Error())
 }
 
 // TestLenientLeavesOtherErrorsAlone: only a string met by a number is
