@@ -745,6 +745,17 @@ var e2eCalls = []e2eCall{
 			assert.True(t, tok.Active)
 			assert.Equal(t, f.token.Token(), tok.Token())
 		}},
+	{"APITokens.GetByName", "GET", "/v1/api_tokens/:id",
+		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
+			return c.APITokens.GetByName(ctx, *f.token.Name)
+		},
+		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
+			toks := out.([]librato.APIToken)
+			require.Len(t, toks, 1)
+			assert.Equal(t, f.token.ID(), toks[0].ID())
+			assert.Equal(t, f.token.Token(), toks[0].Token())
+			assert.Equal(t, librato.RoleViewOnly, toks[0].Role)
+		}},
 	{"APITokens.Create", "POST", "/v1/api_tokens",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return c.APITokens.Create(ctx, &librato.APITokenCreate{Name: "e2e-new-" + f.id, Role: librato.RoleRecordOnly})
@@ -1053,7 +1064,7 @@ func TestE2ETableCoversTheMatrix(t *testing.T) {
 		assert.True(t, rows[p.Method+" "+p.Endpoint], "no table entry calls %s %s", p.Method, p.Endpoint)
 	}
 	assert.Len(t, rows, len(librato.Permissions()))
-	assert.Equal(t, 63, len(e2eCalls), "the typed methods of the SDK, as typedCalls in methods_test.go lists them")
+	assert.Equal(t, 64, len(e2eCalls), "the typed methods of the SDK, as typedCalls in methods_test.go lists them")
 }
 
 // runAllowed makes the call as role, on a client declaring it, and checks

@@ -119,6 +119,7 @@ var typedCalls = []typedCall{
 	{"APITokens.List", func(ctx context.Context, c *Client) error { _, err := c.APITokens.List(ctx, nil); return err }},
 	{"APITokens.All", func(ctx context.Context, c *Client) error { return first(c.APITokens.All(ctx, nil)) }},
 	{"APITokens.Get", func(ctx context.Context, c *Client) error { _, err := c.APITokens.Get(ctx, 4); return err }},
+	{"APITokens.GetByName", func(ctx context.Context, c *Client) error { _, err := c.APITokens.GetByName(ctx, "ci"); return err }},
 	{"APITokens.Create", func(ctx context.Context, c *Client) error {
 		_, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "ci", Role: RoleViewOnly})
 		return err
