@@ -84,7 +84,9 @@ type AlertCondition struct {
 	MetricName string              `json:"metric_name"`
 	Tags       []AlertConditionTag `json:"tags,omitempty"`
 	// DetectReset matters only with SummaryFunction "derivative": true
-	// treats a drop as a counter reset.
+	// treats a drop as a counter reset (a derivative of 0), false takes the
+	// plain difference. nil leaves it out, for the server's default, true;
+	// Bool(false) sends false.
 	DetectReset *bool `json:"detect_reset,omitempty"`
 	// Threshold is a pointer because 0 is a valid threshold.
 	Threshold *float64 `json:"threshold,omitempty"`

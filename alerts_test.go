@@ -640,3 +640,41 @@ func TestAlertEndpointsMatchTheMatrix(t *testing.T) {
 		assert.Equal(t, ep.template, ep.row.template, "%s %s", ep.method, ep.template)
 	}
 }
+
+// TestAlertConditionDetectResetOnTheWire: the reference gives detect_reset a
+// default of true, so the SDK must be able to send false on purpose, and
+// send nothing when the caller says nothing; reads keep what came.
+func TestAlertConditionDetectResetOnTheWire(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  *bool
+		want any // the member in the condition sent; nil: absent
+	}{
+		{"unset leaves the server's default", nil, nil},
+		{"false is sent", Bool(false), false},
+		{"true is sent", Bool(true), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			seen := aaReply(t, mt, "PUT", "/v1/alerts/5", 204, "")
+			a := validAlert()
+			a.Conditions[0].SummaryFunction = "derivative"
+			a.Conditions[0].DetectReset = tc.set
+			require.NoError(t, c.Alerts.Update(context.Background(), 5, a))
+			var body struct {
+				Conditions []map[string]any `json:"conditions"`
+			}
+			require.NoError(t, json.Unmarshal(aaOne(t, seen, "PUT", "/v1/alerts/5").Body, &body))
+			v, present := body.Conditions[0]["detect_reset"]
+			assert.Equal(t, tc.want != nil, present)
+			assert.Equal(t, tc.want, v)
+			_, other := body.Conditions[1]["detect_reset"]
+			assert.False(t, other, "a condition without it sends none")
+		})
+	}
+	var a Alert
+	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"conditions":[{"type":"above","metric_name":"m","threshold":1,"detect_reset":false},{"type":"above","metric_name":"m","threshold":1}]}`), &a))
+	require.NotNil(t, a.Conditions[0].DetectReset)
+	assert.False(t, *a.Conditions[0].DetectReset)
+	assert.Nil(t, a.Conditions[1].DetectReset)
+}

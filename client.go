@@ -699,7 +699,7 @@ func (c *Client) decodeBody(resp *http.Response, out any, st *callState) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := decodeJSON(data, out); err != nil {
 		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: err}
 	}
 	return nil

@@ -63,6 +63,16 @@ var typedCalls = []typedCall{
 		_, err := c.Metrics.DeleteBatch(ctx, &MetricsBatchDelete{MetricNames{Names: []string{"cpu"}}})
 		return err
 	}},
+	{"Metrics.CreateLegacy", func(ctx context.Context, c *Client) error {
+		return c.Metrics.CreateLegacy(ctx, &LegacyBatch{Source: "web-1", Gauges: []LegacyMeasurement{{Name: "cpu", Value: 1}}})
+	}},
+	{"Metrics.GetLegacy", func(ctx context.Context, c *Client) error {
+		_, err := c.Metrics.GetLegacy(ctx, "cpu", &LegacyQuery{Count: 5, Resolution: time.Minute})
+		return err
+	}},
+	{"Metrics.AllLegacy", func(ctx context.Context, c *Client) error {
+		return first(c.Metrics.AllLegacy(ctx, "cpu", &LegacyQuery{StartTime: time.Unix(1, 0)}))
+	}},
 	{"Alerts.List", func(ctx context.Context, c *Client) error { _, err := c.Alerts.List(ctx, nil); return err }},
 	{"Alerts.All", func(ctx context.Context, c *Client) error { return first(c.Alerts.All(ctx, nil)) }},
 	{"Alerts.Get", func(ctx context.Context, c *Client) error { _, err := c.Alerts.Get(ctx, 7); return err }},
@@ -109,6 +119,7 @@ var typedCalls = []typedCall{
 	{"APITokens.List", func(ctx context.Context, c *Client) error { _, err := c.APITokens.List(ctx, nil); return err }},
 	{"APITokens.All", func(ctx context.Context, c *Client) error { return first(c.APITokens.All(ctx, nil)) }},
 	{"APITokens.Get", func(ctx context.Context, c *Client) error { _, err := c.APITokens.Get(ctx, 4); return err }},
+	{"APITokens.GetByName", func(ctx context.Context, c *Client) error { _, err := c.APITokens.GetByName(ctx, "ci"); return err }},
 	{"APITokens.Create", func(ctx context.Context, c *Client) error {
 		_, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "ci", Role: RoleViewOnly})
 		return err

@@ -309,10 +309,21 @@ type Series struct {
 }
 
 // Point is one downsampled value; Time is epoch seconds floored to the
-// resolution.
+// resolution. A plain query fills Time and Value only. With
+// SummaryFunction "all" the server also sends the bucket's summary: the
+// number of samples, their sum, min, max, last value and standard
+// deviation, kept in the pointer fields (nil when not sent, so a plain
+// point re-encodes as {"time","value"}).
 type Point struct {
 	Time  int64   `json:"time"`
 	Value float64 `json:"value"`
+
+	Count  *int64   `json:"count,omitempty"`
+	Sum    *float64 `json:"sum,omitempty"`
+	Min    *float64 `json:"min,omitempty"`
+	Max    *float64 `json:"max,omitempty"`
+	Last   *float64 `json:"last,omitempty"`
+	StdDev *float64 `json:"stddev,omitempty"`
 }
 
 // Link is a related URL: a page link of a measurements query, or a link of
@@ -600,7 +611,11 @@ func (n *MetricNames) appendNames(b []byte) []byte {
 }
 
 // MetricsBatchUpdate sets properties and attributes on many metrics at once
-// (PUT /v1/metrics). Only the fields set are sent.
+// (PUT /v1/metrics). Only the fields set are sent. The attributes go at the
+// top level of the body, beside names and the properties
+// ({"names":[...],"period":60,"display_min":0}), the form every example of
+// the reference sends; the single-metric PUT nests them under
+// "attributes" instead.
 type MetricsBatchUpdate struct {
 	MetricNames
 	DisplayName *string
@@ -620,8 +635,21 @@ func (u *MetricsBatchUpdate) validate() error {
 func (u *MetricsBatchUpdate) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	b = u.appendNames(b)
-	props := Metric{DisplayName: u.DisplayName, Description: u.Description, Period: u.Period, Attributes: u.Attributes}
-	raw, err := json.Marshal(props)
+	// Property and attribute names do not overlap, so the attributes'
+	// members join the properties' at the top level.
+	b, err := appendMembers(b, &Metric{DisplayName: u.DisplayName, Description: u.Description, Period: u.Period})
+	if err == nil && u.Attributes != nil {
+		b, err = appendMembers(b, u.Attributes)
+	}
+	if err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// appendMembers writes the members of v's JSON object, each after a comma.
+func appendMembers(b []byte, v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return b, err
 	}
@@ -629,7 +657,7 @@ func (u *MetricsBatchUpdate) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ',')
 		b = append(b, raw[1:len(raw)-1]...)
 	}
-	return append(b, '}'), nil
+	return b, nil
 }
 
 // UpdateBatch applies u to every selected metric. It returns nil when the

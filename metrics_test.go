@@ -185,7 +185,7 @@ func TestMeasurementsGetRequest(t *testing.T) {
 	assert.Equal(t, 60, page.Resolution)
 	require.Len(t, page.Series, 2)
 	assert.Equal(t, map[string]string{"name": "prod", "region": "us-east"}, page.Series[0].Tags)
-	assert.Equal(t, []Point{{1476218700, 753}, {1476219840, 25}}, page.Series[0].Measurements)
+	assert.Equal(t, []Point{{Time: 1476218700, Value: 753}, {Time: 1476219840, Value: 25}}, page.Series[0].Measurements)
 	assert.Equal(t, "", page.Next())
 
 	got2 := capture(mt, 200, `{"series":[],"links":[]}`)
@@ -282,6 +282,66 @@ func TestMeasurementsCompose(t *testing.T) {
 	assert.Len(t, *got, 1)
 }
 
+// TestMetricsBatchUpdateAttributesAtTopLevel sends the reference's two
+// batch update examples (librato/api-docs, source/includes/_metrics.md:
+// names[]=cpu&names[]=servers&names[]=reqs&period=60&display_min=0, and
+// names=*.time&display_units_short=ms) as JSON, every attribute beside the
+// properties, as the examples have them.
+func TestMetricsBatchUpdateAttributesAtTopLevel(t *testing.T) {
+	c, mt := newMockClient(t)
+	got := capture(mt, 204, ``)
+	_, err := c.Metrics.UpdateBatch(context.Background(), &MetricsBatchUpdate{
+		MetricNames: MetricNames{Names: []string{"cpu", "servers", "reqs"}},
+		Period:      Int(60),
+		DisplayName: String("CPU"),
+		Description: String("all of them"),
+		Attributes:  &MetricAttributes{DisplayMin: Float(0), DisplayStacked: Bool(false), Color: "#52D74C"},
+	})
+	require.NoError(t, err)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal([]byte((*got)[0].body), &body))
+	assert.Equal(t, map[string]any{
+		"names": []any{"cpu", "servers", "reqs"}, "period": float64(60), "display_name": "CPU", "description": "all of them",
+		"display_min": float64(0), "display_stacked": false, "color": "#52D74C",
+	}, body)
+	assert.NotContains(t, body, "attributes")
+
+	got = capture(mt, 204, ``)
+	_, err = c.Metrics.UpdateBatch(context.Background(), &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "*.time"}, Attributes: &MetricAttributes{DisplayUnitsShort: "ms"}})
+	require.NoError(t, err)
+	assert.Equal(t, `{"names":"*.time","display_units_short":"ms"}`, (*got)[0].body)
+}
+
+// TestPointsKeepEveryField reads a summary_function=all answer, whose point
+// shape the reference leaves undocumented: every summary the server sends
+// is kept, a plain point re-encodes as exactly {"time","value"}, and a
+// composite series keeps the same fields.
+func TestPointsKeepEveryField(t *testing.T) {
+	c, mt := newMockClient(t)
+	capture(mt, 200, `{"name":"cpu","resolution":60,"series":[{"tags":{"host":"a"},"measurements":[
+		{"time":60,"value":2.5,"count":4,"sum":10,"min":0,"max":4.5,"last":3,"stddev":1.25},
+		{"time":120,"value":7}]}]}`)
+	page, err := c.Measurements.Get(context.Background(), "cpu", &MeasurementsQuery{StartTime: time.Unix(1, 0), Resolution: time.Minute, SummaryFunction: "all"})
+	require.NoError(t, err)
+	pts := page.Series[0].Measurements
+	require.Len(t, pts, 2)
+	assert.Equal(t, Point{Time: 60, Value: 2.5, Count: ptr[int64](4), Sum: Float(10), Min: Float(0), Max: Float(4.5), Last: Float(3), StdDev: Float(1.25)}, pts[0])
+	assert.Equal(t, Point{Time: 120, Value: 7}, pts[1], "a plain point has no summary")
+	raw, err := json.Marshal(pts[1])
+	require.NoError(t, err)
+	assert.Equal(t, `{"time":120,"value":7}`, string(raw))
+	raw, err = json.Marshal(pts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"time":60,"value":2.5,"count":4,"sum":10,"min":0,"max":4.5,"last":3,"stddev":1.25}`, string(raw), "min 0 is kept, not dropped as empty")
+
+	capture(mt, 200, `[{"tags":{"host":"a"},"measurements":[{"time":60,"value":1,"count":2,"sum":2,"min":0.5,"max":1.5,"last":1.5,"stddev":0.5}],"period":60}]`)
+	series, err := c.Measurements.Compose(context.Background(), &CompositeQuery{Compose: `s("cpu","*")`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, []Point{{Time: 60, Value: 1, Count: ptr[int64](2), Sum: Float(2), Min: Float(0.5), Max: Float(1.5), Last: Float(1.5), StdDev: Float(0.5)}}, series[0].Measurements)
+}
+
+func ptr[T any](v T) *T { return &v }
+
 const metricBody = `{"name":"cpu_temp","display_name":"cpu_temp","description":"Current CPU temperature in Fahrenheit",
 	"period":60,"type":"gauge","source_lag":null,"new_field":[1,2],
 	"attributes":{"created_by_ua":"librato-metrics/0.7.4","display_max":null,"display_min":0,"display_stacked":true,
@@ -374,7 +434,9 @@ func TestMetricsBatch(t *testing.T) {
 	r := (*got)[0]
 	assert.Equal(t, "PUT", r.method)
 	assert.Equal(t, "/prefix/v1/metrics", r.path)
-	assert.JSONEq(t, `{"names":["cpu","mem"],"period":60,"attributes":{"display_units_short":"%"}}`, r.body)
+	// The reference's batch examples send attributes at the top level
+	// (names[]=...&display_min=0&display_units_short=...), not nested.
+	assert.JSONEq(t, `{"names":["cpu","mem"],"period":60,"display_units_short":"%"}`, r.body)
 
 	got = capture(mt, 202, ``, "Location", "https://metrics-api.librato.com/v1/jobs/123456789")
 	job, err = c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "*.time"}, DisplayName: String("t")})

@@ -19,7 +19,11 @@ func retrySafe(method, template string) bool {
 	case http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodHead:
 		return true
 	case http.MethodPost:
-		return template == "/v1/measurements"
+		// The legacy submission (POST /v1/metrics) is idempotent for the same
+		// reason: a point is keyed by (metric, source, measure_time) and a
+		// counter sends its running total, so a repeat rewrites the same
+		// point; see Metrics.CreateLegacy.
+		return template == "/v1/measurements" || template == "/v1/metrics"
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package librato
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -245,6 +246,68 @@ func (s *APITokensService) All(ctx context.Context, opts *APITokenListOptions) i
 // matching ErrNotFound.
 func (s *APITokensService) Get(ctx context.Context, id int64) (*APIToken, error) {
 	return callInto[APIToken](ctx, s.client, &request{ep: epAPITokensGet, params: []string{idParam(id)}})
+}
+
+// GetByName returns the tokens whose name matches name ('*' is a
+// wildcard: "*deploy*"), with their secrets: GET /v1/api_tokens/:name, the
+// same matrix row as Get. Token names need not be unique, so it returns
+// every match, in the server's order, and an empty slice when none
+// matches. The reference documents a list page for this route; a server
+// that answers with a single token object is read as a list of one. The
+// route answers one page: for more than 100 matches, use All with a Name.
+//
+// On this route the server cannot tell a name made only of digits from an
+// id, so such a name is looked up with List's name filter instead (GET
+// /v1/api_tokens?name=..., also Full Access only). An empty name is a
+// *ValidationError.
+func (s *APITokensService) GetByName(ctx context.Context, name string) ([]APIToken, error) {
+	if err := checkRequired("name", name); err != nil {
+		return nil, err
+	}
+	if strings.Trim(name, "0123456789") == "" {
+		l, err := s.List(ctx, &APITokenListOptions{Name: name})
+		if err != nil {
+			return nil, err
+		}
+		return l.APITokens, nil
+	}
+	out, err := callInto[apiTokensByName](ctx, s.client, &request{ep: epAPITokensGet, params: []string{name}})
+	if err != nil {
+		return nil, err
+	}
+	return *out, nil
+}
+
+// apiTokensByName is the answer of GET /v1/api_tokens/:name: the list page
+// the reference shows ({"api_tokens": [...], "query": {...}}), a bare
+// array, or a single token.
+type apiTokensByName []APIToken
+
+func (l *apiTokensByName) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '[' {
+		return decodeJSON(data, (*[]APIToken)(l))
+	}
+	var page struct {
+		APITokens *[]APIToken `json:"api_tokens"`
+	}
+	if err := decodeJSON(data, &page); err != nil {
+		return err
+	}
+	if page.APITokens != nil {
+		*l = *page.APITokens
+		return nil
+	}
+	var one APIToken
+	if err := decodeJSON(data, &one); err != nil {
+		return err
+	}
+	if one.Href == "" && one.Name == nil && one.token == nil {
+		*l = apiTokensByName{} // an empty object: no token
+		return nil
+	}
+	*l = apiTokensByName{one}
+	return nil
 }
 
 // Create issues a new token and returns it with the secret the server

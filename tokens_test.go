@@ -326,3 +326,116 @@ func TestAPITokenTimes(t *testing.T) {
 		assert.Equal(t, want, APIToken{CreatedAt: in}.Created(), in)
 	}
 }
+
+// tokensByNameExample is the reference's "Retrieve a Token" response
+// (librato/api-docs, source/includes/_api-tokens.md), the list page of the
+// tokens matching a name.
+const tokensByNameExample = `{
+  "api_tokens": [
+    {
+      "name": "Token for collectors",
+      "token": "24f9fb2134399595b91da1dcac39cb6eafc68a07fa08ad3d70892b7aad10e1cf",
+      "active": true,
+      "role": "recorder",
+      "href": "http://metrics-api.librato.com/v1/api_tokens/28",
+      "created_at": "2013-02-01 18:53:38 UTC",
+      "updated_at": "2013-02-01 18:53:38 UTC"
+    },
+    {
+      "name": "Token that has been disabled",
+      "active": false,
+      "role": "viewer",
+      "href": "http://metrics-api.librato.com/v1/api_tokens/29",
+      "token": "d1ffbbbe327c6839a71023c2a8c9ba921207e32e427a49fb221843d74d63f7b8",
+      "created_at": "2013-02-01 18:54:28 UTC",
+      "updated_at": "2013-02-01 18:54:28 UTC"
+    }
+  ],
+    "query": {
+        "found": 2,
+        "length": 2,
+        "offset": 0,
+        "total": 2
+    }
+}`
+
+func TestAPITokensGetByName(t *testing.T) {
+	c, mt := newMockClient(t)
+	got := capture(mt, 200, tokensByNameExample)
+	toks, err := c.APITokens.GetByName(context.Background(), "*token*")
+	require.NoError(t, err)
+	require.Len(t, *got, 1)
+	assert.Equal(t, "GET", (*got)[0].method)
+	assert.Equal(t, "/prefix/v1/api_tokens/%2Atoken%2A", (*got)[0].path)
+	assert.Empty(t, (*got)[0].query)
+	require.Len(t, toks, 2)
+	assert.Equal(t, "Token for collectors", *toks[0].Name)
+	assert.Equal(t, RoleRecordOnly, toks[0].Role)
+	assert.EqualValues(t, 28, toks[0].ID())
+	assert.Equal(t, "24f9fb2134399595b91da1dcac39cb6eafc68a07fa08ad3d70892b7aad10e1cf", toks[0].Token())
+	assert.False(t, toks[1].Active)
+	assert.EqualValues(t, 29, toks[1].ID())
+
+	// A name with spaces and a slash stays one path segment.
+	got = capture(mt, 200, `{"api_tokens":[],"query":{"found":0,"length":0,"offset":0,"total":2}}`)
+	toks, err = c.APITokens.GetByName(context.Background(), "ci / deploy")
+	require.NoError(t, err)
+	assert.Equal(t, "/prefix/v1/api_tokens/ci%20%2F%20deploy", (*got)[0].path)
+	assert.NotNil(t, toks)
+	assert.Empty(t, toks, "no match is an empty list, not an error")
+}
+
+// TestAPITokensGetByNameShapes: the route documents a list page; a server
+// answering with the by-id shape (one token) or a bare array is read too.
+func TestAPITokensGetByNameShapes(t *testing.T) {
+	for name, body := range map[string]string{
+		"single token": tokenExample,
+		"bare array":   `[` + tokenExample + `]`,
+		"list page":    `{"api_tokens":[` + tokenExample + `]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			capture(mt, 200, body)
+			toks, err := c.APITokens.GetByName(context.Background(), "My New Token")
+			require.NoError(t, err)
+			require.Len(t, toks, 1)
+			assertTokenExample(t, &toks[0])
+		})
+	}
+	c, mt := newMockClient(t)
+	capture(mt, 200, `{"api_tokens":[{"name":7}]}`)
+	_, err := c.APITokens.GetByName(context.Background(), "x")
+	var de *DecodeError
+	assert.ErrorAs(t, err, &de, "a malformed token still fails")
+}
+
+// TestAPITokensGetByNameDigits: on /v1/api_tokens/:x the server reads
+// digits as an id, so an all-digit name goes through the list's filter.
+func TestAPITokensGetByNameDigits(t *testing.T) {
+	c, mt := newMockClient(t)
+	got := capture(mt, 200, `{"api_tokens":[`+tokenExample+`],"query":{"found":1,"length":1,"offset":0,"total":3}}`)
+	toks, err := c.APITokens.GetByName(context.Background(), "2024")
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	assert.Equal(t, "/prefix/v1/api_tokens", (*got)[0].path)
+	assert.Equal(t, "name=2024", (*got)[0].query)
+
+	for _, bad := range []string{"", "  "} {
+		_, err := c.APITokens.GetByName(context.Background(), bad)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "name", ve.Field)
+	}
+	assert.Len(t, *got, 1, "an empty name sends nothing")
+}
+
+func TestAPITokensGetByNameGuard(t *testing.T) {
+	for _, role := range []Role{RoleRecordOnly, RoleViewOnly} {
+		c, mt := newMockClient(t, WithRole(role))
+		_, err := c.APITokens.GetByName(context.Background(), "ci")
+		var fe *ErrForbiddenForRole
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, "/v1/api_tokens/:id", fe.Endpoint, "the by-name read is the by-id row")
+		assert.Zero(t, mt.GetTotalCallCount())
+	}
+}

@@ -56,13 +56,16 @@ func (c *call) apiToken() (*apiToken, *reply) {
 
 // tokensList pages the tokens; name matches with '*' wildcards (without
 // one, exactly), ignoring case.
-func (c *call) tokensList() *reply {
+func (c *call) tokensList() *reply { return c.tokensMatching(c.q.Get("name")) }
+
+// tokensMatching answers a page of the tokens whose name matches name (all
+// of them for ""), as the list and the by-name read both answer.
+func (c *call) tokensMatching(name string) *reply {
 	errs := perrs{}
 	lp := c.listParams(errs, "created_at", "name")
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	name := c.q.Get("name")
 	var matches []*apiToken
 	for _, t := range c.a.tokens {
 		if name == "" || glob(name, t.name) {
@@ -105,7 +108,14 @@ func (c *call) tokensCreate() *reply {
 	return createdReply(tokenLocation(t.id), c.tokenJSON(t))
 }
 
+// tokensGet answers GET /v1/api_tokens/:id. The reference also documents
+// GET /v1/api_tokens/:name, which returns the list page of the tokens
+// matching the name ('*' wildcards), on the same route: a segment made only
+// of digits is an id, anything else a name.
 func (c *call) tokensGet() *reply {
+	if strings.Trim(c.p[0], "0123456789") != "" {
+		return c.tokensMatching(c.p[0])
+	}
 	t, rep := c.apiToken()
 	if rep != nil {
 		return rep

@@ -1,0 +1,543 @@
+package librato
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The legacy, source-based API: agents written before tags (statsd's
+// Librato backend in legacy mode, librato-node, collectd's plugin) submit
+// gauges and counters with a source to POST /v1/metrics and read them back
+// from GET /v1/metrics/:name with measurement parameters.
+
+var epLegacyCreate = newEndpoint("POST", "/v1/metrics")
+
+// MetricTypeCounter is the type of a legacy counter metric.
+const MetricTypeCounter = "counter"
+
+// SummarySource is the source under which a legacy read returns the series
+// merged across sources (SummarizeSources, GroupBy). Measurements sent
+// without a source come back under UnassignedSource.
+const SummarySource = "all"
+
+// MaxSourceNameLength is the longest legacy source name.
+const MaxSourceNameLength = 255
+
+// ValidSourceName reports whether name is a source the legacy API takes:
+// 1 to 255 characters from A-Z a-z 0-9 . : - _, and not "all" (in any
+// case), which is reserved.
+func ValidSourceName(name string) bool {
+	return len(name) <= MaxSourceNameLength && ValidMetricName(name) && !strings.EqualFold(name, SummarySource)
+}
+
+func checkSource(field, s string) error {
+	switch {
+	case len(s) > MaxSourceNameLength:
+		return invalid(field, -1, "has %d characters; the limit is %d", len(s), MaxSourceNameLength)
+	case strings.EqualFold(s, SummarySource):
+		return invalid(field, -1, `"all" is reserved for the summary series; pick another source name`)
+	case !ValidMetricName(s):
+		return invalid(field, -1, "%s has characters outside A-Z a-z 0-9 . : - _", quoteShort(s))
+	}
+	return nil
+}
+
+// LegacyMeasurement is one gauge or counter measurement of a LegacyBatch.
+// A plain sample carries Value. A gauge may instead carry a summary of
+// several samples: Count (at least 1) and Sum, optionally Min, Max and
+// SumSquares; Value is then not sent. Counters carry Value only: the
+// counter's current, ever-growing total.
+type LegacyMeasurement struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	// Source and MeasureTime override the batch's.
+	Source      string `json:"source,omitempty"`
+	MeasureTime int64  `json:"measure_time,omitempty"` // epoch seconds
+
+	Count      int64    `json:"count,omitempty"`
+	Sum        *float64 `json:"sum,omitempty"`
+	Min        *float64 `json:"min,omitempty"`
+	Max        *float64 `json:"max,omitempty"`
+	SumSquares *float64 `json:"sum_squares,omitempty"` // makes a standard deviation computable
+
+	// Metric properties, used only when this measurement creates the
+	// metric and ignored when it exists (change those with Update).
+	Period      int64             `json:"period,omitempty"` // seconds
+	DisplayName string            `json:"display_name,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Attributes  *MetricAttributes `json:"attributes,omitempty"`
+}
+
+// MarshalJSON encodes the measurement as CreateLegacy sends it: Value is
+// left out of a summary.
+func (m LegacyMeasurement) MarshalJSON() ([]byte, error) { return appendLegacyMeasurement(nil, &m) }
+
+// LegacyBatch is the body of one legacy submission (POST /v1/metrics):
+// gauges and counters, in any mix, with defaults for the source, time and
+// period the measurements leave out.
+type LegacyBatch struct {
+	Source      string `json:"source,omitempty"`       // default source; none: the server files them under "unassigned"
+	MeasureTime int64  `json:"measure_time,omitempty"` // default epoch seconds; 0: the server's time of receipt
+	// Period is the default period, in seconds, of the metrics this batch
+	// creates. The reference lists it per measurement only; it is sent at
+	// the top level as librato-node sends it.
+	Period   int64               `json:"period,omitempty"`
+	Gauges   []LegacyMeasurement `json:"gauges,omitempty"`
+	Counters []LegacyMeasurement `json:"counters,omitempty"`
+}
+
+// MarshalJSON encodes the batch in the JSON array form CreateLegacy sends.
+func (b *LegacyBatch) MarshalJSON() ([]byte, error) { return b.appendJSON(nil) }
+
+// Validate reports the first reason the API would reject b, as a
+// *ValidationError whose Field names the measurement ("gauges[2].sum");
+// nil when b is fine. CreateLegacy runs it before sending.
+func (b *LegacyBatch) Validate() error {
+	if b == nil || len(b.Gauges)+len(b.Counters) == 0 {
+		return invalid("gauges", -1, "and counters are both empty; send at least one measurement")
+	}
+	if b.Source != "" {
+		if err := checkSource("source", b.Source); err != nil {
+			return err
+		}
+	}
+	if b.MeasureTime < 0 {
+		return invalid("measure_time", -1, "may not be negative")
+	}
+	if b.Period < 0 {
+		return invalid("period", -1, "may not be negative")
+	}
+	for i := range b.Gauges {
+		if err := b.Gauges[i].check("gauges", i, true); err != nil {
+			return err
+		}
+	}
+	for i := range b.Counters {
+		if err := b.Counters[i].check("counters", i, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *LegacyBatch) validate() error { return b.Validate() }
+
+// check applies the legacy rules to measurement i of list. The summary
+// consistency rules (count >= 1, min <= mean <= max, sum_squares >=
+// sum²/count, gauges only) are not stated by the reference but follow from
+// what the fields mean; the comparisons allow a relative 1e-9 for the
+// rounding of float sums.
+func (m *LegacyMeasurement) check(list string, i int, gauge bool) error {
+	field := func(name string) string { return list + "[" + strconv.Itoa(i) + "]." + name }
+	if err := checkMetricName(field("name"), -1, m.Name); err != nil {
+		return err
+	}
+	if m.Source != "" {
+		if err := checkSource(field("source"), m.Source); err != nil {
+			return err
+		}
+	}
+	switch {
+	case m.MeasureTime < 0:
+		return invalid(field("measure_time"), -1, "may not be negative")
+	case m.Period < 0:
+		return invalid(field("period"), -1, "may not be negative")
+	case m.Count < 0:
+		return invalid(field("count"), -1, "may not be negative")
+	}
+	summary := m.Sum != nil || m.Min != nil || m.Max != nil || m.SumSquares != nil
+	if !gauge && (summary || m.Count != 0) {
+		return invalid(field("count"), -1, "count, sum, min, max and sum_squares describe a gauge summary; a counter takes a value only")
+	}
+	if m.Count == 0 {
+		if summary {
+			return invalid(field("count"), -1, "is missing: sum, min, max and sum_squares describe a summary and need count >= 1")
+		}
+		if err := checkFloat(field("value"), -1, m.Value); err != nil {
+			return err
+		}
+	} else if err := m.checkSummary(field); err != nil {
+		return err
+	}
+	if m.Attributes != nil {
+		if err := m.Attributes.check(-1); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Field = field(ve.Field)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *LegacyMeasurement) checkSummary(field func(string) string) error {
+	if m.Sum == nil {
+		return invalid(field("sum"), -1, "is missing: a summary with count needs its sum")
+	}
+	for _, f := range [...]struct {
+		name string
+		v    *float64
+	}{{"sum", m.Sum}, {"min", m.Min}, {"max", m.Max}, {"sum_squares", m.SumSquares}} {
+		if f.v != nil {
+			if err := checkFloat(field(f.name), -1, *f.v); err != nil {
+				return err
+			}
+		}
+	}
+	n, sum := float64(m.Count), *m.Sum
+	mean := sum / n
+	if m.Min != nil && !atMost(*m.Min, mean) {
+		return invalid(field("min"), -1, "%g is above the mean sum/count = %g", *m.Min, mean)
+	}
+	if m.Max != nil && !atMost(mean, *m.Max) {
+		return invalid(field("max"), -1, "%g is below the mean sum/count = %g", *m.Max, mean)
+	}
+	if ss := m.SumSquares; ss != nil && !atMost(sum*sum/n, *ss) {
+		return invalid(field("sum_squares"), -1, "%g is below sum²/count = %g, which no set of samples allows", *ss, sum*sum/n)
+	}
+	return nil
+}
+
+// atMost reports a <= b, allowing a relative 1e-9 for float rounding.
+func atMost(a, b float64) bool {
+	return a <= b || a-b <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// The legacy payload has its own encoder, as the tagged one does: agents
+// send many measurements, and this keeps floats and strings on the same
+// strconv path, with no reflection but for the rare attributes.
+func (b *LegacyBatch) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, '{')
+	sep := false
+	member := func(key string) {
+		if sep {
+			dst = append(dst, ',')
+		}
+		sep = true
+		dst = append(dst, key...)
+	}
+	if b.Source != "" {
+		member(`"source":`)
+		dst = appendString(dst, b.Source)
+	}
+	if b.MeasureTime != 0 {
+		member(`"measure_time":`)
+		dst = strconv.AppendInt(dst, b.MeasureTime, 10)
+	}
+	if b.Period != 0 {
+		member(`"period":`)
+		dst = strconv.AppendInt(dst, b.Period, 10)
+	}
+	for _, list := range [...]struct {
+		key string
+		ms  []LegacyMeasurement
+	}{{`"gauges":[`, b.Gauges}, {`"counters":[`, b.Counters}} {
+		if len(list.ms) == 0 {
+			continue
+		}
+		member(list.key)
+		for i := range list.ms {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendLegacyMeasurement(dst, &list.ms[i]); err != nil {
+				return dst, err
+			}
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}'), nil
+}
+
+func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) ([]byte, error) {
+	dst = append(dst, `{"name":`...)
+	dst = appendString(dst, m.Name)
+	if m.Count == 0 {
+		dst = append(dst, `,"value":`...)
+		dst = appendFloat(dst, m.Value)
+	} else {
+		dst = append(dst, `,"count":`...)
+		dst = strconv.AppendInt(dst, m.Count, 10)
+		dst = appendOptFloat(dst, `,"sum":`, m.Sum)
+		dst = appendOptFloat(dst, `,"min":`, m.Min)
+		dst = appendOptFloat(dst, `,"max":`, m.Max)
+		dst = appendOptFloat(dst, `,"sum_squares":`, m.SumSquares)
+	}
+	if m.Source != "" {
+		dst = append(dst, `,"source":`...)
+		dst = appendString(dst, m.Source)
+	}
+	if m.MeasureTime != 0 {
+		dst = append(dst, `,"measure_time":`...)
+		dst = strconv.AppendInt(dst, m.MeasureTime, 10)
+	}
+	if m.Period != 0 {
+		dst = append(dst, `,"period":`...)
+		dst = strconv.AppendInt(dst, m.Period, 10)
+	}
+	if m.DisplayName != "" {
+		dst = append(dst, `,"display_name":`...)
+		dst = appendString(dst, m.DisplayName)
+	}
+	if m.Description != "" {
+		dst = append(dst, `,"description":`...)
+		dst = appendString(dst, m.Description)
+	}
+	if m.Attributes != nil {
+		raw, err := json.Marshal(m.Attributes)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, `,"attributes":`...)
+		dst = append(dst, raw...)
+	}
+	return append(dst, '}'), nil
+}
+
+// CreateLegacy submits gauges and counters to the legacy, source-based
+// route (POST /v1/metrics), creating the metrics that do not exist. The
+// server answers 200 with no documented body; any 2xx is success. An
+// invalid batch fails with a *ValidationError before anything is sent.
+//
+// Like Measurements.Create it is retried on network errors, 429 and 5xx:
+// a measurement is a point of its (metric, source, measure_time) stream,
+// so sending it again with the same measure_time writes the same point,
+// and a counter's value is its running total, not an increment, so a
+// repeat adds nothing. Give measurements a MeasureTime (or the batch one)
+// so that a retry cannot record a second point at a later time.
+func (s *MetricsService) CreateLegacy(ctx context.Context, batch *LegacyBatch) error {
+	if batch == nil {
+		batch = &LegacyBatch{}
+	}
+	_, err := s.client.call(ctx, &request{ep: epLegacyCreate, body: batch})
+	return err
+}
+
+// Values of LegacyQuery.GroupBy.
+const (
+	LegacyGroupByMin   = "min"
+	LegacyGroupByMax   = "max"
+	LegacyGroupByMean  = "mean"
+	LegacyGroupBySum   = "sum"
+	LegacyGroupByCount = "count"
+)
+
+// LegacyQuery selects the measurements GetLegacy returns with a metric.
+// Give StartTime (with an optional EndTime, which defaults to now), or
+// Count: with StartTime the first Count points after it, otherwise the
+// last Count before EndTime or now; Count with both times is refused.
+// Count is per source.
+type LegacyQuery struct {
+	StartTime  time.Time
+	EndTime    time.Time
+	Count      int
+	Resolution time.Duration // whole seconds; finer data comes back averaged to it
+
+	// Source keeps one source, or those matching a '*' pattern
+	// ("server*"); Sources keeps exactly the sources listed. Give one or
+	// the other.
+	Source  string
+	Sources []string
+
+	// SummarizeTime merges each source's points into one record for the
+	// whole interval.
+	SummarizeTime bool
+	// SummarizeSources adds the source "all" (SummarySource): one record
+	// per time, merged across the selected sources.
+	SummarizeSources bool
+	// BreakoutSources false drops the per-source series and keeps only
+	// "all"; nil leaves the server's default (true, or false with GroupBy).
+	BreakoutSources *bool
+	// GroupBy builds "all" by applying min, max, mean, sum or count to each
+	// statistic across Sources; gauges only, and it needs Sources. It
+	// implies SummarizeSources, which is then sent.
+	GroupBy string
+}
+
+func (q *LegacyQuery) validate() error {
+	if q == nil {
+		return invalid("start_time", -1, "or count is required: pass a LegacyQuery (for the metadata alone use Get)")
+	}
+	switch {
+	case q.StartTime.IsZero() && q.Count == 0:
+		return invalid("start_time", -1, "is required unless count is set")
+	case q.Count < 0:
+		return invalid("count", -1, "may not be negative")
+	case q.Count > 0 && !q.StartTime.IsZero() && !q.EndTime.IsZero():
+		return invalid("count", -1, "cannot be sent with both start_time and end_time")
+	case !q.StartTime.IsZero() && !q.EndTime.IsZero() && q.EndTime.Before(q.StartTime):
+		return invalid("end_time", -1, "is before start_time")
+	case q.Resolution < 0 || q.Resolution%time.Second != 0:
+		return invalid("resolution", -1, "must be a positive whole number of seconds (0 for the server's choice)")
+	case q.Source != "" && len(q.Sources) > 0:
+		return invalid("source", -1, "cannot be combined with sources; give one pattern or a list")
+	case q.GroupBy != "" && !oneOf(q.GroupBy, LegacyGroupByMin, LegacyGroupByMax, LegacyGroupByMean, LegacyGroupBySum, LegacyGroupByCount):
+		return invalid("group_by", -1, "%s is not one of min, max, mean, sum, count", quoteShort(q.GroupBy))
+	case q.GroupBy != "" && len(q.Sources) == 0:
+		return invalid("group_by", -1, "needs sources: it groups the listed sources of a gauge")
+	case q.BreakoutSources != nil && !*q.BreakoutSources && !q.SummarizeSources && q.GroupBy == "":
+		return invalid("breakout_sources", -1, `false keeps only the "all" series, which needs summarize_sources or group_by`)
+	}
+	if q.Source != "" {
+		if p := strings.ReplaceAll(q.Source, "*", "x"); len(q.Source) > MaxSourceNameLength || !ValidMetricName(p) {
+			return invalid("source", -1, "%s must be up to %d characters from A-Z a-z 0-9 . : - _ and '*'", quoteShort(q.Source), MaxSourceNameLength)
+		}
+	}
+	for i, s := range q.Sources {
+		if len(s) > MaxSourceNameLength || !ValidMetricName(s) {
+			return invalid(fmt.Sprintf("sources[%d]", i), -1, "%s must be 1 to %d characters from A-Z a-z 0-9 . : - _", quoteShort(s), MaxSourceNameLength)
+		}
+	}
+	return nil
+}
+
+func (q *LegacyQuery) encode(v url.Values) {
+	if !q.StartTime.IsZero() {
+		v.Set("start_time", strconv.FormatInt(q.StartTime.Unix(), 10))
+	}
+	if !q.EndTime.IsZero() {
+		v.Set("end_time", strconv.FormatInt(q.EndTime.Unix(), 10))
+	}
+	if q.Count > 0 {
+		v.Set("count", strconv.Itoa(q.Count))
+	}
+	if q.Resolution > 0 {
+		v.Set("resolution", strconv.FormatInt(int64(q.Resolution/time.Second), 10))
+	}
+	if q.Source != "" {
+		v.Set("source", q.Source)
+	}
+	for _, s := range q.Sources {
+		v.Add("sources[]", s)
+	}
+	if q.SummarizeTime {
+		v.Set("summarize_time", "true")
+	}
+	if q.SummarizeSources || q.GroupBy != "" {
+		v.Set("summarize_sources", "true")
+	}
+	if q.BreakoutSources != nil {
+		v.Set("breakout_sources", strconv.FormatBool(*q.BreakoutSources))
+	}
+	if q.GroupBy != "" {
+		v.Set("group_by", q.GroupBy)
+	}
+}
+
+// LegacyPoint is one measurement of a legacy read. Count is how many
+// samples it stands for; Min, Max, Sum and SumSquares are sent for
+// summarised gauges; Summarized (how many sources were merged) appears in
+// the "all" series, Rollups (how many records were merged) with
+// SummarizeTime. For a counter every point describes the deltas.
+type LegacyPoint struct {
+	MeasureTime int64    `json:"measure_time"` // epoch seconds
+	Value       float64  `json:"value"`
+	Count       int64    `json:"count,omitempty"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	Sum         *float64 `json:"sum,omitempty"`
+	SumSquares  *float64 `json:"sum_squares,omitempty"`
+	Summarized  int      `json:"summarized,omitempty"`
+	Rollups     int      `json:"rollups,omitempty"`
+}
+
+// LegacyQueryInfo is the "query" block of a legacy read the server cut
+// short: ask again from NextTime for the rest.
+type LegacyQueryInfo struct {
+	NextTime int64 `json:"next_time,omitempty"`
+}
+
+// LegacyMetric is a metric with its measurements, as GET /v1/metrics/:name
+// answers a query with measurement parameters: the metric's metadata, the
+// resolution applied, and the points keyed by source (UnassignedSource for
+// measurements without one, SummarySource for the merged series).
+type LegacyMetric struct {
+	Metric
+	Resolution   int                      `json:"resolution,omitempty"`
+	Measurements map[string][]LegacyPoint `json:"measurements,omitempty"`
+	Query        *LegacyQueryInfo         `json:"query,omitempty"`
+}
+
+// NextTime returns where the rest of a cut-short answer starts, or 0 when
+// the answer is complete. AllLegacy follows it for you.
+func (m *LegacyMetric) NextTime() int64 {
+	if m.Query == nil {
+		return 0
+	}
+	return m.Query.NextTime
+}
+
+// GetLegacy returns metric name with the measurements q selects (GET
+// /v1/metrics/:name with measurement parameters), the first page of them:
+// see NextTime, or use AllLegacy. A query the reference rules out (no
+// start_time nor count, count with both times, group_by without sources,
+// ...) is a *ValidationError and nothing is sent; a missing metric is an
+// *APIError matching ErrNotFound.
+func (s *MetricsService) GetLegacy(ctx context.Context, name string, q *LegacyQuery) (*LegacyMetric, error) {
+	return callInto[LegacyMetric](ctx, s.client, &request{ep: epMetricsGet, params: []string{name}, opts: q})
+}
+
+// LegacySeries is the points of one source in one answer of a legacy read.
+type LegacySeries struct {
+	Source string
+	Points []LegacyPoint
+}
+
+// AllLegacy yields the points of every source that q selects, page after
+// page: each answer's sources in name order, then the next answer, asked
+// again from its next_time, until an answer has none. A source's points
+// may so come in several pieces. A query with Count is never paged, as the
+// server does not page it. If the server's next_time does not move past
+// the start of the page it ends, the sequence ends with an error rather
+// than asking for the same page forever; any error is yielded once and
+// ends the sequence.
+func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQuery) iter.Seq2[LegacySeries, error] {
+	var base LegacyQuery
+	if q != nil {
+		base = *q
+	}
+	return func(yield func(LegacySeries, error) bool) {
+		cur := base
+		var pq *LegacyQuery // nil stays nil, for GetLegacy's own message
+		if q != nil {
+			pq = &cur
+		}
+		for {
+			page, err := s.GetLegacy(ctx, name, pq)
+			if err != nil {
+				yield(LegacySeries{}, err)
+				return
+			}
+			sources := make([]string, 0, len(page.Measurements))
+			for src := range page.Measurements {
+				sources = append(sources, src)
+			}
+			slices.Sort(sources)
+			for _, src := range sources {
+				if !yield(LegacySeries{Source: src, Points: page.Measurements[src]}, nil) {
+					return
+				}
+			}
+			next := page.NextTime()
+			if next == 0 || cur.Count > 0 || (!cur.EndTime.IsZero() && next >= cur.EndTime.Unix()) {
+				return
+			}
+			if start := cur.StartTime.Unix(); next <= start {
+				yield(LegacySeries{}, fmt.Errorf("librato: GET %s: the server's next_time %d does not move past start_time %d; stopped paging, since asking again would return the same page", epMetricsGet.template, next, start))
+				return
+			}
+			cur.StartTime = time.Unix(next, 0)
+		}
+	}
+}
