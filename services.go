@@ -31,6 +31,10 @@ type Service struct {
 	Type     string         `json:"type,omitempty"`
 	Title    string         `json:"title,omitempty"`
 	Settings map[string]any `json:"settings,omitempty"`
+	// Name is how the legacy reference's alert answers name the backend
+	// ("slack"), where current answers send Type and Settings; it is read,
+	// never sent.
+	Name string `json:"name,omitempty"`
 }
 
 // UnmarshalJSON accepts a service object whose id is a number or, as

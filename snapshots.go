@@ -50,11 +50,13 @@ type SnapshotSubject struct {
 
 // SnapshotChart names the chart to render, how to draw it, and the tag
 // filters to apply. Answers may carry Sources (legacy source patterns)
-// instead of Tags.
+// instead of Tags; Source is how the legacy reference sends one such
+// pattern ("*" for all sources) in a request.
 type SnapshotChart struct {
 	ID      int64         `json:"id"`
 	Type    string        `json:"type,omitempty"` // ChartTypeLine, ChartTypeStacked or ChartTypeBigNumber
 	Tags    []SnapshotTag `json:"tags,omitempty"`
+	Source  string        `json:"source,omitempty"`
 	Sources []string      `json:"sources,omitempty"`
 }
 

@@ -35,6 +35,10 @@ type Space struct {
 	ID     int64      `json:"id,omitempty"`
 	Name   string     `json:"name"`
 	Charts []ChartRef `json:"charts,omitempty"`
+	// Tags, when set, is sent on Create: false makes a space for legacy
+	// source-based metrics, as the legacy reference's example does; nil
+	// leaves the server's default, a space for tags.
+	Tags *bool `json:"tags,omitempty"`
 }
 
 // ChartRef is a chart as a space's detail lists it: its id alone. Read the
@@ -43,11 +47,12 @@ type ChartRef struct {
 	ID int64 `json:"id"`
 }
 
-// spaceBody is what create and rename send: the name and nothing else, so
-// a Space read from the API can be passed back without sending its id or
-// chart list.
+// spaceBody is what create and rename send: the name (and, on create, the
+// legacy tags flag) and nothing else, so a Space read from the API can be
+// passed back without sending its id or chart list.
 type spaceBody struct {
 	Name string `json:"name"`
+	Tags *bool  `json:"tags,omitempty"`
 }
 
 func (b *spaceBody) validate() error { return checkRequired("name", b.Name) }
@@ -103,11 +108,11 @@ func (s *SpacesService) Get(ctx context.Context, id int64) (*Space, error) {
 
 // Create makes a space named sp.Name (required, unique in the account; a
 // duplicate is an *APIError matching ErrAlreadyExists) and returns it with
-// its id. Only the name is sent.
+// its id. Only the name, and sp.Tags when set, are sent.
 func (s *SpacesService) Create(ctx context.Context, sp *Space) (*Space, error) {
 	body := &spaceBody{}
 	if sp != nil {
-		body.Name = sp.Name
+		body.Name, body.Tags = sp.Name, sp.Tags
 	}
 	var out Space
 	res, err := s.client.call(ctx, &request{ep: epSpacesCreate, body: body, out: &out})
@@ -209,6 +214,10 @@ type ChartStream struct {
 	Metric    string      `json:"metric,omitempty"`
 	Tags      []StreamTag `json:"tags,omitempty"`
 	Composite string      `json:"composite,omitempty"` // not with Metric, Tags or GroupFunction
+	// Source is the legacy (source-based) stream filter: a source name, a
+	// pattern with '*' ("*" for all sources), or "%" for a dynamic source
+	// chosen when the space is viewed. Tag-based streams leave it empty.
+	Source string `json:"source,omitempty"`
 
 	GroupFunction      string `json:"group_function,omitempty"`      // average (default), sum, min, max, breakout
 	SummaryFunction    string `json:"summary_function,omitempty"`    // average (default), max, min, sum, count

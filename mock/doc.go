@@ -335,18 +335,24 @@
 //     nothing. Names that match no metric are skipped.
 //   - Jobs start queued; each GET /v1/jobs/:id is one step: reads before
 //     the WithJobSteps-th answer working (with progress), that read performs
-//     the change and answers complete (progress 100) or failed. With 0 steps
-//     jobs complete when created.
+//     the change and answers complete (progress 100) or failed (no progress,
+//     as the API's example shows). With 0 steps jobs complete when created.
 //   - POST /v1/snapshots answers 202, Location /v1/snapshots/:id, with the
 //     snapshot (href and job_href absolute, image_href null, times ISO-8601,
 //     subject echoed). Reading the snapshot also advances its job; once the
 //     job completes, image_href points at a 1x1 PNG served without
 //     authentication under /mock/snapshots/. The chart must exist (400 on
-//     subject.chart.id otherwise).
+//     subject.chart.id otherwise). A legacy subject.chart.source pattern is
+//     answered as sources [pattern], as the legacy example shows.
 //   - Chart create answers 201 with the chart and Location /v1/spaces/:id,
 //     the space, as the API's example shows. Chart PUT answers 200 with the
 //     chart; streams sent replace all streams. transform_function accepts
-//     digits, x, p, parentheses, + , - . / * and space.
+//     digits, x, p, parentheses, + , - . / * and space. A stream is answered
+//     with the properties it was given, as the examples show:
+//     group_function, summary_function and downsample_function (average
+//     when left out) are answered only when sent, and a tag filter's grouped
+//     and dynamic only when true. A stream may carry a legacy source (a
+//     name, a '*' pattern, or "%" for a dynamic source), not with composite.
 //   - Services carry string ids in /v1/services answers ("145") and
 //     numeric ids inside alerts, as the API's examples show; requests may
 //     send either. Creating a service needs title, type and settings.

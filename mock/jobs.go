@@ -34,9 +34,11 @@ type jobJSON struct {
 	Errors   map[string][]string `json:"errors,omitempty"`
 }
 
+// json answers progress only while working and once complete, as the
+// API's examples show it: a queued or failed job has none.
 func (j *job) json() jobJSON {
 	out := jobJSON{ID: j.id, State: j.state, Output: j.output, Errors: j.errors}
-	if j.state != "queued" {
+	if j.state == "working" || j.state == "complete" {
 		p := j.progress
 		out.Progress = &p
 	}
@@ -217,6 +219,10 @@ func (c *call) snapshotsCreate() *reply {
 			}
 			if src, ok := ch.strList("sources"); ok {
 				chartOut["sources"] = src
+			} else if src, ok := ch.str("source"); ok {
+				// The legacy request names one source pattern; answers
+				// list it under sources, as the legacy example shows.
+				chartOut["sources"] = []string{src}
 			}
 		}
 	}

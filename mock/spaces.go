@@ -139,10 +139,14 @@ type chart struct {
 	thresholds   []threshold
 }
 
+// chartStream is a stream as stored and answered. Like the API's examples,
+// answers carry the optional properties a stream was given and leave the
+// others (and their defaults) out.
 type chartStream struct {
 	ID                 int64       `json:"id"`
 	Metric             string      `json:"metric,omitempty"`
 	Composite          string      `json:"composite,omitempty"`
+	Source             string      `json:"source,omitempty"` // legacy source filter: a name, a '*' pattern, or "%"
 	Type               string      `json:"type"`
 	Tags               []streamTag `json:"tags,omitempty"`
 	GroupFunction      string      `json:"group_function,omitempty"`
@@ -158,11 +162,13 @@ type chartStream struct {
 	Period             *int64      `json:"period,omitempty"`
 }
 
+// streamTag is a stream's tag filter; grouped and dynamic are answered only
+// when true, as the API's examples show filters as {name, values}.
 type streamTag struct {
 	Name    string   `json:"name"`
 	Values  []string `json:"values"`
-	Grouped bool     `json:"grouped"`
-	Dynamic bool     `json:"dynamic"`
+	Grouped bool     `json:"grouped,omitempty"`
+	Dynamic bool     `json:"dynamic,omitempty"`
 }
 
 type threshold struct {
@@ -294,14 +300,16 @@ func (c *call) readStream(o obj) chartStream {
 		if o.has("group_function") {
 			o.invalid("group_function", "cannot be combined with composite")
 		}
-		s.DownsampleFunction = "average"
-	} else {
-		s.GroupFunction = "average"
+		if o.has("source") {
+			o.invalid("source", "cannot be combined with composite")
+		}
+	}
+	if v, ok := o.str("source"); ok && !hasComposite {
+		s.Source = v
 	}
 	if v, ok := oneOf(o, "group_function", groupFuncs...); ok && !hasComposite {
 		s.GroupFunction = v
 	}
-	s.SummaryFunction = "average"
 	if v, ok := oneOf(o, "summary_function", summaryFuncs...); ok {
 		s.SummaryFunction = v
 	}
