@@ -1,0 +1,33 @@
+// Runs statsd 0.9.0 with statsd-librato-backend in legacy mode (writeToLegacy)
+// against LIBRATO_URL, sends a few StatsD packets, waits for one flush and stops.
+// Exit status 0 once statsd has flushed; the backend logs its own HTTP errors.
+const { spawn } = require('child_process');
+const dgram = require('dgram');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const port = 18000 + Math.floor(Math.random() * 2000);
+const conf = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'statsd-')), 'config.js');
+fs.writeFileSync(conf, JSON.stringify({
+  port: port, mgmt_port: port + 1, flushInterval: 1000, deleteIdleStats: true,
+  backends: ['statsd-librato-backend'],
+  librato: {
+    email: process.env.LIBRATO_EMAIL, token: process.env.LIBRATO_TOKEN,
+    api: process.env.LIBRATO_URL, writeToLegacy: true, source: 'statsd-host',
+  },
+}));
+const daemon = spawn(process.execPath, [path.join(__dirname, 'node_modules/statsd/stats.js'), conf],
+  { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
+let log = '';
+daemon.stdout.on('data', (d) => { log += d; process.stderr.write(d); });
+
+const packets = (process.env.STATSD_PACKETS ||
+  'app.hits:1|c app.hits:3|c app.temp:21.5|g app.resp:120|ms app.resp:80|ms app.resp:100|ms').split(' ');
+setTimeout(() => {
+  const s = dgram.createSocket('udp4');
+  let n = 0;
+  for (const p of packets) s.send(p, port, '127.0.0.1', () => { if (++n === packets.length) s.close(); });
+}, 600);
+setTimeout(() => { daemon.kill('SIGTERM'); }, 3200);
+daemon.on('exit', () => process.exit(0));
