@@ -64,7 +64,9 @@ func (e redactedError) GoString() string {
 }
 
 // TransportError is a call that got no HTTP response: a network failure, a
-// refused TLS certificate, or the context ending, after Attempts tries.
+// refused TLS certificate, or the context ending, after Attempts tries. A
+// context that ends while the client waits to retry after a 429 or 5xx is
+// not one: that answer's *APIError is returned, with Err set.
 type TransportError struct {
 	Method   string
 	Endpoint string

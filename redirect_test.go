@@ -118,6 +118,7 @@ func TestRedirectPolicy(t *testing.T) {
 		{name: "upgrade", base: "http://127.0.0.1", target: "https://127.0.0.1/v1/metrics/landed-upgrade"},
 		{name: "plain-relative", base: "http://127.0.0.1", target: "/v1/metrics/landed-plain-relative", keep: true},
 		{name: "plain-port", base: "http://127.0.0.1", target: "http://127.0.0.1:8080/v1/metrics/landed-plain-port"},
+		{name: "plain-elsewhere", base: "http://127.0.0.1", target: "http://example.com/v1/metrics/landed-plain-elsewhere"},
 		{name: "downgrade", base: "https://example.com", target: "http://example.com/v1/metrics/landed-downgrade", refused: "from https to plain http"},
 		{name: "downgrade-port", base: "https://example.com", target: "http://example.com:8080/v1/metrics/landed-downgrade-port", refused: "from https to plain http"},
 		{name: "downgrade-loopback", base: "https://127.0.0.1", target: "http://127.0.0.1/v1/metrics/landed-downgrade-loopback", refused: "from https to plain http"},
