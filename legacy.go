@@ -499,7 +499,8 @@ type LegacySeries struct {
 // again from its next_time, until an answer has none. A source's points
 // may so come in several pieces. A query with Count is never paged, as the
 // server does not page it. If the server's next_time does not move past
-// the start of the page it ends, the sequence ends with an error rather
+// the start of the page it ends, or after MaxPaginationRequests requests,
+// the sequence ends with a *PaginationError (ErrPaginationStalled) rather
 // than asking for the same page forever; any error is yielded once and
 // ends the sequence.
 func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQuery) iter.Seq2[LegacySeries, error] {
@@ -513,7 +514,7 @@ func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQu
 		if q != nil {
 			pq = &cur
 		}
-		for {
+		for requests := 1; ; requests++ {
 			page, err := s.GetLegacy(ctx, name, pq)
 			if err != nil {
 				yield(LegacySeries{}, err)
@@ -534,7 +535,13 @@ func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQu
 				return
 			}
 			if start := cur.StartTime.Unix(); next <= start {
-				yield(LegacySeries{}, fmt.Errorf("librato: GET %s: the server's next_time %d does not move past start_time %d; stopped paging, since asking again would return the same page", epMetricsGet.template, next, start))
+				yield(LegacySeries{}, &PaginationError{Method: "GET", Endpoint: epMetricsGet.template, Requests: requests,
+					Reason: fmt.Sprintf("next_time %d does not move past start_time %d", next, start)})
+				return
+			}
+			if requests >= MaxPaginationRequests {
+				yield(LegacySeries{}, &PaginationError{Method: "GET", Endpoint: epMetricsGet.template, Requests: requests,
+					Reason: fmt.Sprintf("still paging after %d requests", requests)})
 				return
 			}
 			cur.StartTime = time.Unix(next, 0)

@@ -479,6 +479,7 @@ func TestAllLegacyStopsWhenNextTimeStalls(t *testing.T) {
 			series, err := collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0)}))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "next_time "+next+" does not move past start_time 100")
+			assert.ErrorIs(t, err, ErrPaginationStalled)
 			assert.Len(t, series, 1, "the page before the stall is yielded")
 			assert.Equal(t, []string{"100"}, *asked)
 		})
