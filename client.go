@@ -30,6 +30,9 @@ const (
 	DefaultMaxAttempts = 4                // first try included
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
+	// DefaultMaxRetryWait is the longest Retry-After the client waits for
+	// before a retry; see WithMaxRetryWait.
+	DefaultMaxRetryWait = time.Minute
 
 	maxErrorBody = 1 << 20 // error bodies are read up to 1 MiB
 	// DefaultMaxResponseBytes caps a success body; see WithMaxResponseBytes.
@@ -64,15 +67,16 @@ type Client struct {
 
 	common service
 
-	auth      *secret // behind a pointer so that printing a Client shows no token
-	base      *url.URL
-	role      Role
-	strict    bool
-	userAgent []string
-	logger    *slog.Logger
-	retrying  *retryablehttp.Client
-	once      *retryablehttp.Client
-	maxBody   int64
+	auth         *secret // behind a pointer so that printing a Client shows no token
+	base         *url.URL
+	role         Role
+	strict       bool
+	userAgent    []string
+	logger       *slog.Logger
+	retrying     *retryablehttp.Client
+	once         *retryablehttp.Client
+	maxBody      int64
+	maxRetryWait time.Duration
 
 	// onEndpoint, when set by tests, sees the endpoint of every typed call
 	// before the guard runs.
@@ -86,6 +90,17 @@ type service struct{ client *Client }
 // fails, saying what to fix, on an empty email or token, an option error, a
 // base URL that does not parse, carries credentials, or is plain http on a
 // host that is not loopback.
+//
+// The credentials go only to the base URL's origin. A redirect is
+// followed with the Authorization header only while every hop stays on the
+// origin (scheme, host and port) of the first request; scheme and host
+// compare without regard to case, and a missing port is the scheme's
+// default, so https://API.example.com:443 is the origin of
+// https://api.example.com. Once a hop leaves the origin, no later hop
+// carries the header, even one that comes back. A redirect from https to
+// plain http, or to a Location with userinfo (user:password@, which
+// net/http would send as its own Basic auth), is refused with a
+// *RedirectError before anything is sent to it.
 func NewClient(email, token string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(email) == "" {
 		return nil, errors.New("librato: empty email: pass the account's email address, the Basic-auth user")
@@ -101,6 +116,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		maxAttempts: DefaultMaxAttempts,
 		minBackoff:  DefaultMinBackoff,
 		maxBackoff:  DefaultMaxBackoff,
+		maxWait:     DefaultMaxRetryWait,
 		maxBody:     DefaultMaxResponseBytes,
 	}
 	for _, o := range opts {
@@ -116,12 +132,13 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		auth:    newSecret(strings.TrimSpace(email), token),
-		base:    base,
-		role:    cfg.role,
-		strict:  cfg.strict,
-		logger:  cfg.logger,
-		maxBody: cfg.maxBody,
+		auth:         newSecret(strings.TrimSpace(email), token),
+		base:         base,
+		role:         cfg.role,
+		strict:       cfg.strict,
+		logger:       cfg.logger,
+		maxBody:      cfg.maxBody,
+		maxRetryWait: cfg.maxWait,
 	}
 	ua := "librato-go/" + Version + " (" + runtime.Version() + ")"
 	if cfg.userAgent != "" {
@@ -200,8 +217,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// safeHTTPClient copies h (or builds a default with timeouts) and makes
-// redirects to another host drop the Authorization header.
+// safeHTTPClient copies h (or builds a default with timeouts) and installs
+// the redirect policy NewClient documents; h's own CheckRedirect, if any,
+// runs after it.
 func safeHTTPClient(h *http.Client) *http.Client {
 	var c http.Client
 	if h != nil {
@@ -211,8 +229,8 @@ func safeHTTPClient(h *http.Client) *http.Client {
 	}
 	next := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
-			req.Header.Del("Authorization")
+		if err := checkRedirect(req, via); err != nil {
+			return err
 		}
 		if next != nil {
 			return next(req, via)
@@ -223,6 +241,66 @@ func safeHTTPClient(h *http.Client) *http.Client {
 		return nil
 	}
 	return &c
+}
+
+// checkRedirect refuses a redirect to userinfo or from https to http, and
+// sends the Authorization header of the first request on only while every
+// hop is on its origin. net/http alone would keep the header on a scheme
+// or port change of the same host, and on a subdomain.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) == 0 {
+		return nil
+	}
+	prev := via[len(via)-1]
+	switch {
+	case req.URL.User != nil:
+		return redirectRefused(req, prev, "the Location carries userinfo, which net/http would send as Basic auth in place of the client's credentials")
+	case strings.EqualFold(prev.URL.Scheme, "https") && strings.EqualFold(req.URL.Scheme, "http"):
+		return redirectRefused(req, prev, "it goes from https to plain http, which would expose the credentials")
+	}
+	first := via[0]
+	keep := sameOrigin(first.URL, req.URL)
+	for _, hop := range via[1:] {
+		keep = keep && sameOrigin(first.URL, hop.URL)
+	}
+	if auth := first.Header["Authorization"]; keep && auth != nil {
+		req.Header["Authorization"] = auth
+	} else {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+func redirectRefused(req, prev *http.Request, why string) *RedirectError {
+	e := &RedirectError{From: originAndPath(prev.URL), To: originAndPath(req.URL), Reason: why}
+	if req.Response != nil {
+		e.StatusCode = req.Response.StatusCode
+	}
+	return e
+}
+
+// originAndPath is u without userinfo, query and fragment.
+func originAndPath(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
+}
+
+// sameOrigin compares scheme, host and port; scheme and host without
+// regard to case, and a missing port as the scheme's default.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
 // defaultTransport is a fresh transport with the standard library's dial,
@@ -252,6 +330,14 @@ func (c *Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so no verb can reach the token.
 func (c *Client) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// transport the client sends through (the one of WithHTTPClient's client,
+// if given). It is safe to call at any time, from any goroutine, and the
+// client stays usable: later calls open new connections. A program that
+// makes many short-lived clients should call it when it is done with each,
+// so their connections do not linger until the server drops them.
+func (c *Client) CloseIdleConnections() { c.retrying.HTTPClient.CloseIdleConnections() }
 
 // endpoint is one API route a typed method calls: the method and path
 // template that the guard classifies, and whether a retry is safe.
@@ -310,6 +396,7 @@ type callState struct {
 	lastStatus int
 	lastErr    error
 	lastWait   time.Duration // the planned wait before this attempt, when a response told it
+	pending    *APIError     // the answer a retry wait follows; the error if the context ends during it
 	started    time.Time
 	method     string
 	template   string
@@ -317,16 +404,31 @@ type callState struct {
 
 type callKey struct{}
 
-// call runs the pipeline: guard, validate, build, send, decode.
-func (c *Client) call(ctx context.Context, r *request) (*response, error) {
+// call runs the pipeline: guard, validate, build, send, decode. Every
+// error it returns is free of the token.
+func (c *Client) call(ctx context.Context, r *request) (_ *response, err error) {
 	if ctx == nil {
 		return nil, errors.New("librato: nil context: pass context.Background() or a context with a deadline")
 	}
+	defer func() {
+		if err != nil {
+			err = c.scrub(err)
+		}
+	}()
 	ep := r.ep
 	if c.onEndpoint != nil {
 		c.onEndpoint(ep)
 	}
-	// 1. guard
+	if p, ok := ctx.Value(pageProbeKey{}).(*pageProbe); ok {
+		p.method, p.template = ep.method, ep.template
+	}
+	// 1. guard; a server-given link by the path it names
+	link := ""
+	if r.rawURL != "" {
+		if link, err = c.followLink(ep, r.rawURL); err != nil {
+			return nil, err
+		}
+	}
 	if !r.noGuard {
 		if err := c.guard(ep.method, ep.template, ep.row); err != nil {
 			return nil, err
@@ -346,9 +448,11 @@ func (c *Client) call(ctx context.Context, r *request) (*response, error) {
 		return nil, &TransportError{Method: ep.method, Endpoint: ep.template, Err: err}
 	}
 	// 2. build
-	u, err := c.buildURL(r)
-	if err != nil {
-		return nil, err
+	u := link
+	if u == "" {
+		if u, err = c.buildURL(r); err != nil {
+			return nil, err
+		}
 	}
 	var body *pooledBody
 	if r.body != nil {
@@ -471,9 +575,6 @@ func (c *Client) guard(method, template string, row *permRow) error {
 // buildURL joins the base URL and the escaped path; every path parameter
 // must be non-empty and is escaped as one segment.
 func (c *Client) buildURL(r *request) (string, error) {
-	if r.rawURL != "" {
-		return c.checkFollowURL(r)
-	}
 	var b strings.Builder
 	base := c.base.String()
 	b.Grow(len(base) + len(r.ep.template) + 32)
@@ -536,21 +637,106 @@ func escapeSegment(v string) string {
 	return url.PathEscape(v)
 }
 
-// checkFollowURL accepts a server-given URL (a "next" link) only on the
-// client's own scheme and host, so credentials never go elsewhere.
-func (c *Client) checkFollowURL(r *request) (string, error) {
-	u, err := url.Parse(r.rawURL)
+// followLink accepts a server-given URL (a "next" link) only if it is on
+// the client's origin, under its base path, names its path plainly (see
+// cleanPath), passes the guard for the path it names, and names the
+// endpoint ep being paged. It returns the URL to request: the base URL's
+// scheme and host, the cleaned path and the link's query exactly as given.
+func (c *Client) followLink(ep *endpoint, raw string) (string, error) {
+	refuse := func(why string) error {
+		return fmt.Errorf("librato: %s %s: the server's next link %s; not followed", ep.method, ep.template, why)
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("librato: the server's link %q does not parse: %w", r.rawURL, err)
+		return "", refuse("does not parse")
 	}
 	if !u.IsAbs() {
 		u = c.base.ResolveReference(u)
 	}
-	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
-		return "", fmt.Errorf("librato: the server's link points at %s://%s, not this client's %s; not followed", u.Scheme, u.Host, c.base.Host)
+	if !sameOrigin(u, c.base) {
+		return "", refuse(fmt.Sprintf("points at %s://%s, not this client's %s://%s", u.Scheme, u.Host, c.base.Scheme, c.base.Host))
 	}
-	u.User = nil
-	return u.String(), nil
+	prefix := c.base.EscapedPath()
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, prefix+"/") {
+		return "", refuse("points outside the base URL's path " + prefix + "/")
+	}
+	clean, err := cleanPath(p[len(prefix):])
+	if err != nil {
+		return "", refuse(err.Error())
+	}
+	row := defaultMatrix.lookup(ep.method, clean)
+	template := c.auth.redact(clean) // the server's text, in a strict guard's refusal
+	if row != nil {
+		template = row.template
+	}
+	if err := c.guard(ep.method, template, row); err != nil {
+		return "", err
+	}
+	if row != ep.row {
+		return "", refuse(fmt.Sprintf("leads to %s %s, another endpoint", ep.method, template))
+	}
+	link := c.base.Scheme + "://" + c.base.Host + prefix + clean
+	if u.RawQuery != "" || u.ForceQuery {
+		link += "?" + u.RawQuery
+	}
+	return link, nil
+}
+
+// cleanPath reads an escaped path as the server will: it decodes the
+// percent escapes of unreserved characters (A-Z a-z 0-9 - . _ ~), writes
+// the others in upper case, and refuses what could make the server see
+// another path than the matrix classifies: an encoded '/' or '\', an
+// empty, "." or ".." segment however it is spelled, a bad escape. The path
+// must start with "/v1/".
+func cleanPath(p string) (string, error) {
+	var b []byte
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c != '%' {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return "", errors.New("has a '%' that is not an escape such as %20")
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(p)), p[:i]...)
+		}
+		d := unhex(p[i+1])<<4 | unhex(p[i+2])
+		switch {
+		case d == '/' || d == '\\':
+			return "", errors.New("has an encoded '/' or '\\' (%2F, %5C), which a server may read as a separator")
+		case isUnreserved(d):
+			b = append(b, d)
+		default:
+			b = append(b, '%', upperHex[d>>4], upperHex[d&15])
+		}
+		i += 2
+	}
+	if b != nil {
+		p = string(b)
+	}
+	if p == "/v1" {
+		return p, nil
+	}
+	if !strings.HasPrefix(p, "/v1/") {
+		return "", errors.New("must start with /v1/")
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", errors.New("may not contain empty, '.' or '..' segments, escaped or not")
+		}
+	}
+	return p, nil
+}
+
+const upperHex = "0123456789ABCDEF"
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // pooledBody is a request body in a pooled buffer. The buffer returns to the
@@ -630,10 +816,13 @@ func (c *Client) decodeError(resp *http.Response, st *callState) *APIError {
 	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
 	}
-	buf := getReadBuf()
-	defer putReadBuf(buf)
-	_, _ = buf.ReadFrom(io.LimitReader(resp.Body, maxErrorBody))
-	data := bytes.TrimSpace(buf.Bytes())
+	hint := resp.ContentLength
+	if hint > maxErrorBody {
+		hint = -1
+	}
+	rb, _ := readCapped(resp.Body, hint, maxErrorBody, true)
+	defer rb.release()
+	data := bytes.TrimSpace(rb.data)
 	if len(data) == 0 {
 		return e
 	}
@@ -643,18 +832,29 @@ func (c *Client) decodeError(resp *http.Response, st *callState) *APIError {
 			if e.Params == nil {
 				e.Params = make(map[string][]string, len(eb.Errors.Params))
 			}
-			e.Params[c.auth.redact(k)] = c.messages(v)
+			k = c.auth.redact(k)
+			e.Params[k] = append(e.Params[k], c.messages(v)...)
 		}
 		e.Request = c.messages(eb.Errors.Request)
 		e.System = c.messages(eb.Errors.System)
 		return e
 	}
-	msg := string(data)
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	e.Message = c.auth.redact(strings.ToValidUTF8(msg, ""))
+	e.Message = c.scrubCut(string(data), maxMessage)
 	return e
+}
+
+// maxMessage is how much of a body that is not the API's JSON an error
+// quotes.
+const maxMessage = 200
+
+// scrubCut makes text valid UTF-8, redacts it, and only then cuts it to n
+// bytes, so a cut can never leave part of a token behind.
+func (c *Client) scrubCut(text string, n int) string {
+	text = c.auth.redact(strings.ToValidUTF8(text, ""))
+	if len(text) > n {
+		text = strings.ToValidUTF8(text[:n], "") + "..."
+	}
+	return text
 }
 
 // messages reads a list of messages, or a single one, or anything else as
@@ -674,11 +874,7 @@ func (c *Client) messages(raw json.RawMessage) []string {
 	if json.Unmarshal(raw, &one) == nil {
 		return []string{c.auth.redact(one)}
 	}
-	s := string(raw)
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return []string{c.auth.redact(s)}
+	return []string{c.scrubCut(string(raw), maxMessage)}
 }
 
 func (c *Client) decodeBody(resp *http.Response, out any, st *callState) error {
@@ -686,35 +882,114 @@ func (c *Client) decodeBody(resp *http.Response, out any, st *callState) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return nil
 	}
-	buf := getReadBuf()
-	defer putReadBuf(buf)
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	if resp.ContentLength > c.maxBody {
+		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: fmt.Errorf("the body's Content-Length of %d bytes is over the %d-byte cap, so it was not read; raise the cap with WithMaxResponseBytes", resp.ContentLength, c.maxBody)}
+	}
+	rb, err := readCapped(resp.Body, resp.ContentLength, c.maxBody, false)
+	defer rb.release()
 	if err != nil {
 		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: redactedError{err, c.auth}}
 	}
-	if n > c.maxBody {
+	if rb.over {
 		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: fmt.Errorf("body exceeds %d bytes; raise the cap with WithMaxResponseBytes", c.maxBody)}
 	}
-	data := bytes.TrimSpace(buf.Bytes())
+	data := bytes.TrimSpace(rb.data)
 	if len(data) == 0 {
 		return nil
 	}
 	if err := decodeJSON(data, out); err != nil {
-		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: err}
+		return &DecodeError{Method: st.method, Endpoint: st.template, StatusCode: resp.StatusCode, Err: redactedError{err, c.auth}}
 	}
 	return nil
 }
 
-var readPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// readBlockMax is the largest block readCapped adds at a time, and the
+// largest first block readPool keeps.
+const readBlockMax = 4 << 20
 
-func getReadBuf() *bytes.Buffer { return readPool.Get().(*bytes.Buffer) }
+// readPool holds first blocks for readCapped, up to readBlockMax each.
+var readPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
-func putReadBuf(b *bytes.Buffer) {
-	if b.Cap() > 4<<20 {
-		return
+// readBody is what readCapped read; release returns its buffer to the pool
+// once the bytes are decoded (the decoders copy what they keep).
+type readBody struct {
+	data   []byte
+	over   bool // the body holds more than the limit
+	pooled *[]byte
+}
+
+func (r readBody) release() {
+	if r.pooled != nil && cap(*r.pooled) <= readBlockMax {
+		*r.pooled = (*r.pooled)[:0]
+		readPool.Put(r.pooled)
 	}
-	b.Reset()
-	readPool.Put(b)
+}
+
+// readCapped reads r to its end, or until it holds limit+1 bytes, which
+// tells it the body is over limit: then it reports over, with the first
+// limit bytes as data if truncate is set and no data otherwise. hint is the
+// Content-Length, or -1 (0 is read as unknown, since a custom transport may
+// leave it unset).
+//
+// Memory stays near what is read, never much past the cap. With a hint
+// the body is read into one buffer of that size (plus a byte to see the
+// end). Without, it is read in blocks, each sized so that together they
+// never exceed limit+1 bytes, growing to readBlockMax at most; a body over
+// the cap thus allocates about the cap and no more. Each new block is an
+// eighth of what was read (64 KiB to readBlockMax), so a body under the
+// cap read in several blocks, then joined into one buffer, costs at most
+// about 2.125 times its size.
+func readCapped(r io.Reader, hint, limit int64, truncate bool) (readBody, error) {
+	budget := limit + 1
+	want := int64(32 << 10)
+	if hint > 0 {
+		want = hint + 1
+	}
+	want = min(want, budget)
+	p := readPool.Get().(*[]byte)
+	if int64(cap(*p)) < want {
+		*p = make([]byte, 0, want)
+	}
+	first := (*p)[:0:min(int64(cap(*p)), budget)]
+	rb := readBody{pooled: p}
+	blocks := [][]byte{first}
+	cur, total := first, int64(0)
+	for total <= limit {
+		if len(cur) == cap(cur) {
+			// an eighth of what was read keeps the unused tail of the
+			// last block small, and the blocks few
+			size := min(max(total/8, 64<<10), readBlockMax, budget-total)
+			blocks[len(blocks)-1] = cur
+			cur = make([]byte, 0, size)
+			blocks = append(blocks, cur)
+		}
+		n, err := r.Read(cur[len(cur):cap(cur)])
+		cur = cur[:len(cur)+n]
+		total += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rb, err
+		}
+	}
+	blocks[len(blocks)-1] = cur
+	if total > limit {
+		rb.over = true
+		if !truncate {
+			return rb, nil
+		}
+		total = limit
+	}
+	if len(blocks) == 1 {
+		rb.data = cur[:total]
+		return rb, nil
+	}
+	rb.data = make([]byte, 0, total)
+	for _, b := range blocks {
+		rb.data = append(rb.data, b[:min(int64(len(b)), total-int64(len(rb.data)))]...)
+	}
+	return rb, nil
 }
 
 // log writes one debug record per call; never headers or bodies.
@@ -724,8 +999,8 @@ func (c *Client) log(ctx context.Context, st *callState, u *url.URL, status int,
 	}
 	attrs := []slog.Attr{
 		slog.String("method", st.method),
-		slog.String("endpoint", st.template),
-		slog.String("path", u.EscapedPath()),
+		slog.String("endpoint", c.auth.redact(st.template)),
+		slog.String("path", c.auth.redact(u.EscapedPath())),
 		slog.Int("status", status),
 		slog.Int("attempts", max(st.attempts, 1)),
 		slog.Duration("elapsed", time.Since(st.started)),
@@ -739,54 +1014,83 @@ func (c *Client) log(ctx context.Context, st *callState, u *url.URL, status int,
 // Do calls an endpoint the typed methods do not cover, through the same
 // guard, retries and error decoding. path is the escaped path from /v1 on,
 // with an optional query ("/v1/new_thing/42?x=1"); body is sent as JSON
-// unless nil, and a 2xx body is decoded into out unless out is nil. The
-// guard classifies the path by the matrix; a path that matches no row is
-// sent unless the guard is strict.
+// unless nil, and a 2xx body is decoded into out unless out is nil.
+//
+// The guard classifies the path the server will see: percent escapes of
+// unreserved characters are decoded first ("/v1/%61pi_tokens" is
+// /v1/api_tokens, and is sent so), and an encoded '/' or '\', a dot
+// segment however it is spelled ("%2E%2e"), an empty segment, a fragment
+// or a control character is refused with a *ValidationError. A path that
+// matches no row of the matrix is sent unless the guard is strict.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
 	method = strings.ToUpper(strings.TrimSpace(method))
-	if err := checkDoPath(path); err != nil {
+	clean, err := checkDoPath(path)
+	if err != nil {
 		return err
 	}
 	if method == "" || strings.ContainsAny(method, " \t\r\n/") {
 		return &ValidationError{Field: "method", Index: -1, Reason: "must be an HTTP method such as GET"}
 	}
-	row := defaultMatrix.lookup(method, path)
-	template, _, _ := strings.Cut(path, "?")
-	ep := &endpoint{method: method, template: template, row: row, retry: retrySafe(method, "")}
+	template, query, hasQuery := strings.Cut(clean, "?")
+	row := defaultMatrix.lookup(method, template)
+	ep := &endpoint{method: method, template: c.auth.redact(template), row: row, retry: retrySafe(method, "")}
 	if row != nil {
 		ep.template = row.template
 		ep.retry = retrySafe(method, row.template)
 	}
-	_, err := c.call(ctx, &request{ep: ep, rawPath: path, body: body, out: out})
+	if hasQuery {
+		template += "?" + query
+	}
+	_, err = c.call(ctx, &request{ep: ep, rawPath: template, body: body, out: out})
 	return err
 }
 
 // checkDoPath refuses paths that could reach another endpoint or host than
-// they name: absolute URLs, empty or dot segments, fragments, control
-// characters.
-func checkDoPath(path string) error {
+// they name (absolute URLs, fragments, control characters, and what
+// cleanPath refuses) and returns the path cleaned, its query unchanged.
+func checkDoPath(path string) (string, error) {
 	bad := func(why string) error {
 		return &ValidationError{Field: "path", Index: -1, Reason: why}
 	}
-	if !strings.HasPrefix(path, "/v1/") && path != "/v1" {
-		return bad("must start with /v1/")
+	if !strings.HasPrefix(path, "/") {
+		return "", bad("must start with /v1/")
 	}
-	p, _, _ := strings.Cut(path, "?")
 	if strings.ContainsAny(path, "#\\") {
-		return bad("may not contain '#' or '\\'")
+		return "", bad("may not contain '#' or '\\'")
 	}
 	for _, r := range path {
 		if r < 0x20 || r == 0x7f || r == ' ' {
-			return bad("may not contain spaces or control characters; escape them")
-		}
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return bad("may not contain empty, '.' or '..' segments")
+			return "", bad("may not contain spaces or control characters; escape them")
 		}
 	}
 	if _, err := url.ParseRequestURI(path); err != nil {
-		return bad("is not a valid escaped path")
+		return "", bad("is not a valid escaped path")
 	}
-	return nil
+	p, query, hasQuery := strings.Cut(path, "?")
+	clean, err := cleanPath(p)
+	if err != nil {
+		return "", bad(err.Error())
+	}
+	if hasQuery {
+		clean += "?" + query
+	}
+	return clean, nil
+}
+
+// scrub makes sure an error of the pipeline holds no spelling of the
+// token. The SDK's own error types are built scrubbed (their fields
+// redacted, their causes wrapped in redactedError); a validation error,
+// which may quote the caller's input, is redacted here; anything else is
+// wrapped if its text needs it.
+func (c *Client) scrub(err error) error {
+	switch err.(type) {
+	case *APIError, *DecodeError, *TransportError, *RedirectError, *ErrForbiddenForRole, *PaginationError, redactedError:
+		return err
+	case *ValidationError:
+		return c.redactValidation(err)
+	}
+	if text := err.Error(); c.auth.redact(text) != text {
+		return redactedError{err, c.auth}
+	}
+	return err
 }

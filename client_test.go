@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -297,9 +300,10 @@ func TestRetries(t *testing.T) {
 		defer cancel()
 		_, err := c.Metrics.Get(ctx, "cpu")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		var te *TransportError
-		require.ErrorAs(t, err, &te)
-		assert.Equal(t, 1, te.Attempts)
+		require.ErrorIs(t, err, ErrUnavailable, "the answer that caused the wait is the error")
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, 1, ae.Attempts)
 		assert.Equal(t, 1, mt.GetTotalCallCount())
 	})
 }
@@ -586,4 +590,73 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 	assert.Zero(t, mt.GetTotalCallCount())
 	_, err = c.Metrics.Get(context.TODO(), "cpu")
 	require.NoError(t, err)
+}
+
+// TestCloseIdleConnections makes calls over a socket, closes the idle
+// connection, and calls again: the server sees the connection closed, and
+// the client keeps working on a new one. Calls and closes run at once
+// under the race detector too.
+func TestCloseIdleConnections(t *testing.T) {
+	var mu sync.Mutex
+	states := map[http.ConnState]int{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"name":"cpu"}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		mu.Lock()
+		states[s]++
+		mu.Unlock()
+	}
+	srv.Start()
+	defer srv.Close()
+	count := func(s http.ConnState) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return states[s]
+	}
+	c, err := NewClient(testEmail, testToken, WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	c.CloseIdleConnections() // before any call: harmless
+	for i := 0; i < 3; i++ {
+		_, err = c.Metrics.Get(context.Background(), "cpu")
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return count(http.StateIdle) >= 3 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, 1, count(http.StateNew), "one kept-alive connection served the three calls")
+	assert.Zero(t, count(http.StateClosed))
+
+	c.CloseIdleConnections()
+	require.Eventually(t, func() bool { return count(http.StateClosed) == 1 }, 5*time.Second, time.Millisecond, "the idle connection was closed")
+	_, err = c.Metrics.Get(context.Background(), "cpu")
+	require.NoError(t, err, "the client stays usable")
+	assert.Equal(t, 2, count(http.StateNew))
+
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if g == 0 {
+					c.CloseIdleConnections()
+					continue
+				}
+				_, err := c.Metrics.Get(context.Background(), "cpu")
+				assert.NoError(t, err)
+			}
+		}()
+	}
+	wg.Wait()
+	c.CloseIdleConnections()
+	require.Eventually(t, func() bool { return count(http.StateClosed) == count(http.StateNew) }, 5*time.Second, time.Millisecond, "every connection is closed")
+
+	// with the caller's own transport, its idle connections are closed
+	tr := &http.Transport{}
+	mine, err := NewClient(testEmail, testToken, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	before := count(http.StateClosed)
+	_, err = mine.Metrics.Get(context.Background(), "cpu")
+	require.NoError(t, err)
+	mine.CloseIdleConnections()
+	require.Eventually(t, func() bool { return count(http.StateClosed) == before+1 }, 5*time.Second, time.Millisecond)
 }

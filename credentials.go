@@ -3,7 +3,9 @@ package librato
 import (
 	"encoding/base64"
 	"net/url"
+	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // secret holds the credentials. Its methods never reveal the token, and
@@ -12,16 +14,27 @@ type secret struct {
 	email  string
 	token  string
 	header []string // the Authorization header value, shared read-only
-	forms  []string // every spelling of the token redact removes
+	forms  []string // every spelling of the token redact removes, longest first
 }
 
 func newSecret(email, token string) *secret {
-	basic := base64.StdEncoding.EncodeToString([]byte(email + ":" + token))
-	forms := []string{token, basic, base64.URLEncoding.EncodeToString([]byte(email + ":" + token))}
-	if q := url.QueryEscape(token); q != token {
-		forms = append(forms, q)
+	pair := []byte(email + ":" + token)
+	basic := base64.StdEncoding.EncodeToString(pair)
+	forms := []string{token, url.PathEscape(token), url.QueryEscape(token)}
+	// The Authorization header's base64 and the token's own, in every
+	// alphabet, padded or not: a server or proxy that echoes the header may
+	// have re-encoded it.
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		forms = append(forms, enc.EncodeToString(pair), enc.EncodeToString([]byte(token)))
 	}
-	return &secret{email: email, token: token, header: []string{"Basic " + basic}, forms: forms}
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	uniq := forms[:0]
+	for i, f := range forms {
+		if f != "" && (i == 0 || f != forms[i-1]) {
+			uniq = append(uniq, f)
+		}
+	}
+	return &secret{email: email, token: token, header: []string{"Basic " + basic}, forms: uniq}
 }
 
 // String hides the token.
@@ -30,13 +43,140 @@ func (s *secret) String() string { return "credentials(" + s.email + ", token re
 // GoString hides the token.
 func (s *secret) GoString() string { return s.String() }
 
+const redacted = "[REDACTED]"
+
 // redact removes every spelling of the token from text that came from the
-// network, such as an error body that echoes the request.
+// network or from the caller, such as an error body that echoes the
+// request: the token itself, the base64 of "email:token" and of the token
+// (standard and URL alphabets, padded or not), and the token written with
+// any mix of percent escapes (%XX in either hex case, '+' for a space) or
+// JSON escapes (\uXXXX, \/). Callers cut text only after redacting it, so
+// a cut can never leave part of a token behind.
 func (s *secret) redact(text string) string {
+	if s == nil || text == "" {
+		return text
+	}
 	for _, f := range s.forms {
-		if f != "" && strings.Contains(text, f) {
-			text = strings.ReplaceAll(text, f, "[REDACTED]")
+		if strings.Contains(text, f) {
+			text = strings.ReplaceAll(text, f, redacted)
 		}
 	}
+	if strings.ContainsAny(text, `%\`) {
+		text = s.redactEscaped(text, false)
+	}
+	if strings.ContainsRune(text, '+') && strings.ContainsRune(s.token, ' ') {
+		text = s.redactEscaped(text, true)
+	}
 	return text
+}
+
+// redactEscaped decodes the escapes in text into a view that remembers
+// where each decoded byte came from, finds the token's spellings in the
+// view, and replaces the text they came from; it decodes the view again,
+// up to a few levels, for text quoted more than once (an error that
+// quotes a JSON string quotes its escapes). plus reads '+' as a space, as
+// a query string does.
+func (s *secret) redactEscaped(text string, plus bool) string {
+	// view[k] was decoded from text[start[k]:stop[k]]
+	view := []byte(text)
+	start := make([]int32, len(text))
+	stop := make([]int32, len(text))
+	for i := range start {
+		start[i], stop[i] = int32(i), int32(i+1)
+	}
+	var cut []bool
+	for level := 0; level < 4; level++ {
+		next, s2, e2, escaped := unescapeView(view, plus)
+		if !escaped {
+			break
+		}
+		for k := range s2 {
+			s2[k], e2[k] = start[s2[k]], stop[e2[k]-1]
+		}
+		view, start, stop = next, s2, e2
+		v := string(view)
+		for _, f := range s.forms {
+			for off := 0; ; {
+				k := strings.Index(v[off:], f)
+				if k < 0 {
+					break
+				}
+				if cut == nil {
+					cut = make([]bool, len(text))
+				}
+				for p := start[off+k]; p < stop[off+k+len(f)-1]; p++ {
+					cut[p] = true
+				}
+				off += k + len(f)
+			}
+		}
+	}
+	if cut == nil {
+		return text
+	}
+	var out strings.Builder
+	out.Grow(len(text))
+	for i := 0; i < len(text); {
+		if !cut[i] {
+			out.WriteByte(text[i])
+			i++
+			continue
+		}
+		out.WriteString(redacted)
+		for i < len(text) && cut[i] {
+			i++
+		}
+	}
+	return out.String()
+}
+
+// unescapeView decodes one level of escapes in text: %XX, \uXXXX, \xXX,
+// \/, \\, \", and '+' as a space if plus is set. view[k] comes from
+// text[start[k]:stop[k]]; escaped reports whether anything was decoded.
+func unescapeView(text []byte, plus bool) (view []byte, start, stop []int32, escaped bool) {
+	view = make([]byte, 0, len(text))
+	start = make([]int32, 0, len(text))
+	stop = make([]int32, 0, len(text))
+	var ubuf [utf8.UTFMax]byte
+	for i := 0; i < len(text); {
+		c := text[i]
+		out, width := ubuf[:1], 1
+		ubuf[0] = c
+		switch {
+		case c == '%' && i+2 < len(text) && isHex(text[i+1]) && isHex(text[i+2]):
+			ubuf[0], width = unhex(text[i+1])<<4|unhex(text[i+2]), 3
+		case c == '\\' && i+5 < len(text) && text[i+1] == 'u' &&
+			isHex(text[i+2]) && isHex(text[i+3]) && isHex(text[i+4]) && isHex(text[i+5]):
+			r := rune(unhex(text[i+2]))<<12 | rune(unhex(text[i+3]))<<8 | rune(unhex(text[i+4]))<<4 | rune(unhex(text[i+5]))
+			out, width = ubuf[:utf8.EncodeRune(ubuf[:], r)], 6
+		case c == '\\' && i+3 < len(text) && text[i+1] == 'x' && isHex(text[i+2]) && isHex(text[i+3]):
+			ubuf[0], width = unhex(text[i+2])<<4|unhex(text[i+3]), 4
+		case c == '\\' && i+1 < len(text) && (text[i+1] == '/' || text[i+1] == '\\' || text[i+1] == '"'):
+			ubuf[0], width = text[i+1], 2
+		case c == '+' && plus:
+			ubuf[0] = ' '
+		}
+		escaped = escaped || width > 1 || out[0] != c
+		for range out {
+			start = append(start, int32(i))
+			stop = append(stop, int32(i+width))
+		}
+		view = append(view, out...)
+		i += width
+	}
+	return view, start, stop, escaped
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }

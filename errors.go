@@ -11,9 +11,27 @@ import (
 	"time"
 )
 
-// transportError wraps a failure that produced no response.
+// transportError wraps a failure that produced no final response. Two
+// cases are not transport failures: a redirect the client refused, returned
+// as the *RedirectError, and the context ending while the client waited to
+// retry after a 429 or 5xx, returned as that answer's *APIError with Err set
+// to the context's error.
 func (c *Client) transportError(ctx context.Context, st *callState, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+	var re *RedirectError
+	if errors.As(err, &re) {
+		out := *re
+		out.Method, out.Endpoint = st.method, st.template
+		out.From, out.To = c.auth.redact(out.From), c.auth.redact(out.To)
+		return &out
+	}
+	ctxErr := ctx.Err()
+	if ctxErr != nil && st.pending != nil {
+		e := st.pending
+		e.Attempts = max(st.attempts, 1)
+		e.Err = ctxErr
+		return e
+	}
+	if ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w (%v)", ctxErr, err)
 	}
 	return &TransportError{Method: st.method, Endpoint: st.template, Attempts: max(st.attempts, 1), Err: redactedError{err, c.auth}}
@@ -39,8 +57,16 @@ func (e redactedError) Unwrap() error {
 
 func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
+// GoString keeps %#v of an error that holds this one from printing the
+// cause's fields, which may hold the token.
+func (e redactedError) GoString() string {
+	return "librato.redactedError{" + strconv.Quote(e.Error()) + "}"
+}
+
 // TransportError is a call that got no HTTP response: a network failure, a
-// refused TLS certificate, or the context ending, after Attempts tries.
+// refused TLS certificate, or the context ending, after Attempts tries. A
+// context that ends while the client waits to retry after a 429 or 5xx is
+// not one: that answer's *APIError is returned, with Err set.
 type TransportError struct {
 	Method   string
 	Endpoint string
@@ -82,6 +108,11 @@ type APIError struct {
 	RateLimit  RateLimits
 	RetryAfter time.Duration // from a Retry-After header, 0 if none
 	Attempts   int
+	// Err is set when the client was waiting to retry after this answer and
+	// the context ended: it is the context's error, so errors.Is(err,
+	// context.DeadlineExceeded) holds as well as errors.Is(err,
+	// ErrRateLimited) or ErrUnavailable.
+	Err error
 }
 
 // RateLimits holds the X-Librato-RateLimit-Agg and -Std headers.
@@ -130,8 +161,16 @@ func (e *APIError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
+	if e.Err != nil {
+		b.WriteString("; stopped waiting to retry: ")
+		b.WriteString(e.Err.Error())
+	}
 	return b.String()
 }
+
+// Unwrap gives the context's error when the wait for a retry was cut
+// short, nil otherwise.
+func (e *APIError) Unwrap() error { return e.Err }
 
 // Is matches the sentinel for the status code.
 func (e *APIError) Is(target error) bool {
@@ -216,3 +255,25 @@ func (e *DecodeError) Error() string {
 
 // Unwrap gives the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// RedirectError is a redirect the client refused to follow, before
+// sending anything to its target: one from https to plain http, which
+// would expose the credentials, or one whose Location carries credentials
+// of its own (user:password@), which net/http would send as Basic auth in
+// place of the client's. From and To are the URLs without their userinfo
+// and query. Fix the server's redirect, or point WithBaseURL at the final
+// URL.
+type RedirectError struct {
+	Method     string
+	Endpoint   string
+	StatusCode int // the redirect's status, such as 301 or 307
+	From       string
+	To         string
+	Reason     string
+}
+
+// Error names the call, the redirect and why it was refused.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("librato: %s %s: refused the %d redirect from %s to %s: %s; fix the server's redirect or point WithBaseURL at the final URL",
+		e.Method, e.Endpoint, e.StatusCode, e.From, e.To, e.Reason)
+}

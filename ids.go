@@ -61,8 +61,20 @@ func (n *lenientInt) UnmarshalJSON(data []byte) error {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("%s is not an integer", quoteShort(s))
+		return notAnInteger(s)
 	}
 	*n = lenientInt(f)
 	return nil
+}
+
+// maxQuoted is the longest unparsable value an error quotes: a longer one
+// may be an echoed credential, and quoting part of it would leak that part
+// past the redaction, which only recognises whole spellings.
+const maxQuoted = 8
+
+func notAnInteger(s string) error {
+	if len(s) > maxQuoted {
+		return fmt.Errorf("a value of %d bytes is not an integer", len(s))
+	}
+	return fmt.Errorf("%s is not an integer", strconv.Quote(s))
 }

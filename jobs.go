@@ -39,7 +39,10 @@ func (j *Job) Done() bool {
 }
 
 // JobError is a job that ended failed or canceled.
-type JobError struct{ Job *Job }
+type JobError struct {
+	Job  *Job
+	auth *secret // redacts the server's text, which may echo the token
+}
 
 // Error names the job, its state and its errors.
 func (e *JobError) Error() string {
@@ -50,7 +53,7 @@ func (e *JobError) Error() string {
 		b.WriteString(sep + k + " " + strings.Join(v, ", "))
 		sep = "; "
 	}
-	return b.String()
+	return e.auth.redact(b.String())
 }
 
 // Get returns job id as it stands.
@@ -70,7 +73,7 @@ func (s *JobsService) Wait(ctx context.Context, id int64) (*Job, error) {
 		}
 		if job.Done() {
 			if job.State != JobComplete {
-				return job, &JobError{Job: job}
+				return job, &JobError{Job: job, auth: s.client.auth}
 			}
 			return job, nil
 		}
@@ -78,7 +81,7 @@ func (s *JobsService) Wait(ctx context.Context, id int64) (*Job, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return job, fmt.Errorf("librato: waiting for job %d (state %s): %w", id, job.State, ctx.Err())
+			return job, fmt.Errorf("librato: waiting for job %d (state %s): %w", id, s.client.auth.redact(job.State), ctx.Err())
 		case <-t.C:
 		}
 		wait = min(wait*2, 5*time.Second)

@@ -1,11 +1,14 @@
 package librato
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"net/url"
 	"slices"
@@ -97,6 +100,130 @@ type LegacyBatch struct {
 
 // MarshalJSON encodes the batch in the JSON array form CreateLegacy sends.
 func (b *LegacyBatch) MarshalJSON() ([]byte, error) { return b.appendJSON(nil) }
+
+// UnmarshalJSON loads a legacy payload in any JSON form the reference
+// documents, so one written for another client can be replayed through
+// CreateLegacy: gauges and counters as an array, or as an object hashed by
+// metric name ({"gauges":{"login-delay":{"value":3.5}}}) where a name
+// inside an entry wins over its key, which lets the keys be "0", "1", ...
+// as a form's indexes are. Hashed entries are read in key order, numeric
+// keys by their number, so the result never depends on map order. Numbers
+// written as strings, as a form-encoded body carries them, are read as
+// numbers. Nothing is checked here beyond the JSON: CreateLegacy runs
+// Validate before sending.
+func (b *LegacyBatch) UnmarshalJSON(data []byte) error {
+	var head struct {
+		Source      string          `json:"source"`
+		MeasureTime int64           `json:"measure_time"`
+		Period      int64           `json:"period"`
+		Gauges      json.RawMessage `json:"gauges"`
+		Counters    json.RawMessage `json:"counters"`
+	}
+	if err := decodeJSON(data, &head); err != nil {
+		return fmt.Errorf("librato: reading a legacy batch: %w", err)
+	}
+	gauges, err := decodeLegacyGroup("gauges", head.Gauges)
+	if err != nil {
+		return err
+	}
+	counters, err := decodeLegacyGroup("counters", head.Counters)
+	if err != nil {
+		return err
+	}
+	*b = LegacyBatch{Source: head.Source, MeasureTime: head.MeasureTime, Period: head.Period, Gauges: gauges, Counters: counters}
+	return nil
+}
+
+// decodeLegacyGroup reads the gauges or counters of a legacy payload: a
+// list, an object of measurements, or nothing (absent or null).
+func decodeLegacyGroup(group string, raw json.RawMessage) ([]LegacyMeasurement, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	one := func(field string, item json.RawMessage, key string) (LegacyMeasurement, error) {
+		var m LegacyMeasurement
+		if err := decodeJSON(item, &m); err != nil {
+			return m, fmt.Errorf("librato: reading a legacy batch: %s: %w", field, err)
+		}
+		if key != "" {
+			var named struct {
+				Name *string `json:"name"`
+			}
+			if json.Unmarshal(item, &named) == nil && named.Name == nil {
+				m.Name = key
+			}
+		}
+		return m, nil
+	}
+	switch raw[0] {
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, fmt.Errorf("librato: reading a legacy batch: %s: %w", group, err)
+		}
+		out := make([]LegacyMeasurement, 0, len(items))
+		for i, item := range items {
+			m, err := one(group+"["+strconv.Itoa(i)+"]", item, "")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	case '{':
+		var byKey map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &byKey); err != nil {
+			return nil, fmt.Errorf("librato: reading a legacy batch: %s: %w", group, err)
+		}
+		keys := slices.Collect(maps.Keys(byKey))
+		slices.SortFunc(keys, compareLegacyKeys)
+		out := make([]LegacyMeasurement, 0, len(keys))
+		for _, k := range keys {
+			m, err := one(group+"["+quoteShort(k)+"]", byKey[k], k)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("librato: reading a legacy batch: %s must be a list or an object of measurements", group)
+}
+
+// compareLegacyKeys orders the keys of a hashed collection: numeric keys
+// ("0", "2", "10") by their number and before the others, which sort as
+// strings. Numbers compare by their digits, so any length is exact.
+func compareLegacyKeys(a, b string) int {
+	na, nb := decimalKey(a), decimalKey(b)
+	switch {
+	case na && nb:
+		ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if c := cmp.Compare(len(ta), len(tb)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ta, tb); c != 0 {
+			return c
+		}
+	case na:
+		return -1
+	case nb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func decimalKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate reports the first reason the API would reject b, as a
 // *ValidationError whose Field names the measurement ("gauges[2].sum");
@@ -499,7 +626,8 @@ type LegacySeries struct {
 // again from its next_time, until an answer has none. A source's points
 // may so come in several pieces. A query with Count is never paged, as the
 // server does not page it. If the server's next_time does not move past
-// the start of the page it ends, the sequence ends with an error rather
+// the start of the page it ends, or after MaxPaginationRequests requests,
+// the sequence ends with a *PaginationError (ErrPaginationStalled) rather
 // than asking for the same page forever; any error is yielded once and
 // ends the sequence.
 func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQuery) iter.Seq2[LegacySeries, error] {
@@ -513,7 +641,7 @@ func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQu
 		if q != nil {
 			pq = &cur
 		}
-		for {
+		for requests := 1; ; requests++ {
 			page, err := s.GetLegacy(ctx, name, pq)
 			if err != nil {
 				yield(LegacySeries{}, err)
@@ -534,7 +662,13 @@ func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQu
 				return
 			}
 			if start := cur.StartTime.Unix(); next <= start {
-				yield(LegacySeries{}, fmt.Errorf("librato: GET %s: the server's next_time %d does not move past start_time %d; stopped paging, since asking again would return the same page", epMetricsGet.template, next, start))
+				yield(LegacySeries{}, &PaginationError{Method: "GET", Endpoint: epMetricsGet.template, Requests: requests,
+					Reason: fmt.Sprintf("next_time %d does not move past start_time %d", next, start)})
+				return
+			}
+			if requests >= MaxPaginationRequests {
+				yield(LegacySeries{}, &PaginationError{Method: "GET", Endpoint: epMetricsGet.template, Requests: requests,
+					Reason: fmt.Sprintf("still paging after %d requests", requests)})
 				return
 			}
 			cur.StartTime = time.Unix(next, 0)

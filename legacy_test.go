@@ -479,6 +479,7 @@ func TestAllLegacyStopsWhenNextTimeStalls(t *testing.T) {
 			series, err := collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0)}))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "next_time "+next+" does not move past start_time 100")
+			assert.ErrorIs(t, err, ErrPaginationStalled)
 			assert.Len(t, series, 1, "the page before the stall is yielded")
 			assert.Equal(t, []string{"100"}, *asked)
 		})
@@ -555,4 +556,66 @@ func BenchmarkEncodeLegacy(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestLegacyBatchUnmarshalForms loads the payload forms the legacy
+// reference documents (branch legacy, source/includes/_metrics.md and
+// _introduction.md): hashed by name, hashed with names inside, and a form
+// body as JSON with its string values; each loads as the array form says.
+func TestLegacyBatchUnmarshalForms(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     LegacyBatch
+	}{
+		{"array", `{"gauges":[{"name":"login-delay","value":3.5,"source":"foo1.bar.com"},{"name":"login-delay","value":2.6,"source":"foo2.bar.com"}]}`,
+			LegacyBatch{Gauges: []LegacyMeasurement{{Name: "login-delay", Value: 3.5, Source: "foo1.bar.com"}, {Name: "login-delay", Value: 2.6, Source: "foo2.bar.com"}}}},
+		{"hashed by name", `{"gauges":{"login-delay":{"value":3.5,"source":"foo.bar.com"}}}`,
+			LegacyBatch{Gauges: []LegacyMeasurement{{Name: "login-delay", Value: 3.5, Source: "foo.bar.com"}}}},
+		{"hashed, names inside", `{"gauges":{"0":{"name":"login-delay","value":3.5,"source":"foo1.bar.com"},"1":{"name":"login-delay","value":2.6,"source":"foo2.bar.com"}}}`,
+			LegacyBatch{Gauges: []LegacyMeasurement{{Name: "login-delay", Value: 3.5, Source: "foo1.bar.com"}, {Name: "login-delay", Value: 2.6, Source: "foo2.bar.com"}}}},
+		{"the name inside wins", `{"counters":{"wrong-key":{"name":"jobs","value":7}}}`,
+			LegacyBatch{Counters: []LegacyMeasurement{{Name: "jobs", Value: 7}}}},
+		{"numeric keys by number, before names", `{"gauges":{"b":{"value":4},"10":{"name":"x","value":3},"2":{"name":"x","value":2},"a":{"value":5},"01":{"name":"x","value":1}}}`,
+			LegacyBatch{Gauges: []LegacyMeasurement{{Name: "x", Value: 1}, {Name: "x", Value: 2}, {Name: "x", Value: 3}, {Name: "a", Value: 5}, {Name: "b", Value: 4}}}},
+		{"form values are strings", `{"measure_time":"1481637660","source":"my.app","gauges":{"0":{"name":"my.metric","value":"42"},"1":{"name":"cpu","value":"88.4","source":"my.machine","measure_time":"1481637540"}}}`,
+			LegacyBatch{MeasureTime: 1481637660, Source: "my.app", Gauges: []LegacyMeasurement{{Name: "my.metric", Value: 42}, {Name: "cpu", Value: 88.4, Source: "my.machine", MeasureTime: 1481637540}}}},
+		{"summary", `{"gauges":{"lat":{"count":"3","sum":"12","min":2,"max":6,"sum_squares":56}},"period":60}`,
+			LegacyBatch{Period: 60, Gauges: []LegacyMeasurement{{Name: "lat", Count: 3, Sum: Float(12), Min: Float(2), Max: Float(6), SumSquares: Float(56)}}}},
+		{"null groups", `{"gauges":null,"counters":[{"name":"c","value":1}]}`,
+			LegacyBatch{Counters: []LegacyMeasurement{{Name: "c", Value: 1}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := LegacyBatch{Source: "left over", Gauges: []LegacyMeasurement{{Name: "old"}}}
+			require.NoError(t, json.Unmarshal([]byte(tc.in), &got))
+			assert.Equal(t, tc.want, got)
+			require.NoError(t, got.Validate())
+		})
+	}
+}
+
+// TestLegacyBatchUnmarshalReplays sends a hashed payload loaded from JSON:
+// what goes out is the array form with the same measurements.
+func TestLegacyBatchUnmarshalReplays(t *testing.T) {
+	var b LegacyBatch
+	require.NoError(t, json.Unmarshal([]byte(`{"gauges":{"login-delay":{"value":3.5,"source":"foo.bar.com"}}}`), &b))
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/metrics", 200, "", "")
+	require.NoError(t, c.Metrics.CreateLegacy(context.Background(), &b))
+	assert.JSONEq(t, `{"gauges":[{"name":"login-delay","value":3.5,"source":"foo.bar.com"}]}`, rec.one(t).Body)
+}
+
+func TestLegacyBatchUnmarshalRefuses(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"gauges":"cpu"}`, "gauges must be a list or an object"},
+		{`{"gauges":{"cpu":[1]}}`, `gauges["cpu"]`},
+		{`{"gauges":[{"name":"cpu","value":"hot"}]}`, "gauges[0]"},
+		{`{"measure_time":"soon","gauges":[]}`, "legacy batch"},
+		{`[1]`, "legacy batch"},
+	} {
+		var b LegacyBatch
+		err := json.Unmarshal([]byte(tc.in), &b)
+		require.Error(t, err, tc.in)
+		assert.Contains(t, err.Error(), tc.want, tc.in)
+	}
 }

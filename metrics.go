@@ -342,29 +342,13 @@ func (s *MeasurementsService) Get(ctx context.Context, name string, q *Measureme
 }
 
 // All yields every series of the query, following the server's "next"
-// links (only ever on the client's own host) until there are none.
+// links until there are none. A link is followed only on the client's own
+// origin and only to this endpoint, through the guard; a link repeated, or
+// more than MaxPaginationRequests requests, ends the sequence with a
+// *PaginationError (ErrPaginationStalled).
 func (s *MeasurementsService) All(ctx context.Context, name string, q *MeasurementsQuery) iter.Seq2[Series, error] {
-	return func(yield func(Series, error) bool) {
-		page, err := s.Get(ctx, name, q)
-		for {
-			if err != nil {
-				yield(Series{}, err)
-				return
-			}
-			for _, sr := range page.Series {
-				if !yield(sr, nil) {
-					return
-				}
-			}
-			next := page.Next()
-			if next == "" {
-				return
-			}
-			var out MeasurementsPage
-			_, err = s.client.call(ctx, &request{ep: epMeasurementsGet, rawURL: next, out: &out})
-			page = &out
-		}
-	}
+	first := func(ctx context.Context) (*MeasurementsPage, error) { return s.Get(ctx, name, q) }
+	return followLinks(ctx, s.client, epMeasurementsGet, first, func(p *MeasurementsPage) ([]Series, string) { return p.Series, p.Next() })
 }
 
 // CompositeQuery runs a composite expression (GET

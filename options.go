@@ -22,6 +22,7 @@ type config struct {
 	maxAttempts int
 	minBackoff  time.Duration
 	maxBackoff  time.Duration
+	maxWait     time.Duration
 	maxBody     int64
 }
 
@@ -47,8 +48,9 @@ func WithBaseURL(u string) Option {
 }
 
 // WithHTTPClient sets the HTTP client whose transport carries requests;
-// retries wrap it. The client is copied, not changed: the copy drops the
-// Authorization header on redirects to another host.
+// retries wrap it. The client is copied, not changed: the copy applies the
+// SDK's redirect policy (see NewClient) before the client's own
+// CheckRedirect, if it has one.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) error {
 		if h == nil {
@@ -110,9 +112,28 @@ func WithBackoff(min, max time.Duration) Option {
 	}
 }
 
+// WithMaxRetryWait caps how long the client waits before a retry when the
+// server's Retry-After asks for a wait (default DefaultMaxRetryWait). When
+// a 429 or 5xx asks for longer, the call returns that answer at once as an
+// *APIError with RetryAfter set, so the caller decides whether to wait;
+// 0 never waits for a Retry-After. The cap applies to each wait, not to a
+// call's total; the backoff of WithBackoff is not affected.
+func WithMaxRetryWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("librato: WithMaxRetryWait(%v): need 0 or more", d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
 // WithMaxResponseBytes caps how much of a success body the client reads
 // (default DefaultMaxResponseBytes); a larger body fails the call with a
-// *DecodeError instead of exhausting memory.
+// *DecodeError instead of exhausting memory. A body whose Content-Length
+// is over the cap is refused unread; one without (chunked, or gzip that
+// net/http decompresses) is read in blocks that stop at the cap, so a call
+// never holds much more than the cap, however large the body.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {

@@ -2,6 +2,7 @@ package librato
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/url"
@@ -70,10 +71,46 @@ func (o *ListOptions) listOptions() *ListOptions { return o }
 // listPage is implemented by the one-page answer of a list endpoint.
 type listPage[T any] interface{ page() ([]T, Query) }
 
+// ErrPaginationStalled matches, with errors.Is, the *PaginationError an
+// iterator (All and its kin) yields when the server makes no progress.
+var ErrPaginationStalled = errors.New("librato: pagination stalled")
+
+// MaxPaginationRequests bounds the requests one iterator makes: past it,
+// the iterator ends with a *PaginationError even if the server still
+// claims more. At the maximum page length that is a million items; to read
+// further, start another iterator at the next Offset.
+const MaxPaginationRequests = 10000
+
+// PaginationError ends an iterator whose server made no progress: a next
+// link already followed, a page whose position (query.offset) is not past
+// the previous page's, or MaxPaginationRequests reached. What was yielded
+// before it is valid; what follows was not read. It matches
+// ErrPaginationStalled.
+type PaginationError struct {
+	Method   string
+	Endpoint string // the template, e.g. "/v1/metrics"
+	Requests int    // requests made by the iterator, the last included
+	Reason   string
+}
+
+// Error names the endpoint and what the server did.
+func (e *PaginationError) Error() string {
+	return fmt.Sprintf("librato: %s %s: pagination stalled after %d requests: %s; the items yielded so far are valid, the rest were not read",
+		e.Method, e.Endpoint, e.Requests, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrPaginationStalled) true.
+func (e *PaginationError) Is(target error) bool { return target == ErrPaginationStalled }
+
 // allPages yields every item of a list from opts' offset on, calling list
-// page after page, until everything found was yielded, the server returns
-// an empty page, or the caller stops. An error is yielded once and ends
-// the sequence. opts is copied; the caller's value is never changed.
+// page after page. It ends, as the reference documents, when the next
+// offset reaches query.found, when a page holds fewer items than its
+// query.length, on an empty page, or when the caller stops. An error is
+// yielded once and ends the sequence; so is a *PaginationError when the
+// server makes no progress (a page whose query.offset does not move past
+// the previous page's, as from a server that ignores offset) or after
+// MaxPaginationRequests requests. opts is copied; the caller's value is
+// never changed.
 func allPages[T any, O any, PO interface {
 	*O
 	pagedOptions
@@ -83,26 +120,92 @@ func allPages[T any, O any, PO interface {
 		base = *opts
 	}
 	return func(yield func(T, error) bool) {
+		var zero T
 		o := base
 		lo := PO(&o).listOptions()
-		for {
-			page, err := list(ctx, &o)
+		probe := &pageProbe{}
+		pctx := context.WithValue(ctx, pageProbeKey{}, probe)
+		prev := -1 // query.offset of the previous page
+		for requests := 1; ; requests++ {
+			page, err := list(pctx, &o)
 			if err != nil {
-				var zero T
 				yield(zero, err)
 				return
 			}
 			items, q := page.page()
+			if requests > 1 && q.Offset <= prev {
+				yield(zero, probe.stalled(requests, fmt.Sprintf("the server answered offset %d for the page after offset %d, so it ignores offset or the list is changing", q.Offset, prev)))
+				return
+			}
+			prev = q.Offset
 			for _, it := range items {
 				if !yield(it, nil) {
 					return
 				}
 			}
 			next := lo.Offset + len(items)
-			if len(items) == 0 || next >= q.Found {
+			if len(items) == 0 || next >= q.Found || (q.Length > 0 && len(items) < q.Length) {
+				return
+			}
+			if requests >= MaxPaginationRequests {
+				yield(zero, probe.stalled(requests, fmt.Sprintf("the server still claims %d items after %d requests, the most one iterator makes", q.Found, requests)))
 				return
 			}
 			lo.Offset = next
+		}
+	}
+}
+
+// pageProbe, carried in the context of an iterator's calls, learns from
+// the pipeline which endpoint the iterator pages, for its errors.
+type pageProbe struct{ method, template string }
+
+type pageProbeKey struct{}
+
+func (p *pageProbe) stalled(requests int, why string) *PaginationError {
+	return &PaginationError{Method: p.method, Endpoint: p.template, Requests: requests, Reason: why}
+}
+
+// followLinks yields the items of first's page, then of every page its
+// "next" link leads to, calling ep through the pipeline for each (which
+// refuses a link that leaves the client's origin or names another
+// endpoint; see Client.followLink). It ends when a page has no next link,
+// the one end the reference documents for links, or when the caller
+// stops. An error is yielded once and ends the sequence; so is a
+// *PaginationError when a next link repeats one already followed, or
+// after MaxPaginationRequests requests. parts gives a page's items and its
+// next link ("" for none).
+func followLinks[T any, P any](ctx context.Context, c *Client, ep *endpoint, first func(context.Context) (*P, error), parts func(*P) ([]T, string)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		page, err := first(ctx)
+		seen := map[string]struct{}{}
+		for requests := 1; ; requests++ {
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			items, next := parts(page)
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			stall := &pageProbe{ep.method, ep.template}
+			if _, again := seen[next]; again {
+				yield(zero, stall.stalled(requests, "the server's next link repeats one already followed"))
+				return
+			}
+			if requests >= MaxPaginationRequests {
+				yield(zero, stall.stalled(requests, "the server still gives a next link after the most requests one iterator makes"))
+				return
+			}
+			seen[next] = struct{}{}
+			page = new(P)
+			_, err = c.call(ctx, &request{ep: ep, rawURL: next, out: page})
 		}
 	}
 }

@@ -52,6 +52,7 @@ type refCase struct {
 	Fix          *refFix         `json:"fix"`
 	SDKIgnore    []string        `json:"sdk_ignore"`
 	MockResponse json.RawMessage `json:"mock_response"`
+	MockExtra    []string        `json:"mock_extra"`
 	Shape        string          `json:"shape"`
 	NoMock       string          `json:"no_mock"`
 	NoSDK        string          `json:"no_sdk"`
@@ -320,8 +321,10 @@ func indexedList(m map[string]any) ([]any, bool) {
 }
 
 // legacyHashed rewrites the legacy API's measurements hashed by name
-// ({"gauges": {"login-delay": {...}}}) as the array format it documents as
-// equivalent, each measurement named by its key unless it names itself.
+// ({"gauges": {"login-delay": {...}}}), and a form's indexed ones
+// (gauges[0][name]=...), as the array format it documents as equivalent,
+// which is the one the SDK sends: each measurement named by its key unless
+// it names itself, in key order with numeric keys by number and first.
 func legacyHashed(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -342,7 +345,17 @@ func legacyHashed(v any) any {
 		for name := range group {
 			names = append(names, name)
 		}
-		sort.Strings(names)
+		sort.Slice(names, func(i, j int) bool {
+			a, errA := strconv.ParseUint(names[i], 10, 64)
+			b, errB := strconv.ParseUint(names[j], 10, 64)
+			switch {
+			case errA == nil && errB == nil:
+				return a < b
+			case errA == nil || errB == nil:
+				return errA == nil
+			}
+			return names[i] < names[j]
+		})
 		list := make([]any, 0, len(group))
 		for _, name := range names {
 			item, _ := group[name].(map[string]any)
@@ -1290,6 +1303,13 @@ func TestReferenceFixturesAreComplete(t *testing.T) {
 		require.True(t, strings.HasPrefix(rc.Path, "/v1/"), "%s: path %q", key, rc.Path)
 		if rc.Fix != nil || rc.SDKIgnore != nil || rc.MockResponse != nil || rc.Refused || rc.Shape != "" {
 			require.NotEmpty(t, rc.Wrong+rc.Note, "%s: a correction or a left-out direction needs a reason", key)
+		}
+		if rc.MockExtra != nil {
+			require.NotEmpty(t, rc.Wrong, "%s: keys allowed beyond the documented answer need the reason the answer is wrong", key)
+			require.Empty(t, rc.Shape, "%s: a subset check allows every extra key already", key)
+			for _, p := range rc.MockExtra {
+				require.Regexp(t, `^\$(\.[a-z_]+(\[\])*)+$`, p, "%s: mock_extra paths look like $.conditions[].detect_reset", key)
+			}
 		}
 		if rc.BodyText != "" {
 			require.True(t, rc.Fix != nil && rc.Fix.Body != nil, "%s: the body is not JSON and has no corrected copy", key)

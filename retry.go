@@ -2,7 +2,9 @@ package librato
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -29,15 +31,36 @@ func retrySafe(method, template string) bool {
 }
 
 // checkRetry retries network errors, 429 and 5xx (not 501), never a call
-// whose context is done; it records the outcome for logs and errors.
+// whose context is done nor a refused redirect; it records the outcome for
+// logs and errors. A Retry-After longer than the client's maximum wait
+// (WithMaxRetryWait) ends the call at once with that answer, so the caller
+// decides whether to wait that long.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if st, ok := ctx.Value(callKey{}).(*callState); ok {
+	st, _ := ctx.Value(callKey{}).(*callState)
+	if st != nil {
 		st.lastErr, st.lastStatus, st.lastWait = err, 0, 0
 		if resp != nil {
 			st.lastStatus = resp.StatusCode
 		}
 	}
-	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return false, nil
+	}
+	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	if !retry || resp == nil {
+		return retry, checkErr
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > c.maxRetryWait {
+		return false, nil
+	}
+	if st != nil && st.attempts <= c.retrying.RetryMax {
+		// A wait follows. Should the context end during it, this answer,
+		// decoded now before go-retryablehttp drains it, is the call's
+		// error.
+		st.pending = c.decodeError(resp, st)
+	}
+	return retry, checkErr
 }
 
 func neverRetry(ctx context.Context, _ *http.Response, _ error) (bool, error) {
@@ -45,9 +68,11 @@ func neverRetry(ctx context.Context, _ *http.Response, _ error) (bool, error) {
 }
 
 // keepLastResponse hands the last response back when retries run out, so it
-// is decoded into an *APIError; with no response the error stands.
+// is decoded into an *APIError; with no response the error stands, and so
+// does a redirect that the redirect policy refused (net/http returns that
+// 3xx, its body closed, beside the error).
 func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if resp != nil {
+	if resp != nil && (err == nil || resp.StatusCode < 300 || resp.StatusCode > 399) {
 		return resp, nil
 	}
 	return nil, err
@@ -60,6 +85,7 @@ func (c *Client) onAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 		return
 	}
 	st.attempts = i + 1
+	st.pending = nil
 	if i == 0 || c.logger == nil {
 		return
 	}
@@ -111,6 +137,8 @@ func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+// It keeps what the server asked, however long (up to what a Duration
+// holds): the retry policy compares it with the client's maximum wait.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -120,8 +148,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if s < 0 {
 			return 0, false
 		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
+		if s > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64, true
 		}
 		return time.Duration(s) * time.Second, true
 	}

@@ -186,6 +186,11 @@ func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	if v, ok := oneOf(o, "summary_function", alertSummaryFunc...); ok {
 		cd.SummaryFunction = v
 	}
+	// source is the legacy API's source pattern ("*prod*" in the list
+	// example); it is kept and answered as sent, null when not sent.
+	if src, ok := o.str("source"); ok {
+		cd.Source = &src
+	}
 	if d, ok := o.int("duration"); ok {
 		if d < 60 || d > 3600 {
 			o.invalid("duration", "must be from 60 to 3600 seconds")

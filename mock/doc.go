@@ -268,8 +268,11 @@
 //     when the expression merges series (sum, mean, min, max, multiply,
 //     divide, subtract), else "unassigned".
 //   - PUT /v1/metrics/:name needs type to create a metric (400 otherwise);
-//     on update, attributes sent are merged into the stored ones, and an
-//     attribute sent as null is removed. Metrics list and spaces order by
+//     on update, attributes sent are merged into the stored ones. An
+//     attribute sent as null is stored and answered as null, as the
+//     reference's answers show "display_max": null. A composite metric
+//     gets no created_by_ua and answers no attributes member until it is
+//     given some. Metrics list and spaces order by
 //     name (the only orderby); API tokens order by created_at (default) or
 //     name; services by title (default) or updated_at; alerts by
 //     updated_at.
@@ -306,9 +309,11 @@
 //     type as counter. A tagged POST to a counter's name adds raw values.
 //   - GET /v1/metrics/:name with start_time, end_time, count or resolution
 //     answers the metric with resolution and measurements keyed by source
-//     ("unassigned", and "all" for summaries), records {measure_time,
-//     value, count, sum, min, max, sum_squares (when every merged sample
-//     has one)}; without them it is metadata only. start_time is required
+//     ("unassigned", and "all" for summaries). A record of one plain
+//     sample is {measure_time, value, count}, as in the reference's
+//     examples; one that merges several samples or holds a complex gauge's
+//     summary adds sum, min, max and sum_squares (when every merged sample
+//     has one). Without them it is metadata only. start_time is required
 //     unless count is given; end_time defaults to now; count N (per
 //     source, after bucketing) is the first N from start_time, else the
 //     last N up to end_time; count with both is 400. resolution buckets as
@@ -363,7 +368,12 @@
 //     service is not enforced. POST /v1/alerts/:id/services answers 201 with
 //     the service; attaching it twice is 422. Alerts fire only through
 //     FireAlert (or "firing": true in a seed); clearing a firing alert moves
-//     it to the status endpoint's cleared list.
+//     it to the status endpoint's cleared list. A condition answers every
+//     field of the current reference's condition: summary_function
+//     (average for above and below when not sent), tags ([] when none),
+//     detect_reset (true when not sent, as the reference documents, though
+//     its answer examples predate the field) and source, the legacy source
+//     pattern as sent or null.
 //   - API tokens: name and role are required on create; a token value sent
 //     by the client is ignored; tokens are 64 hex characters; active may be
 //     set on create; the name filter uses '*' wildcards and matches the

@@ -334,25 +334,51 @@ func hasLegacyWindow(q url.Values) bool {
 }
 
 // legacyRecord is one point of a legacy read. Counters' records describe
-// their deltas, gauge-shaped.
+// their deltas, gauge-shaped. A record of one plain sample is
+// {measure_time, value, count}, as every point of the reference's examples
+// is; sum, min, max and sum_squares (when known) are added to a record that
+// summarises more than one sample or holds a complex gauge's summary
+// (legacy fact sheet §5.3: "probably present for complex gauges").
 type legacyRecord struct {
 	MeasureTime int64    `json:"measure_time"`
 	Value       float64  `json:"value"`
 	Count       int64    `json:"count"`
-	Sum         float64  `json:"sum"`
-	Min         float64  `json:"min"`
-	Max         float64  `json:"max"`
+	Sum         *float64 `json:"sum,omitempty"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
 	SumSquares  *float64 `json:"sum_squares,omitempty"`
 	Summarized  *int     `json:"summarized,omitempty"`
 	Rollups     *int     `json:"rollups,omitempty"`
 }
 
-func recordOf(g *agg) legacyRecord {
-	r := legacyRecord{MeasureTime: g.t, Value: g.mean(), Count: g.count, Sum: g.sum, Min: g.min, Max: g.max}
-	if g.sqMiss == 0 {
-		r.SumSquares = ptr(g.sumsq)
+// recordOf is the record of g; complex says g holds a sample sent as a
+// summary.
+func recordOf(g *agg, complex bool) legacyRecord {
+	r := legacyRecord{MeasureTime: g.t, Value: g.mean(), Count: g.count}
+	if g.count > 1 || complex {
+		r.Sum, r.Min, r.Max = ptr(g.sum), ptr(g.min), ptr(g.max)
+		if g.sqMiss == 0 {
+			r.SumSquares = ptr(g.sumsq)
+		}
 	}
 	return r
+}
+
+// summaryTimes adds to set the bucket starts of bs, the buckets bucketize
+// just made of st's samples, that hold exactly one sample sent as a gauge
+// summary; a bucket of several samples shows its summary anyway. The one
+// sample of such a bucket is the first at or after max(bucket start, lo).
+func summaryTimes(set map[int64]bool, st *stream, bs []agg, lo int64) {
+	c := st.sorted()
+	for i := range bs {
+		if bs[i].count != 1 {
+			continue
+		}
+		k, _ := slices.BinarySearch(c.t, max(bs[i].t, lo))
+		if k < len(c.t) && c.rest[k].flags&sSummary != 0 {
+			set[bs[i].t] = true
+		}
+	}
 }
 
 type legacyMetricJSON struct {
@@ -477,15 +503,25 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 		return len(patterns) == 0 || slices.ContainsFunc(patterns, func(p string) bool { return strings.EqualFold(p, src) })
 	}
 
-	// Per source: buckets of its streams, merged by time.
+	// Per source: buckets of its streams, merged by time, and the times
+	// of the buckets that hold a gauge summary.
 	bySource := map[string][]agg{}
+	summaries := map[string]map[int64]bool{}
 	counter := m.typ == "counter"
 	for _, st := range m.sortedStreams() {
 		if !selected(st.source) {
 			continue
 		}
+		base := len(bySource[st.source])
 		bySource[st.source] = bucketize(st, counter, lo, hi, bucket, needAll, bySource[st.source])
+		if !counter {
+			if summaries[st.source] == nil {
+				summaries[st.source] = map[int64]bool{}
+			}
+			summaryTimes(summaries[st.source], st, bySource[st.source][base:], lo)
+		}
 	}
+	complexAt := func(src string, t int64) bool { return summaries[src][t] }
 	perSource := map[string][]agg{}
 	for src, bs := range bySource {
 		slices.SortStableFunc(bs, func(a, b agg) int { return cmp.Compare(a.t, b.t) })
@@ -518,14 +554,14 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 				g.merge(&bs[i])
 			}
 			rollups[src] = len(bs)
-			perSource[src] = []agg{g}
+			perSource[src] = []agg{g} // keeps bs[0]'s time: a lone sample stays marked
 		}
 	}
 	if breakout {
 		for src, bs := range perSource {
 			recs := make([]legacyRecord, len(bs))
 			for i := range bs {
-				recs[i] = recordOf(&bs[i])
+				recs[i] = recordOf(&bs[i], complexAt(src, bs[i].t))
 				if summarizeTime {
 					recs[i].Rollups = ptr(rollups[src])
 				}
@@ -534,7 +570,7 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 		}
 	}
 	if wantAll && len(perSource) > 0 {
-		out["all"] = summarizeAll(perSource, summarizeTime, groupBy)
+		out["all"] = summarizeAll(perSource, summarizeTime, groupBy, complexAt)
 	}
 	body := legacyMetricJSON{metricJSON: m.json(), Resolution: bucket, Measurements: out}
 	if !hasCount {
@@ -549,11 +585,13 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 	return okReply(body)
 }
 
-// summarizeAll builds the "all" series from each source's records.
-func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string) []legacyRecord {
+// summarizeAll builds the "all" series from each source's records;
+// complexAt says which of them hold a gauge summary.
+func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string, complexAt func(src string, t int64) bool) []legacyRecord {
 	type slot struct {
-		t    int64
-		aggs []*agg
+		t       int64
+		aggs    []*agg
+		complex bool
 	}
 	var slots []*slot
 	byTime := map[int64]*slot{}
@@ -572,6 +610,7 @@ func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string) []l
 			}
 			s.t = min(s.t, bs[i].t)
 			s.aggs = append(s.aggs, &bs[i])
+			s.complex = s.complex || complexAt(src, bs[i].t)
 		}
 	}
 	slices.SortFunc(slots, func(a, b *slot) int { return cmp.Compare(a.t, b.t) })
@@ -583,9 +622,9 @@ func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string) []l
 			for _, a := range s.aggs {
 				g.merge(a)
 			}
-			r = recordOf(&g)
+			r = recordOf(&g, s.complex)
 		} else {
-			r = groupRecord(s.aggs, groupBy)
+			r = groupRecord(s.aggs, groupBy, s.complex)
 			r.MeasureTime = s.t
 		}
 		r.Summarized = ptr(len(s.aggs))
@@ -595,8 +634,9 @@ func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string) []l
 }
 
 // groupRecord applies a legacy group_by function to each statistic across
-// sources; count is always the total number of samples.
-func groupRecord(aggs []*agg, fn string) legacyRecord {
+// sources; count is always the total number of samples. Like recordOf it
+// leaves sum, min, max and sum_squares out of a record of one plain sample.
+func groupRecord(aggs []*agg, fn string, complex bool) legacyRecord {
 	stat := func(f func(a *agg) float64) float64 {
 		if fn == "count" {
 			return float64(len(aggs))
@@ -618,17 +658,18 @@ func groupRecord(aggs []*agg, fn string) legacyRecord {
 		}
 		return r
 	}
-	r := legacyRecord{
-		Value: stat((*agg).mean),
-		Sum:   stat(func(a *agg) float64 { return a.sum }),
-		Min:   stat(func(a *agg) float64 { return a.min }),
-		Max:   stat(func(a *agg) float64 { return a.max }),
-	}
+	r := legacyRecord{Value: stat((*agg).mean)}
 	all := true
 	for _, a := range aggs {
 		r.Count += a.count
 		all = all && a.sqMiss == 0
 	}
+	if r.Count <= 1 && !complex {
+		return r
+	}
+	r.Sum = ptr(stat(func(a *agg) float64 { return a.sum }))
+	r.Min = ptr(stat(func(a *agg) float64 { return a.min }))
+	r.Max = ptr(stat(func(a *agg) float64 { return a.max }))
 	if all {
 		r.SumSquares = ptr(stat(func(a *agg) float64 { return a.sumsq }))
 	}

@@ -221,6 +221,77 @@ func times(recs []map[string]any) []int64 {
 	return out
 }
 
+// TestLegacyReadRecordShape: a record of one plain sample is
+// {measure_time, value, count}, as every point of the legacy reference's
+// read examples is (_metrics.md, "Retrieve a Metric"); a record that merges
+// samples, or holds a complex gauge even of count 1, adds sum, min, max and
+// sum_squares, and so do the "all" series and group_by records built from
+// them.
+func TestLegacyReadRecordShape(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	w.raw("POST", "/v1/metrics", "application/json", []byte(fmt.Sprintf(`{"gauges":[
+		{"name":"g","source":"plain","value":4,"measure_time":%[1]d},
+		{"name":"g","source":"plain","value":6,"measure_time":%[2]d},
+		{"name":"g","source":"plain","value":8,"measure_time":%[3]d},
+		{"name":"g","source":"cx","count":1,"sum":5,"min":5,"max":5,"sum_squares":25,"measure_time":%[1]d},
+		{"name":"g","source":"cx","count":2,"sum":6,"min":2,"max":4,"measure_time":%[3]d},
+		{"name":"g","source":"cx","value":9,"measure_time":%[4]d}]}`,
+		base, base+60, base+61, base+120))).requireStatus(t, 200)
+	win := fmt.Sprintf("start_time=%d&end_time=%d", base, base+3600)
+	plain := func(t0 int64, v float64) map[string]any {
+		return map[string]any{"measure_time": float64(t0), "value": v, "count": 1.0}
+	}
+
+	_, ms := legacyRead(t, w, "g", win)
+	assert.Equal(t, []map[string]any{plain(base, 4), plain(base+60, 6), plain(base+61, 8)}, ms["plain"])
+	assert.Equal(t, []map[string]any{
+		{"measure_time": float64(base), "value": 5.0, "count": 1.0, "sum": 5.0, "min": 5.0, "max": 5.0, "sum_squares": 25.0},
+		{"measure_time": float64(base + 61), "value": 3.0, "count": 2.0, "sum": 6.0, "min": 2.0, "max": 4.0},
+		plain(base+120, 9),
+	}, ms["cx"], "complex gauges keep their summary, count 1 included; sum_squares only where known")
+
+	_, ms = legacyRead(t, w, "g", win+"&resolution=60&sources[]=plain")
+	assert.Equal(t, plain(base, 4), ms["plain"][0])
+	assert.Equal(t, map[string]any{"measure_time": float64(base + 60), "value": 7.0, "count": 2.0, "sum": 14.0, "min": 6.0, "max": 8.0,
+		"sum_squares": 100.0}, ms["plain"][1], "two samples in one bucket: a summary")
+
+	_, ms = legacyRead(t, w, "g", "count=1&source=cx")
+	assert.Equal(t, []map[string]any{plain(base+120, 9)}, ms["cx"], "count keeps the last record, a plain one")
+	_, ms = legacyRead(t, w, "g", fmt.Sprintf("count=1&source=cx&start_time=%d", base))
+	assert.Equal(t, []string{"sum", "min", "max", "sum_squares"}, presentOf(ms["cx"][0], "sum", "min", "max", "sum_squares"),
+		"count from start_time keeps the first record, complex of count 1")
+	_, ms = legacyRead(t, w, "g", fmt.Sprintf("start_time=%d&end_time=%d&source=cx&summarize_time=true", base, base+30))
+	assert.Equal(t, []string{"sum", "min", "max", "sum_squares"}, presentOf(ms["cx"][0], "sum", "min", "max", "sum_squares"),
+		"summarize_time over one complex sample")
+
+	q := url.Values{"sources[]": {"plain"}, "start_time": {fmt.Sprint(base)}, "end_time": {fmt.Sprint(base + 30)}, "summarize_sources": {"true"}}
+	_, ms = legacyRead(t, w, "g", q.Encode())
+	assert.Equal(t, map[string]any{"measure_time": float64(base), "value": 4.0, "count": 1.0, "summarized": 1.0}, ms["all"][0])
+	q.Set("group_by", "max")
+	_, ms = legacyRead(t, w, "g", q.Encode())
+	assert.Equal(t, map[string]any{"measure_time": float64(base), "value": 4.0, "count": 1.0, "summarized": 1.0}, ms["all"][0])
+	q["sources[]"] = []string{"plain", "cx"}
+	_, ms = legacyRead(t, w, "g", q.Encode())
+	assert.Equal(t, []string{"sum", "min", "max", "sum_squares"}, presentOf(ms["all"][0], "sum", "min", "max", "sum_squares"))
+	q["sources[]"] = []string{"cx"}
+	q.Del("group_by")
+	_, ms = legacyRead(t, w, "g", q.Encode())
+	assert.Equal(t, []string{"sum", "min", "max", "sum_squares"}, presentOf(ms["all"][0], "sum", "min", "max", "sum_squares"),
+		"the all series of one complex sample")
+}
+
+// presentOf lists which of keys rec holds, in the order given.
+func presentOf(rec map[string]any, keys ...string) []string {
+	var out []string
+	for _, k := range keys {
+		if _, ok := rec[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func TestLegacyRead(t *testing.T) {
 	srv := newServer(t)
 	w := newWire(t, srv, librato.RoleViewOnly)
@@ -236,7 +307,8 @@ func TestLegacyRead(t *testing.T) {
 		assert.Equal(t, []float64{10, 11, 12, 13, 14}, values(ms["a"]))
 		assert.Equal(t, []float64{20, 21, 22, 23, 24}, values(ms["b"]), "sources are case-insensitive, stored lower-cased")
 		assert.Equal(t, []float64{99}, values(ms["unassigned"]))
-		assert.Equal(t, map[string]any{"measure_time": float64(base), "value": 10.0, "count": 1.0, "sum": 10.0, "min": 10.0, "max": 10.0, "sum_squares": 100.0}, ms["a"][0])
+		assert.Equal(t, map[string]any{"measure_time": float64(base), "value": 10.0, "count": 1.0}, ms["a"][0],
+			"a plain sample reads as the reference's points do: measure_time, value, count")
 	})
 	t.Run("time window", func(t *testing.T) {
 		_, ms := legacyRead(t, w, "cpu", fmt.Sprintf("start_time=%d&end_time=%d", base+60, base+150))

@@ -30,12 +30,15 @@ type metricJSON struct {
 	Period      *int64         `json:"period"`
 	SourceLag   *int64         `json:"source_lag"`
 	Composite   string         `json:"composite,omitempty"`
-	Attributes  map[string]any `json:"attributes"`
+	Attributes  map[string]any `json:"attributes,omitempty"`
 }
 
+// json is the metric as the API answers it. attributes is {} when a
+// metric has none, except for a composite: the reference's answer to a
+// composite's creation has no attributes member at all.
 func (m *metric) json() metricJSON {
 	attrs := maps.Clone(m.attrs)
-	if attrs == nil {
+	if attrs == nil && m.typ != "composite" {
 		attrs = map[string]any{}
 	}
 	return metricJSON{
@@ -72,7 +75,7 @@ type metricProps struct {
 	description *string
 	period      *int64
 	composite   *string
-	attrs       map[string]any // updates; a nil value removes the attribute
+	attrs       map[string]any // updates; a nil value is stored as null
 }
 
 // attributeKeys are the documented metric attributes, which a batch update
@@ -129,7 +132,8 @@ func readMetricProps(o obj, topLevelAttrs bool) metricProps {
 
 // readAttributes validates the attribute fields of m (read through o for
 // error keys) and returns them normalised: numbers as float64, flags as
-// bool, null as a removal.
+// bool, null (or a blank display_max/display_min) as nil, which is stored
+// and answered as null.
 func readAttributes(o obj, m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -191,11 +195,10 @@ func (m *metric) apply(p metricProps) {
 	if p.composite != nil {
 		m.composite = *p.composite
 	}
+	// An attribute sent as null is kept as null, not removed: the
+	// reference's answers show "display_max": null for a metric created
+	// with it.
 	for k, v := range p.attrs {
-		if v == nil {
-			delete(m.attrs, k)
-			continue
-		}
 		if m.attrs == nil {
 			m.attrs = map[string]any{}
 		}
@@ -438,7 +441,10 @@ func (c *call) metricsPut() *reply {
 	}
 	m = newMetric(name, "")
 	m.apply(p)
-	if ua := c.r.UserAgent(); ua != "" {
+	// created_by_ua is not stamped on a composite: it takes no
+	// measurements, and the reference answers its creation without
+	// attributes.
+	if ua := c.r.UserAgent(); ua != "" && m.typ != "composite" {
 		if m.attrs == nil {
 			m.attrs = map[string]any{}
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +27,8 @@ import (
 // status, Location and the shape of the answer: the same keys and JSON
 // types at every level, lists of the same length. Ids, times, names and
 // other values may differ. Where an example is itself wrong the fixture
-// says why and the test uses its corrected copy (fix, mock_response).
+// says why and the test uses its corrected copy (fix, mock_response), or
+// names the keys the mock may answer beyond it (mock_extra).
 func TestReferenceExamples(t *testing.T) {
 	cases := loadRefCases(t)
 	for _, rc := range cases {
@@ -63,8 +65,10 @@ func TestReferenceExamples(t *testing.T) {
 			}
 			var got any
 			require.NoError(t, json.Unmarshal(res.Body, &got), "body: %s", res.Body)
-			diffs := shapeDiff(want, got, "$", rc.Shape == "subset")
+			sc := shapeCheck{subset: rc.Shape == "subset", extra: rc.MockExtra, used: map[string]bool{}}
+			diffs := sc.diff(want, got, "$")
 			require.Empty(t, diffs, "the answer's shape differs from the reference's\nbody: %s", res.Body)
+			require.Empty(t, sc.unused(), "mock_extra allows keys the answer does not hold\nbody: %s", res.Body)
 		})
 	}
 }
@@ -86,6 +90,7 @@ type refCase struct {
 	Refused      bool            `json:"expect_refused"`
 	Fix          *refFix         `json:"fix"`
 	MockResponse json.RawMessage `json:"mock_response"`
+	MockExtra    []string        `json:"mock_extra"`
 	Shape        string          `json:"shape"`
 	NoMock       string          `json:"no_mock"`
 
@@ -231,11 +236,49 @@ func (c *refCase) mockResponse(t *testing.T, all []*refCase) any {
 	return v
 }
 
-// shapeDiff lists where got's shape differs from want's: an object must
-// have the same keys (all of want's, and no others unless subset), values
-// the same JSON type, lists the same length (at least as long if subset)
-// item by item.
-func shapeDiff(want, got any, path string, subset bool) []string {
+// shapeCheck compares an answer's shape with the reference's. subset
+// lets the answer hold more keys and items; extra lists the only keys it
+// may hold beyond the reference otherwise, each as a path whose list
+// indexes are written [] ("$.conditions[].detect_reset").
+type shapeCheck struct {
+	subset bool
+	extra  []string
+	used   map[string]bool // the extra paths the answer held
+}
+
+var listIndex = regexp.MustCompile(`\[\d+\]`)
+
+// allowed reports whether the key at path may be answered though the
+// reference does not show it.
+func (sc shapeCheck) allowed(path string) bool {
+	p := listIndex.ReplaceAllString(path, "[]")
+	if !slices.Contains(sc.extra, p) {
+		return false
+	}
+	if sc.used != nil {
+		sc.used[p] = true
+	}
+	return true
+}
+
+// unused lists the extra paths the answer never held: an allowance the
+// mock no longer needs, to be removed from the fixture.
+func (sc shapeCheck) unused() []string {
+	var out []string
+	for _, p := range sc.extra {
+		if !sc.used[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// diff lists where got's shape differs from want's: an object must have
+// the same keys (all of want's, and no others unless subset or allowed),
+// values the same JSON type, lists the same length (at least as long if
+// subset) item by item.
+func (sc shapeCheck) diff(want, got any, path string) []string {
+	subset := sc.subset
 	switch w := want.(type) {
 	case map[string]any:
 		g, ok := got.(map[string]any)
@@ -249,11 +292,11 @@ func shapeDiff(want, got any, path string, subset bool) []string {
 				out = append(out, fmt.Sprintf("%s.%s: missing", path, k))
 				continue
 			}
-			out = append(out, shapeDiff(w[k], gv, path+"."+k, subset)...)
+			out = append(out, sc.diff(w[k], gv, path+"."+k)...)
 		}
 		if !subset {
 			for _, k := range sortedKeys(g) {
-				if _, documented := w[k]; !documented {
+				if _, documented := w[k]; !documented && !sc.allowed(path+"."+k) {
 					out = append(out, fmt.Sprintf("%s.%s: not in the reference (%s)", path, k, jsonType(g[k])))
 				}
 			}
@@ -274,12 +317,12 @@ func shapeDiff(want, got any, path string, subset bool) []string {
 	items:
 		for i := range w {
 			for j := range g {
-				if !used[j] && len(shapeDiff(w[i], g[j], "", subset)) == 0 {
+				if !used[j] && len(sc.diff(w[i], g[j], fmt.Sprintf("%s[%d]", path, j))) == 0 {
 					used[j] = true
 					continue items
 				}
 			}
-			out = append(out, shapeDiff(w[i], g[i], fmt.Sprintf("%s[%d]", path, i), subset)...)
+			out = append(out, sc.diff(w[i], g[i], fmt.Sprintf("%s[%d]", path, i))...)
 		}
 		return out
 	}
@@ -287,6 +330,23 @@ func shapeDiff(want, got any, path string, subset bool) []string {
 		return []string{fmt.Sprintf("%s: want %s, got %s", path, jsonType(want), jsonType(got))}
 	}
 	return nil
+}
+
+// TestShapeCheckExtra: mock_extra exempts exactly the keys it names, at
+// any list index, and reports an allowance the answer does not use.
+func TestShapeCheckExtra(t *testing.T) {
+	want := map[string]any{"a": []any{map[string]any{"x": 1.0}}}
+	got := map[string]any{"a": []any{map[string]any{"x": 2.0, "y": true}}, "b": nil}
+	sc := shapeCheck{used: map[string]bool{}}
+	require.Equal(t, []string{"$.a[0].y: not in the reference (boolean)", "$.b: not in the reference (null)"}, sc.diff(want, got, "$"))
+	sc = shapeCheck{extra: []string{"$.a[].y", "$.b"}, used: map[string]bool{}}
+	require.Empty(t, sc.diff(want, got, "$"))
+	require.Empty(t, sc.unused())
+	sc = shapeCheck{extra: []string{"$.a[].y", "$.b", "$.a[].z"}, used: map[string]bool{}}
+	require.Empty(t, sc.diff(want, got, "$"))
+	require.Equal(t, []string{"$.a[].z"}, sc.unused())
+	sc = shapeCheck{extra: []string{"$.y"}, used: map[string]bool{}}
+	require.Len(t, sc.diff(want, got, "$"), 2, "an allowance at another path exempts nothing")
 }
 
 func jsonType(v any) string {
@@ -841,19 +901,28 @@ func init() {
 	setup("metrics.legacy_get_count", legacyCPUTemp("server1.acme.com"))
 	setup("metrics.legacy_get_source", legacyCPUTemp("server1.acme.com", "server2.acme.com"))
 	setup("metrics.legacy_get_sources", legacyCPUTemp("server1.acme.com", "server2.acme.com"))
+	// The documented answer has one series of two points, of a counter
+	// collectd created with period 60 and the attributes shown: four
+	// counter values give three deltas, which derive turns into two points.
 	setup("metrics.legacy_compose", func(e *refEnv) {
-		e.legacySubmit(map[string]any{"counters": []any{
-			map[string]any{"name": "collectd.cpu.0.cpu.idle", "value": 5831, "source": "boatman-stg_45", "measure_time": recent()},
-			map[string]any{"name": "collectd.cpu.0.cpu.idle", "value": 11579, "source": "boatman-stg_45", "measure_time": recent() + 60},
-		}})
+		attrs := map[string]any{"aggregate": false, "display_max": nil, "display_min": nil, "display_stacked": true,
+			"display_units_long": "Units", "gap_detection": true}
+		c := []any{}
+		for i, v := range []float64{100, 5931, 11679, 17427} {
+			c = append(c, map[string]any{"name": "collectd.cpu.0.cpu.idle", "value": v, "source": "boatman-stg_45",
+				"measure_time": recent() + int64(i)*60, "period": 60, "attributes": attrs})
+		}
+		e.legacySubmit(map[string]any{"counters": c})
 	})
+	// More points than one page holds, so the answer is cut with
+	// query.next_time.
 	setup("metrics.legacy_page", func(e *refEnv) {
 		g := []any{}
 		for i := 0; i < 200; i++ {
 			g = append(g, map[string]any{"name": "librato.cpu.percent.idle", "value": i, "source": "a", "measure_time": recent() - int64(i)*60})
 		}
 		e.legacySubmit(map[string]any{"gauges": g})
-	})
+	}, mock.WithLegacyPageSize(100))
 
 	// --- legacy sources
 	setup("sources.update", func(e *refEnv) {
@@ -867,7 +936,15 @@ func init() {
 		}
 	}
 	setup("sources.list", fourSources)
-	setup("sources.list_name", fourSources)
+	// name=example matches three names and, through its display name, a
+	// fourth source; prod.example.com has no display name (null).
+	setup("sources.list_name", func(e *refEnv) {
+		e.legacySubmit(map[string]any{"gauges": []any{map[string]any{"name": "cpu", "value": 1, "source": "prod.example.com"}}})
+		for s, dn := range map[string]string{"stg1.example.com": "Staging 1", "stg2.example.com": "Staging 2", "foo.bar.com": "Example Source"} {
+			e.mk("PUT", "/v1/sources/"+s, map[string]any{"display_name": dn})
+		}
+		e.mk("PUT", "/v1/sources/other.host", map[string]any{"display_name": "Unrelated"})
+	})
 
 	// --- alerts
 	slack := map[string]any{"title": "librato-services", "type": "slack",
