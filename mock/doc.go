@@ -301,12 +301,17 @@
 //     legacy read sees a stream with a source tag as that source and every
 //     other stream as "unassigned", merging streams of one source.
 //     Recorded lists legacy submissions too, with the source as a tag.
-//   - Counters (legacy) store raw values; every read (legacy, tagged,
-//     composite) sees their deltas: the increase over the previous value,
-//     or the value itself when it dropped (a reset starts a new run from
-//     0). The first value of a stream has no delta; the first delta of a
-//     window uses the value just before it. GET /v1/metrics reports their
-//     type as counter. A tagged POST to a counter's name adds raw values.
+//   - Counters (legacy) store the raw values clients send (librato-node
+//     and statsd send running totals) and every plain read (legacy,
+//     tagged, composite series()) answers those values, so a client reads
+//     back what it sent; their summaries (summarize_time and the legacy
+//     "all" series) describe their deltas, as the legacy reference says:
+//     the increase over the previous value, or the value itself when it
+//     dropped (a reset starts a new run from 0), the first delta of a
+//     window using the value just before it. Tagged
+//     summary_function=derivative and composite derive() give the deltas
+//     of any read. GET /v1/metrics reports their type as counter. A tagged
+//     POST to a counter's name adds raw values.
 //   - GET /v1/metrics/:name with start_time, end_time, count or resolution
 //     answers the metric with resolution and measurements keyed by source
 //     ("unassigned", and "all" for summaries). A record of one plain

@@ -507,14 +507,16 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 	// of the buckets that hold a gauge summary.
 	bySource := map[string][]agg{}
 	summaries := map[string]map[int64]bool{}
-	counter := m.typ == "counter"
+	// A counter reads as the raw values it was sent; its summaries
+	// (summarize_time, the "all" series) describe its deltas.
+	deltas := m.typ == "counter" && (summarizeTime || wantAll)
 	for _, st := range m.sortedStreams() {
 		if !selected(st.source) {
 			continue
 		}
 		base := len(bySource[st.source])
-		bySource[st.source] = bucketize(st, counter, lo, hi, bucket, needAll, bySource[st.source])
-		if !counter {
+		bySource[st.source] = bucketize(st, deltas, lo, hi, bucket, needAll, bySource[st.source])
+		if m.typ != "counter" {
 			if summaries[st.source] == nil {
 				summaries[st.source] = map[int64]bool{}
 			}

@@ -500,17 +500,29 @@ func TestLegacyCounters(t *testing.T) {
 	}
 	w.form("POST", "/v1/metrics", strings.Join(parts, "&")).requireStatus(t, 200)
 	_, ms := legacyRead(t, w, "hits", fmt.Sprintf("start_time=%d&end_time=%d", base, base+3600))
-	assert.Equal(t, []float64{50, 60, 20, 30}, values(ms["web"]))
-	assert.Equal(t, []int64{base + 60, base + 120, base + 180, base + 240}, times(ms["web"]))
-	_, ms = legacyRead(t, w, "hits", fmt.Sprintf("start_time=%d&end_time=%d", base+120, base+3600))
-	assert.Equal(t, []float64{60, 20, 30}, values(ms["web"]), "the delta at the window's start uses the value before it")
+	assert.Equal(t, []float64{100, 150, 210, 20, 50}, values(ms["web"]), "a plain read answers the values sent")
+	assert.Equal(t, []int64{base, base + 60, base + 120, base + 180, base + 240}, times(ms["web"]))
 	_, ms = legacyRead(t, w, "hits", fmt.Sprintf("start_time=%d&end_time=%d&summarize_time=true", base, base+3600))
-	assert.Equal(t, 160.0, ms["web"][0]["sum"], "summaries describe the deltas")
+	assert.Equal(t, 160.0, ms["web"][0]["sum"], "summaries describe the deltas: 50, 60, 20 (a reset), 30")
 	assert.Equal(t, 4.0, ms["web"][0]["count"])
-	// Tagged reads see the same deltas through the source tag.
+	_, ms = legacyRead(t, w, "hits", fmt.Sprintf("start_time=%d&end_time=%d&summarize_time=true", base+120, base+3600))
+	assert.Equal(t, 110.0, ms["web"][0]["sum"], "the delta at the window's start uses the value before it: 60, 20, 30")
+	// Tagged reads see the same values through the source tag, and
+	// summary_function=derivative their changes.
 	pts := queryPoints(t, w, "hits", fmt.Sprintf("start_time=%d&end_time=%d&resolution=60&tags%%5Bsource%%5D=web", base, base+3600))["source=web"]
-	require.Len(t, pts, 4)
-	assert.Equal(t, 50.0, pts[0]["value"])
+	require.Len(t, pts, 5)
+	assert.Equal(t, 100.0, pts[0]["value"])
+	// Composite derive() with detect_reset gives the deltas the legacy
+	// summaries describe.
+	q := url.Values{"compose": {`derive(s("hits", {"source":"web"}), {detect_reset: "true"})`},
+		"start_time": {fmt.Sprint(base)}, "end_time": {fmt.Sprint(base + 3600)}, "resolution": {"60"}}
+	out := w.do("GET", "/v1/measurements?"+q.Encode(), nil).requireStatus(t, 200).list(t)
+	require.Len(t, out, 1)
+	var deltas []float64
+	for _, p := range out[0].(map[string]any)["measurements"].([]any) {
+		deltas = append(deltas, p.(map[string]any)["value"].(float64))
+	}
+	assert.Equal(t, []float64{50, 60, 20, 30}, deltas)
 }
 
 // TestLegacyAndTaggedShareTheStore: legacy data reads through the tag

@@ -82,13 +82,12 @@ func (c *call) readWindow(errs perrs, durationOK bool) window {
 type source struct {
 	tags    map[string]string
 	st      *stream
-	counter bool // the stream's points are a counter's raw values
 }
 
 func sourcesOf(m *metric) []source {
 	out := make([]source, 0, len(m.streams))
 	for _, st := range m.sortedStreams() {
-		out = append(out, source{tags: st.tags, st: st, counter: m.typ == "counter"})
+		out = append(out, source{tags: st.tags, st: st})
 	}
 	return out
 }
@@ -110,7 +109,7 @@ type point struct {
 // floor(time/res)*res and summarises each bucket with fn; scratch is
 // reused between calls.
 func downsample(src source, w window, fn string, scratch *[]agg) []point {
-	bs := bucketize(src.st, src.counter, w.start, w.end, w.res, needOf(fn), (*scratch)[:0])
+	bs := bucketize(src.st, false, w.start, w.end, w.res, needOf(fn), (*scratch)[:0])
 	*scratch = bs
 	out := make([]point, 0, len(bs))
 	for i := range bs {

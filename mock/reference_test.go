@@ -901,14 +901,15 @@ func init() {
 	setup("metrics.legacy_get_count", legacyCPUTemp("server1.acme.com"))
 	setup("metrics.legacy_get_source", legacyCPUTemp("server1.acme.com", "server2.acme.com"))
 	setup("metrics.legacy_get_sources", legacyCPUTemp("server1.acme.com", "server2.acme.com"))
-	// The documented answer has one series of two points, of a counter
-	// collectd created with period 60 and the attributes shown: four
-	// counter values give three deltas, which derive turns into two points.
+	// The documented answer has one series of two points, 5831 and 5748,
+	// of a counter collectd created with period 60 and the attributes
+	// shown: three raw counter values, which derive turns into exactly
+	// those two differences.
 	setup("metrics.legacy_compose", func(e *refEnv) {
 		attrs := map[string]any{"aggregate": false, "display_max": nil, "display_min": nil, "display_stacked": true,
 			"display_units_long": "Units", "gap_detection": true}
 		c := []any{}
-		for i, v := range []float64{100, 5931, 11679, 17427} {
+		for i, v := range []float64{100, 5931, 11679} {
 			c = append(c, map[string]any{"name": "collectd.cpu.0.cpu.idle", "value": v, "source": "boatman-stg_45",
 				"measure_time": recent() + int64(i)*60, "period": 60, "attributes": attrs})
 		}

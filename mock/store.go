@@ -600,14 +600,14 @@ func needOf(fn string) uint8 {
 // bucketize appends to dst the buckets of st's samples with
 // start <= t <= end, by floor(t/bucket)*bucket, ascending, only buckets
 // that hold data. need says which columns to merge (needOf); the others
-// stay zero in the buckets. For a counter the samples are its deltas; the
-// delta of the first sample in the window uses the raw value just before
-// it.
-func bucketize(st *stream, counter bool, start, end, bucket int64, need uint8, dst []agg) []agg {
+// stay zero in the buckets. With deltas (a legacy counter's summaries)
+// the samples are the counter's deltas; the delta of the first sample in
+// the window uses the raw value just before it.
+func bucketize(st *stream, deltas bool, start, end, bucket int64, need uint8, dst []agg) []agg {
 	c := st.sorted()
 	lo, _ := slices.BinarySearch(c.t, start)
 	base := len(dst)
-	if counter {
+	if deltas {
 		var prev *sample
 		if lo > 0 {
 			p := c.at(lo - 1)
@@ -712,8 +712,9 @@ type valuePoint struct {
 // without points in the window is included with no points; fn also
 // accepts "average" (mean), "last" and "stddev" (the aggregation rules of
 // agg), and anything else reads as mean; a bucket below 1 is 1 (each
-// second its own bucket). A counter's points are its deltas (see
-// counterDelta). tags is the store's own map: callers must not modify it.
+// second its own bucket). A counter's points are its raw values, as sent
+// (derive() turns them into deltas). tags is the store's own map: callers
+// must not modify it.
 func (a *Account) readStreams(pattern string, keep func(tags map[string]string) bool, w window, bucket int64, fn string) []streamSeries {
 	var metrics []*metric
 	for _, m := range a.metrics {
@@ -735,7 +736,7 @@ func (a *Account) readStreams(pattern string, keep func(tags map[string]string) 
 			if keep != nil && !keep(st.tags) {
 				continue
 			}
-			scratch = bucketize(st, m.typ == "counter", w.start, w.end, bucket, needOf(f), scratch[:0])
+			scratch = bucketize(st, false, w.start, w.end, bucket, needOf(f), scratch[:0])
 			var pts []valuePoint
 			if len(scratch) > 0 {
 				pts = make([]valuePoint, len(scratch))
