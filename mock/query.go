@@ -80,8 +80,8 @@ func (c *call) readWindow(errs perrs, durationOK bool) window {
 
 // source is one stream feeding a query.
 type source struct {
-	tags    map[string]string
-	st      *stream
+	tags map[string]string
+	st   *stream
 }
 
 func sourcesOf(m *metric) []source {
