@@ -27,7 +27,7 @@ func BenchmarkBatcherAdd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 2, MaxBuffered: 100000, FlushInterval: time.Hour, Tags: map[string]string{"host": "bench"}})
+	bt, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 2, MaxBuffered: 100000, FlushInterval: time.Hour, DefaultTags: map[string]string{"host": "bench"}})
 	if err != nil {
 		b.Fatal(err)
 	}
