@@ -17,15 +17,17 @@ import (
 // Batcher defaults and limits.
 const (
 	// DefaultBatchSize is the most measurements per request unless
-	// BatcherOptions.BatchSize says otherwise: the API advises under 1,000,
-	// and halves that are still large keep the request count (which the
-	// rate limits count) low while a body stays well under 1 MB.
+	// BatcherOptions.BatchSize says otherwise: well under the API's
+	// advised 1,000 (a body of about 65 KB with three tags each), large
+	// enough that the rate limits, which count requests, are not the first
+	// bound an agent meets.
 	DefaultBatchSize     = 500
 	DefaultFlushInterval = 10 * time.Second
 	// DefaultMaxConcurrency bounds the adaptive number of requests in
-	// flight: at 150 ms round trips, 64 requests of 500 measurements carry
-	// about 200,000 measurements a second.
-	DefaultMaxConcurrency = 64
+	// flight: 32 requests of 500 measurements carry about 100,000
+	// measurements a second at 150 ms round trips, and fit in
+	// DefaultMaxBuffered.
+	DefaultMaxConcurrency = 32
 	DefaultMaxBuffered    = 20000
 
 	// initialConcurrency is where the adaptive controller starts; it
@@ -78,11 +80,12 @@ type BatcherOptions struct {
 	// lets the batcher adapt it between 1 and MaxConcurrency (see Batcher).
 	Concurrency int
 	// MaxConcurrency bounds the adaptive number of requests in flight
-	// (default 64). Ignored when Concurrency pins it.
+	// (default 32). Ignored when Concurrency pins it.
 	MaxConcurrency int
 	// MaxBuffered bounds the measurements held, in flight included
 	// (default 20,000, at least BatchSize). It also bounds throughput to
-	// about MaxBuffered per round trip.
+	// about MaxBuffered per round trip, and the requests in flight to
+	// MaxBuffered/BatchSize.
 	MaxBuffered int
 	// WhenFull picks BlockWhenFull (default) or DropWhenFull at the bound.
 	WhenFull FullPolicy
@@ -170,10 +173,11 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 	opts.DefaultTags = cloneTags(opts.DefaultTags)
 	b := &Batcher{client: c, opts: opts}
 	if n := mergedLen(opts.CommonTags, opts.DefaultTags); len(opts.CommonTags) > 0 && n > MaxTagsPerStream {
-		return nil, invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream)
+		return nil, c.redactValidation(invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream))
 	}
 	cfg := engineConfig[Measurement]{
 		batchSize:     opts.BatchSize,
+		maxBatch:      MaxMeasurementsPerRequest,
 		flushInterval: opts.FlushInterval,
 		concurrency:   opts.Concurrency,
 		maxConc:       opts.MaxConcurrency,
@@ -361,6 +365,7 @@ var errGaveUp = errors.New("librato: the batcher was closed before these measure
 // policy, and the one request that submits a batch of its items.
 type engineConfig[T any] struct {
 	batchSize     int
+	maxBatch      int // the payload's own cap per request
 	flushInterval time.Duration
 	concurrency   int // > 0 pins the requests in flight
 	maxConc       int // adaptive bound
@@ -420,7 +425,9 @@ func newEngine[T any](cfg engineConfig[T]) *engine[T] {
 	if cfg.batchSize <= 0 {
 		cfg.batchSize = DefaultBatchSize
 	}
-	cfg.batchSize = min(cfg.batchSize, MaxMeasurementsPerRequest)
+	if cfg.maxBatch > 0 {
+		cfg.batchSize = min(cfg.batchSize, cfg.maxBatch)
+	}
 	if cfg.flushInterval <= 0 {
 		cfg.flushInterval = DefaultFlushInterval
 	}
@@ -459,7 +466,9 @@ func (e *engine[T]) newBuf() []T { return e.bufPool.Get().([]T)[:0] }
 func (e *engine[T]) refuse(err error, item T) {
 	e.invalid.Add(1)
 	e.noteLoss(err)
-	e.report(err, []T{item})
+	if e.onLost != nil {
+		e.report(err, []T{item})
+	}
 }
 
 // noteLoss remembers err's kind for Close's error.
@@ -493,7 +502,9 @@ func (e *engine[T]) add(ctx context.Context, item T) error {
 			if !e.sawFull.Swap(true) {
 				e.noteLoss(ErrBufferFull)
 			}
-			e.report(ErrBufferFull, []T{item})
+			if e.onLost != nil {
+				e.report(ErrBufferFull, []T{item})
+			}
 			return ErrBufferFull
 		}
 		space := e.space
@@ -605,7 +616,6 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 			return e.lose(items, err, why)
 		}
 		// Transient: slow down, and wait before trying again.
-		e.retried.Add(1)
 		var retryAfter time.Duration
 		if isAPI {
 			retryAfter = ae.RetryAfter
@@ -625,6 +635,7 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
+			e.retried.Add(1)
 		case <-e.ctx.Done():
 			t.Stop()
 		}

@@ -394,6 +394,31 @@ func TestBatcherCloseWithCancelledContext(t *testing.T) {
 	assert.Error(t, b.Close(context.Background()), "closing again gives the same accounting")
 }
 
+func TestBatcherCloseEndsARetryAfterWait(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{fail: func(int64, []Measurement) *http.Response {
+		r := httpmock.NewStringResponse(429, `{"errors":{"request":["slow down"]}}`)
+		r.Header.Set("Retry-After", "3600")
+		return r
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5})
+	require.NoError(t, err)
+	for i := 0; i < 12; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	}
+	require.Eventually(t, func() bool { return f.calls.Load() > 0 }, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = b.Close(ctx) // the hour-long hold must not keep Close waiting
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	st := b.Stats()
+	assert.EqualValues(t, 12, st.Failed)
+	assert.Zero(t, st.Buffered)
+	assert.LessOrEqual(t, f.calls.Load(), int64(2), "nothing was sent during the hold: only the first window, which met the 429")
+	assert.Zero(t, st.Retried, "no request was repeated")
+}
+
 func TestBatcherAddAfterCloseAndBlockedAddWakes(t *testing.T) {
 	checkNoLeak(t)
 	release := make(chan struct{})
