@@ -32,7 +32,7 @@ const (
 
 	// initialConcurrency is where the adaptive controller starts; it
 	// doubles every round trip while a backlog waits.
-	initialConcurrency = 2
+	initialConcurrency = 4
 )
 
 // FullPolicy says what Add does when the batcher holds MaxBuffered
@@ -120,7 +120,7 @@ type BatcherStats struct {
 //
 // Unless BatcherOptions.Concurrency pins it, the number of requests in
 // flight adapts like a TCP congestion window (AIMD with slow start): it
-// starts at 2; every accepted request while batches wait for a slot adds
+// starts at 4; every accepted request while batches wait for a slot adds
 // one, doubling it each round trip, until the first sign of congestion;
 // from then on it grows by one per round trip. A 429, a 5xx, a
 // rate-limited 403 or a request that got no answer halves it, once per
@@ -128,8 +128,10 @@ type BatcherStats struct {
 // and MaxConcurrency. Without a backlog it does not grow, so an agent that
 // sends little keeps few connections. A Retry-After from the server holds
 // every request, new and retried, until it has passed (or Close gives
-// up). The round trip is thus measured by the requests themselves: at 0 ms
-// the window fills in a few milliseconds, at 150 ms in about a second.
+// up). Answers clock the window, so it needs no round-trip estimate and
+// works the same at any latency: from 4 to 32 takes three round trips,
+// under half a second at 150 ms. Stats reports the window, its peak and
+// the smoothed round trip.
 //
 // The client's own per-call retries are not used: the batcher sees every
 // answer, so a 429 slows the whole batcher rather than one request.
