@@ -27,14 +27,21 @@ func pointKey(m librato.Measurement) string {
 
 // TestBatcherLosesNothingUnderFaults adds N measurements from many
 // goroutines while the mock answers a share of requests with 503 and 429;
-// after Close the mock holds exactly the N points, none twice.
+// after Close the mock holds exactly the N points, none twice. It runs with
+// the adaptive window and with a pinned one.
 func TestBatcherLosesNothingUnderFaults(t *testing.T) {
+	for _, conc := range []int{0, 4} {
+		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) { losesNothingUnderFaults(t, conc) })
+	}
+}
+
+func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	srv := mock.NewServer()
 	defer srv.Close()
 	c, err := srv.Client(librato.RoleRecordOnly, librato.WithBackoff(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
 	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{
-		BatchSize: 50, Concurrency: 4, MaxBuffered: 400, FlushInterval: 5 * time.Millisecond,
+		BatchSize: 50, Concurrency: concurrency, MaxBuffered: 400, FlushInterval: 5 * time.Millisecond,
 		DefaultTags: map[string]string{"host": "agent-1"},
 	})
 	require.NoError(t, err)
@@ -88,6 +95,11 @@ func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 		Concurrency: st.Concurrency, PeakConcurrency: st.PeakConcurrency, RTT: st.RTT}, st)
 	assert.Positive(t, injected.Load())
 	assert.Positive(t, st.Retried, "some requests met the injected faults")
+	if concurrency > 0 {
+		assert.Equal(t, concurrency, st.PeakConcurrency, "a pinned window never moves")
+	} else {
+		assert.LessOrEqual(t, st.PeakConcurrency, librato.DefaultMaxConcurrency)
+	}
 
 	rec := srv.Recorded()
 	require.Len(t, rec, n, "exactly N points recorded")

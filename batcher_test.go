@@ -137,7 +137,10 @@ func TestBatcherOrderingWithOneWorker(t *testing.T) {
 	for i, m := range got {
 		assert.Equal(t, float64(i), m.Value, "position %d", i)
 	}
-	assert.Positive(t, b.Stats().Retried)
+	st := b.Stats()
+	assert.Positive(t, st.Retried)
+	assert.Equal(t, 1, st.Concurrency, "an explicit Concurrency pins the window")
+	assert.Equal(t, 1, st.PeakConcurrency)
 }
 
 func TestBatcherFlushAndInterval(t *testing.T) {
@@ -272,7 +275,7 @@ func TestBatcherRetriesTransientFailures(t *testing.T) {
 		return nil
 	}}
 	c := newIngestClient(t, f, WithMaxAttempts(1)) // the batcher itself must keep retrying
-	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, Concurrency: 3})
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10})
 	require.NoError(t, err)
 	for i := 0; i < 95; i++ {
 		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: 1700000000 + int64(i)}))
@@ -287,6 +290,7 @@ func TestBatcherRetriesTransientFailures(t *testing.T) {
 	}
 	st := b.Stats()
 	assert.Positive(t, st.Retried)
+	assert.Equal(t, f.calls.Load()-st.Batches, st.Retried, "every repeated request is counted")
 	assert.Equal(t, BatcherStats{Added: 95, Sent: 95, Batches: 10, Retried: st.Retried}, counts(st))
 }
 
