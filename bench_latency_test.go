@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -180,13 +179,4 @@ func reportLatencyRun(b *testing.B, srv *mock.Server, elapsed, cpu time.Duration
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "measurements/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/measurement")
-}
-
-// processCPU is the user and system time the process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
