@@ -26,9 +26,14 @@ func pointKey(m librato.Measurement) string {
 }
 
 // TestBatcherLosesNothingUnderFaults adds N measurements from many
-// goroutines while the mock answers a share of requests with 503 and 429;
-// after Close the mock holds exactly the N points, none twice. It runs with
-// the adaptive window and with a pinned one.
+// goroutines while the mock answers about one request in four with 503 or
+// 429, Close's drain included; after Close the mock holds exactly the N
+// points, none twice. It runs with the adaptive window and with a pinned
+// one.
+//
+// Faults follow the requests (one after every third request), not the
+// clock: a fault every 2 ms whatever the traffic would fail every retry of
+// a batcher that slowed down as asked, and Close could never finish.
 func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 	for _, conc := range []int{0, 4} {
 		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) { losesNothingUnderFaults(t, conc) })
@@ -51,11 +56,17 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	faults := make(chan struct{})
 	go func() {
 		defer close(faults)
-		for i := 0; ; i++ {
+		last := 0
+		for i := 0; ; {
 			select {
 			case <-stop:
 				return
-			case <-time.After(2 * time.Millisecond):
+			case <-time.After(200 * time.Microsecond):
+			}
+			if n := srv.Requests(); n-last < 3 {
+				continue
+			} else {
+				last = n
 			}
 			status := http.StatusServiceUnavailable
 			if i%2 == 1 {
@@ -63,6 +74,7 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 			}
 			srv.FailNext(1, status)
 			injected.Add(1)
+			i++
 		}
 	}()
 
