@@ -256,10 +256,12 @@ func mergedLen(a, b map[string]string) int {
 }
 
 // Flush sends what is buffered now and waits until every batch pending at
-// the call has been delivered or lost. If any of them lost measurements it
-// returns a *DeliveryError counting them, which unwraps to the causes
-// (errors.Is(err, ErrBadRequest)...). If ctx ends first it returns ctx's
-// error and the batches stay pending.
+// the call has been delivered or lost. If measurements were lost since the
+// previous Flush returned (in those batches or in any finished before), it
+// returns a *DeliveryError counting the batches finished since then, which
+// unwraps to the causes (errors.Is(err, ErrBadRequest)...); each loss is
+// reported by one Flush. If ctx ends first it returns ctx's error, the
+// batches stay pending, and their losses are left for the next Flush.
 func (b *Batcher) Flush(ctx context.Context) error { return b.eng.flush(ctx) }
 
 // Close stops Add, delivers everything still buffered and waits for the
@@ -283,7 +285,8 @@ func (b *Batcher) Stats() BatcherStats { return b.eng.stats() }
 type DeliveryError struct {
 	Op string // "close" or "flush"
 	// For Close, the counts over the batcher's life; for Flush, of the
-	// measurements the flush waited for (Invalid and Dropped are then 0).
+	// batches finished since the previous Flush (Invalid and Dropped, which
+	// Add reported at once, are then 0).
 	Added, Sent, Failed, Invalid, Dropped int64
 	Causes                                []error // first error of each kind, in the order seen
 }
@@ -390,19 +393,20 @@ type engineConfig[T any] struct {
 type engine[T any] struct {
 	engineConfig[T]
 
-	mu       sync.Mutex
-	cur      []T
-	held     int           // items held, in flight included
-	space    chan struct{} // closed and replaced when space frees
-	queued   []*batch[T]   // cut, waiting for a slot; oldest first
-	pending  map[*batch[T]]struct{}
-	inflight int // batches being delivered
-	ctl      controller
-	srtt     time.Duration
-	wake     *time.Timer // dispatches when a Retry-After hold ends
-	closed   bool
-	lifeErrs causes // every loss's cause, for Close
-	gaveUp   error  // set when Close's context ended
+	mu        sync.Mutex
+	cur       []T
+	held      int           // items held, in flight included
+	space     chan struct{} // closed and replaced when space frees
+	queued    []*batch[T]   // cut, waiting for a slot; oldest first
+	pending   map[*batch[T]]struct{}
+	inflight  int // batches being delivered
+	ctl       controller
+	srtt      time.Duration
+	wake      *time.Timer // dispatches when a Retry-After hold ends
+	closed    bool
+	lifeErrs  causes  // every loss's cause, for Close
+	unflushed flushed // batches finished since the last flush, for Flush
+	gaveUp    error   // set when Close's context ended
 
 	stopTick chan struct{}
 	ctx      context.Context // cancelled when Close gives up
@@ -413,6 +417,12 @@ type engine[T any] struct {
 	sawFull                                                 atomic.Bool
 
 	bufPool sync.Pool
+}
+
+// flushed sums the batches finished since the last flush.
+type flushed struct {
+	n, lost int64
+	why     causes
 }
 
 type batch[T any] struct {
@@ -574,6 +584,9 @@ func (e *engine[T]) run(bt *batch[T]) {
 	e.inflight--
 	delete(e.pending, bt)
 	e.lifeErrs.merge(&bt.why)
+	e.unflushed.n += int64(n)
+	e.unflushed.lost += int64(bt.lost)
+	e.unflushed.why.merge(&bt.why)
 	close(e.space)
 	e.space = make(chan struct{})
 	e.dispatchLocked()
@@ -708,7 +721,8 @@ func (e *engine[T]) tick() {
 	}
 }
 
-// flush cuts the buffer and waits for every batch pending now.
+// flush cuts the buffer, waits for every batch pending now, and reports
+// the batches finished since the previous flush that lost items.
 func (e *engine[T]) flush(ctx context.Context) error {
 	e.mu.Lock()
 	e.cutLocked()
@@ -717,24 +731,21 @@ func (e *engine[T]) flush(ctx context.Context) error {
 		waits = append(waits, bt)
 	}
 	e.mu.Unlock()
-	de := DeliveryError{Op: "flush"}
-	var why causes
 	for _, bt := range waits {
 		select {
 		case <-bt.done:
-			de.Added += int64(bt.n)
-			de.Sent += int64(bt.n - bt.lost)
-			de.Failed += int64(bt.lost)
-			why.merge(&bt.why)
 		case <-ctx.Done():
-			return ctx.Err()
+			return ctx.Err() // what was lost stays for the next flush
 		}
 	}
-	if de.Failed == 0 {
+	e.mu.Lock()
+	acc := e.unflushed
+	e.unflushed = flushed{}
+	e.mu.Unlock()
+	if acc.lost == 0 {
 		return nil
 	}
-	de.Causes = why.errs
-	return &de
+	return &DeliveryError{Op: "flush", Added: acc.n, Sent: acc.n - acc.lost, Failed: acc.lost, Causes: acc.why.errs}
 }
 
 // close stops adds, delivers what is left and reports what was lost.

@@ -568,7 +568,8 @@ func TestBatcherCloseErrorUnwrapsToCauses(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 2, MaxBuffered: 2, Concurrency: 1, WhenFull: DropWhenFull, FlushInterval: time.Hour})
 	require.NoError(t, err)
 
-	// A 400: Flush says so, with the counts of what it waited for.
+	// A 400: Flush says so, with the counts of the batches finished since
+	// the previous Flush (this one may finish before Flush is called).
 	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 1}))
 	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 2}))
 	err = b.Flush(context.Background())
@@ -584,7 +585,8 @@ func TestBatcherCloseErrorUnwrapsToCauses(t *testing.T) {
 	require.NoError(t, b.Add(Measurement{Name: "auth", Value: 2}))
 	err = b.Flush(context.Background())
 	assert.ErrorIs(t, err, ErrUnauthorized)
-	assert.NotErrorIs(t, err, ErrBadRequest, "a flush reports only what it waited for")
+	assert.NotErrorIs(t, err, ErrBadRequest, "each loss is reported by one Flush")
+	require.NoError(t, b.Flush(context.Background()), "nothing lost since")
 
 	// A full buffer drops, an invalid measurement is refused.
 	require.NoError(t, b.Add(Measurement{Name: "slow", Value: 1}))
@@ -637,4 +639,24 @@ func TestBatcherAddAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(5000, func() { _ = b.Add(m) })
 	assert.Zero(t, allocs, "Add, CommonTags check included, costs no allocation")
 	require.NoError(t, b.Close(context.Background()))
+}
+
+func TestBatcherFlushReportsLossesFinishedBeforeIt(t *testing.T) {
+	f := &fakeIngest{fail: func(int64, []Measurement) *http.Response {
+		return httpmock.NewStringResponse(401, `{"errors":{"request":["Authorization Required"]}}`)
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 3, FlushInterval: time.Hour})
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i)}))
+	}
+	require.Eventually(t, func() bool { return b.Stats().Failed == 3 }, 5*time.Second, time.Millisecond)
+	err = b.Flush(context.Background()) // nothing is pending any more
+	var de *DeliveryError
+	require.ErrorAs(t, err, &de, "a loss finished before the Flush is still reported")
+	assert.EqualValues(t, 3, de.Failed)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	require.NoError(t, b.Flush(context.Background()))
+	require.ErrorIs(t, b.Close(context.Background()), ErrUnauthorized, "Close reports the batcher's whole life")
 }
