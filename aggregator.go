@@ -14,8 +14,8 @@ import (
 // standard deviation, and at the period's end hands one summary
 // measurement, timed at the period's start, to a Batcher. Gauges (Observe)
 // and counters (Increment) can be mixed. It is safe for concurrent use.
-// While a Block batcher is full, emitting waits, and so do Observe and
-// Increment: the aggregator never drops what it collected.
+// While a BlockWhenFull batcher is full, emitting waits, and so do Observe
+// and Increment: the aggregator never drops what it collected.
 type Aggregator struct {
 	batcher *Batcher
 	period  time.Duration
@@ -80,9 +80,10 @@ func newAggregator(b *Batcher, period time.Duration, now func() time.Time, ticki
 	return a
 }
 
-// Observe records one gauge sample of name with tags (nil for the
-// batcher's top-level tags). The name, tags and value are checked as the
-// API would; an invalid sample is refused with a *ValidationError.
+// Observe records one gauge sample of name with tags (nil: the batcher's
+// DefaultTags; its CommonTags are merged in either way). The name, tags
+// (CommonTags included) and value are checked as the API would; an
+// invalid sample is refused with a *ValidationError.
 func (a *Aggregator) Observe(name string, tags map[string]string, v float64) error {
 	return a.record(name, tags, v, false)
 }
@@ -123,10 +124,13 @@ func (a *Aggregator) check(name string, tags map[string]string, v float64) error
 	if err := checkMetricName("name", -1, name); err != nil {
 		return err
 	}
-	if tags != nil || a.batcher.opts.Tags == nil {
+	if tags != nil || a.batcher.opts.DefaultTags == nil {
 		if err := checkTags("tags", -1, tags); err != nil {
 			return err
 		}
+	}
+	if err := a.batcher.checkMerged(tags); err != nil {
+		return err
 	}
 	return checkFloat("value", -1, v)
 }
@@ -155,7 +159,7 @@ func (a *Aggregator) appendKey(dst []byte, name string, tags map[string]string, 
 	}
 	dst = append(dst, name...)
 	if tags == nil {
-		return append(dst, 0xff) // distinct from an empty map: nil uses the batcher's tags
+		return append(dst, 0xff) // distinct from an empty map: nil uses the batcher's DefaultTags
 	}
 	keys := a.keys[:0]
 	for k := range tags {

@@ -121,7 +121,7 @@ func TestAggregatorStatistics(t *testing.T) {
 }
 
 func TestAggregatorPeriodsAndSeries(t *testing.T) {
-	a, b, f, clk := newTestAggregator(t, 10*time.Second, BatcherOptions{Tags: map[string]string{"env": "prod"}})
+	a, b, f, clk := newTestAggregator(t, 10*time.Second, BatcherOptions{DefaultTags: map[string]string{"env": "prod"}})
 	clk.set(1000)
 	require.NoError(t, a.Observe("lat", map[string]string{"route": "/a"}, 1))
 	require.NoError(t, a.Observe("lat", map[string]string{"route": "/b"}, 2))

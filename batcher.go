@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,10 +16,23 @@ import (
 
 // Batcher defaults and limits.
 const (
+	// DefaultBatchSize is the most measurements per request unless
+	// BatcherOptions.BatchSize says otherwise: well under the API's
+	// advised 1,000 (a body of about 65 KB with three tags each), large
+	// enough that the rate limits, which count requests, are not the first
+	// bound an agent meets.
 	DefaultBatchSize     = 500
 	DefaultFlushInterval = 10 * time.Second
-	DefaultConcurrency   = 2
-	DefaultMaxBuffered   = 20000
+	// DefaultMaxConcurrency bounds the adaptive number of requests in
+	// flight: 32 requests of 500 measurements carry about 100,000
+	// measurements a second at 150 ms round trips, and fit in
+	// DefaultMaxBuffered.
+	DefaultMaxConcurrency = 32
+	DefaultMaxBuffered    = 20000
+
+	// initialConcurrency is where the adaptive controller starts; it
+	// doubles every round trip while a backlog waits.
+	initialConcurrency = 4
 )
 
 // FullPolicy says what Add does when the batcher holds MaxBuffered
@@ -23,11 +40,12 @@ const (
 type FullPolicy int
 
 const (
-	// Block makes Add wait for space (AddContext: or for its context).
-	Block FullPolicy = iota
-	// Drop makes Add discard the measurement, count it in Stats().Dropped,
-	// and return ErrBufferFull.
-	Drop
+	// BlockWhenFull makes Add wait for space (AddContext: or for its
+	// context). It is the default.
+	BlockWhenFull FullPolicy = iota
+	// DropWhenFull makes Add discard the measurement, count it in
+	// Stats().Dropped, and return ErrBufferFull.
+	DropWhenFull
 )
 
 // Errors from Add and Close.
@@ -37,22 +55,39 @@ var (
 )
 
 // BatcherOptions configures NewBatcher. Zero fields take the defaults.
+//
+// Two kinds of batch-wide tags exist. CommonTags is what an agent usually
+// wants (statsd and dogstatsd behave this way): host, region... added to
+// every measurement, a measurement's own tag of the same name winning.
+// DefaultTags is the API's own top-level "tags": used only by measurements
+// that carry no tags of their own, never merged with theirs.
 type BatcherOptions struct {
-	// Tags are the request's top-level tags, used by every measurement
-	// that has no tags of its own (the two are never merged).
-	Tags map[string]string
+	// CommonTags are merged into every measurement's tags; the
+	// measurement's own tags (or, for one without, DefaultTags) win per
+	// key. The merged set must keep to the API's 50 tags, which Add checks.
+	CommonTags map[string]string
+	// DefaultTags are the request's top-level tags: a measurement with no
+	// tags of its own gets them, one with tags keeps only its own (plus
+	// CommonTags). They are never merged with a measurement's tags.
+	DefaultTags map[string]string
 	// BatchSize is the most measurements per request: default 500, capped
 	// at the API's advised 1,000.
 	BatchSize int
 	// FlushInterval sends a partial batch after this long (default 10s).
 	FlushInterval time.Duration
-	// Concurrency is how many requests may be in flight (default 2). With
-	// 1, batches reach the server in the order they were filled.
+	// Concurrency, when positive, pins how many requests may be in flight;
+	// with 1, batches reach the server in the order they were filled. Zero
+	// lets the batcher adapt it between 1 and MaxConcurrency (see Batcher).
 	Concurrency int
+	// MaxConcurrency bounds the adaptive number of requests in flight
+	// (default 32). Ignored when Concurrency pins it.
+	MaxConcurrency int
 	// MaxBuffered bounds the measurements held, in flight included
-	// (default 20,000, at least BatchSize).
+	// (default 20,000, at least BatchSize). It also bounds throughput to
+	// about MaxBuffered per round trip, and the requests in flight to
+	// MaxBuffered/BatchSize.
 	MaxBuffered int
-	// WhenFull picks Block (default) or Drop at the bound.
+	// WhenFull picks BlockWhenFull (default) or DropWhenFull at the bound.
 	WhenFull FullPolicy
 	// OnError, if set, hears of every measurement that will not be
 	// delivered: invalid ones at Add, dropped ones, and those the server
@@ -68,140 +103,424 @@ type BatcherStats struct {
 	Sent     int64 // accepted by the server
 	Failed   int64 // added but lost: rejected for good, or undelivered at Close
 	Invalid  int64 // refused by Add's validation (never added)
-	Dropped  int64 // refused by Add under the Drop policy (never added)
+	Dropped  int64 // refused by Add under DropWhenFull (never added)
 	Retried  int64 // requests repeated after a transient failure
 	Batches  int64 // requests the server accepted
 	Buffered int64 // held now, in flight included
+
+	Concurrency     int           // requests allowed in flight now
+	PeakConcurrency int           // the most requests allowed in flight so far
+	RTT             time.Duration // smoothed round trip of accepted requests; 0 before the first
 }
 
 // Batcher submits measurements in batches from any number of goroutines.
 // It keeps every measurement until the server accepted it or rejected it
-// for good, retrying transient failures (network, 429, 5xx) with backoff.
-// Close it to deliver what is left.
+// for good, retrying transient failures (network, 429, 5xx) itself, with
+// backoff, until Close gives up. Close it to deliver what is left.
+//
+// Unless BatcherOptions.Concurrency pins it, the number of requests in
+// flight adapts like a TCP congestion window (AIMD with slow start): it
+// starts at 4; every accepted request while batches wait for a slot adds
+// one, doubling it each round trip, until the first sign of congestion;
+// from then on it grows by one per round trip. A 429, a 5xx, a
+// rate-limited 403 or a request that got no answer halves it, once per
+// round trip however many requests of that round fail; it stays between 1
+// and MaxConcurrency. Without a backlog it does not grow, so an agent that
+// sends little keeps few connections. A Retry-After from the server holds
+// every request, new and retried, until it has passed (or Close gives
+// up). Answers clock the window, so it needs no round-trip estimate and
+// works the same at any latency: from 4 to 32 takes three round trips,
+// under half a second at 150 ms. Stats reports the window, its peak and
+// the smoothed round trip.
+//
+// The client's own per-call retries are not used: the batcher sees every
+// answer, so a 429 slows the whole batcher rather than one request.
 type Batcher struct {
 	client *Client
 	opts   BatcherOptions
-
-	mu      sync.Mutex
-	cur     []Measurement
-	held    int           // measurements held, in flight included
-	space   chan struct{} // closed and replaced when space frees
-	queued  []*batch      // cut, waiting for a worker
-	ready   *sync.Cond    // signalled when queued grows or the batcher closes
-	pending map[*batch]struct{}
-	closed  bool
-
-	stopTick chan struct{}
-	ctx      context.Context // cancelled when Close gives up
-	cancel   context.CancelFunc
-	workers  sync.WaitGroup
-
-	added, sent, failed, invalid, dropped, retried, batches atomic.Int64
-
-	bufPool sync.Pool
+	eng    *engine[Measurement]
 }
 
-type batch struct {
-	ms   []Measurement
-	done chan struct{}
-	lost int // measurements of this batch not delivered
-}
+// epBatcherSubmit is POST /v1/measurements without the client's per-call
+// retries: the batcher retries itself, so its controller hears every 429.
+var epBatcherSubmit = func() *endpoint {
+	ep := *epMeasurementsCreate
+	ep.retry = false
+	return &ep
+}()
 
 // NewBatcher starts a batcher that submits through this client, so calls
-// pass its guard, validation and retries. It fails if the client's
-// declared role may not submit measurements, or the top-level tags are
-// invalid.
+// pass its guard. It fails if the client's declared role may not submit
+// measurements, or CommonTags or DefaultTags are invalid or together have
+// more than the API's 50 tags.
 func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) {
 	c := s.client
 	if err := c.guard(epMeasurementsCreate.method, epMeasurementsCreate.template, epMeasurementsCreate.row); err != nil {
 		return nil, err
 	}
-	if err := checkTags("tags", -1, opts.Tags); err != nil {
-		return nil, err
+	if err := checkTags("CommonTags", -1, opts.CommonTags); err != nil {
+		return nil, c.redactValidation(err)
 	}
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = DefaultBatchSize
+	if err := checkTags("DefaultTags", -1, opts.DefaultTags); err != nil {
+		return nil, c.redactValidation(err)
 	}
-	opts.BatchSize = min(opts.BatchSize, MaxMeasurementsPerRequest)
-	if opts.FlushInterval <= 0 {
-		opts.FlushInterval = DefaultFlushInterval
+	if opts.WhenFull != BlockWhenFull && opts.WhenFull != DropWhenFull {
+		return nil, fmt.Errorf("librato: BatcherOptions.WhenFull %d is neither BlockWhenFull nor DropWhenFull", opts.WhenFull)
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
+	if opts.Concurrency < 0 || opts.MaxConcurrency < 0 {
+		return nil, errors.New("librato: BatcherOptions.Concurrency and MaxConcurrency may not be negative; leave them 0 for the defaults")
 	}
-	if opts.MaxBuffered <= 0 {
-		opts.MaxBuffered = DefaultMaxBuffered
+	// Copies, so the caller changing a map later cannot race the encoder.
+	opts.CommonTags = cloneTags(opts.CommonTags)
+	opts.DefaultTags = cloneTags(opts.DefaultTags)
+	b := &Batcher{client: c, opts: opts}
+	if n := mergedLen(opts.CommonTags, opts.DefaultTags); len(opts.CommonTags) > 0 && n > MaxTagsPerStream {
+		return nil, c.redactValidation(invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream))
 	}
-	opts.MaxBuffered = max(opts.MaxBuffered, opts.BatchSize)
-	if opts.WhenFull != Block && opts.WhenFull != Drop {
-		return nil, fmt.Errorf("librato: BatcherOptions.WhenFull %d is neither Block nor Drop", opts.WhenFull)
+	cfg := engineConfig[Measurement]{
+		batchSize:     opts.BatchSize,
+		maxBatch:      MaxMeasurementsPerRequest,
+		flushInterval: opts.FlushInterval,
+		concurrency:   opts.Concurrency,
+		maxConc:       opts.MaxConcurrency,
+		maxBuffered:   opts.MaxBuffered,
+		whenFull:      opts.WhenFull,
+		minBackoff:    c.retrying.RetryWaitMin,
+		maxBackoff:    c.retrying.RetryWaitMax,
+		logger:        c.logger,
+		submit:        b.submit,
+		onLost:        opts.OnError,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b := &Batcher{
-		client:   c,
-		opts:     opts,
-		space:    make(chan struct{}),
-		pending:  make(map[*batch]struct{}),
-		stopTick: make(chan struct{}),
-		ctx:      ctx,
-		cancel:   cancel,
-	}
-	b.ready = sync.NewCond(&b.mu)
-	b.bufPool.New = func() any { return make([]Measurement, 0, opts.BatchSize) }
-	b.cur = b.newBuf()
-	b.workers.Add(opts.Concurrency + 1)
-	for i := 0; i < opts.Concurrency; i++ {
-		go b.work()
-	}
-	go b.tick()
+	b.eng = newEngine(cfg)
+	b.opts.BatchSize = b.eng.batchSize
+	b.opts.MaxBuffered = b.eng.maxBuffered
 	return b, nil
 }
 
-func (b *Batcher) newBuf() []Measurement { return b.bufPool.Get().([]Measurement)[:0] }
+// submit posts one batch: the request the engine repeats until it is
+// accepted or rejected for good.
+func (b *Batcher) submit(ctx context.Context, ms []Measurement) error {
+	_, err := b.client.call(ctx, &request{ep: epBatcherSubmit, body: &measurementBody{common: b.opts.CommonTags, tags: b.opts.DefaultTags, ms: ms}})
+	return err
+}
 
 // Add queues m for submission without touching the network. A measurement
 // without a Time gets the time it was added, so a retried request records
-// it only once. An invalid measurement is refused with a
-// *ValidationError, counted and reported to OnError. At the bound, Add
-// blocks or drops as WhenFull says; after Close it returns
-// ErrBatcherClosed.
+// it only once. An invalid measurement (CommonTags merged in counting
+// towards the tag limit) is refused with a *ValidationError, counted and
+// reported to OnError. At the bound, Add blocks or drops as WhenFull says;
+// after Close it returns ErrBatcherClosed.
 func (b *Batcher) Add(m Measurement) error { return b.AddContext(context.Background(), m) }
 
 // AddContext is Add that stops blocking, with ctx's error, when ctx ends.
 func (b *Batcher) AddContext(ctx context.Context, m Measurement) error {
-	if err := m.check(-1, b.opts.Tags == nil); err != nil {
+	if err := b.check(&m); err != nil {
 		err = b.client.redactValidation(err)
-		b.invalid.Add(1)
-		b.report(err, []Measurement{m})
+		b.eng.refuse(err, m)
 		return err
 	}
 	if m.Time == 0 {
 		m.Time = time.Now().Unix()
 	}
+	return b.eng.add(ctx, m)
+}
+
+// check validates m as the API will see it: with CommonTags merged in.
+func (b *Batcher) check(m *Measurement) error {
+	if err := m.check(-1, b.opts.DefaultTags == nil); err != nil {
+		return err
+	}
+	return b.checkMerged(m.Tags)
+}
+
+// checkMerged checks the tag limit of own tags merged with CommonTags.
+func (b *Batcher) checkMerged(own map[string]string) error {
+	if len(b.opts.CommonTags) == 0 || len(own) == 0 || len(own)+len(b.opts.CommonTags) <= MaxTagsPerStream {
+		return nil
+	}
+	if n := mergedLen(b.opts.CommonTags, own); n > MaxTagsPerStream {
+		return invalid("tags", -1, "has, with CommonTags merged in, %d tags; the limit is %d", n, MaxTagsPerStream)
+	}
+	return nil
+}
+
+// mergedLen is the number of distinct keys of a and b.
+func mergedLen(a, b map[string]string) int {
+	n := len(a)
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Flush sends what is buffered now and waits until every batch pending at
+// the call has been delivered or lost. If measurements were lost since the
+// previous Flush returned (in those batches or in any finished before), it
+// returns a *DeliveryError counting the batches finished since then, which
+// unwraps to the causes (errors.Is(err, ErrBadRequest)...); each loss is
+// reported by one Flush. If ctx ends first it returns ctx's error, the
+// batches stay pending, and their losses are left for the next Flush.
+func (b *Batcher) Flush(ctx context.Context) error { return b.eng.flush(ctx) }
+
+// Close stops Add, delivers everything still buffered and waits for the
+// requests in flight. If ctx ends first, the remaining requests are
+// cancelled and their measurements counted as failed. If anything added
+// or offered during the batcher's life was not delivered, it returns a
+// *DeliveryError with the counts, which unwraps to each distinct cause:
+// errors.Is(err, ErrBadRequest), errors.Is(err, ErrBufferFull),
+// errors.Is(err, context.DeadlineExceeded), errors.As(err, &apiErr)...
+// Calling it again returns the same accounting.
+func (b *Batcher) Close(ctx context.Context) error { return b.eng.close(ctx) }
+
+// Stats returns the batcher's counters so far.
+func (b *Batcher) Stats() BatcherStats { return b.eng.stats() }
+
+// DeliveryError is what Close and Flush return when measurements were not
+// delivered. It counts them and unwraps to one error per distinct cause
+// (the *APIError of a 400, that of a 401, a *ValidationError,
+// ErrBufferFull, the context's error...), so errors.Is and errors.As see
+// why.
+type DeliveryError struct {
+	Op string // "close" or "flush"
+	// For Close, the counts over the batcher's life; for Flush, of the
+	// batches finished since the previous Flush (Invalid and Dropped, which
+	// Add reported at once, are then 0).
+	Added, Sent, Failed, Invalid, Dropped int64
+	Causes                                []error // first error of each kind, in the order seen
+}
+
+// Error gives the counts and the causes.
+func (e *DeliveryError) Error() string {
+	var sb strings.Builder
+	if e.Op == "flush" {
+		fmt.Fprintf(&sb, "librato: flush: %d of %d measurement(s) could not be delivered", e.Failed, e.Added)
+	} else {
+		fmt.Fprintf(&sb, "librato: batcher closed with %d measurement(s) failed, %d invalid, %d dropped of %d added; %d sent",
+			e.Failed, e.Invalid, e.Dropped, e.Added, e.Sent)
+	}
+	for i, c := range e.Causes {
+		if i == 0 {
+			sb.WriteString(": ")
+		} else {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(c.Error())
+	}
+	return sb.String()
+}
+
+// Unwrap gives the distinct causes, for errors.Is and errors.As.
+func (e *DeliveryError) Unwrap() []error { return e.Causes }
+
+// causeKind groups errors that say the same thing, so a DeliveryError
+// lists a 400 once however many batches met it.
+func causeKind(err error) string {
+	var ae *APIError
+	var ve *ValidationError
+	var fe *ErrForbiddenForRole
+	var te *TransportError
+	switch {
+	case errors.Is(err, ErrBufferFull):
+		return "full"
+	case errors.Is(err, errGaveUp):
+		return "gave-up"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.As(err, &ae):
+		return fmt.Sprintf("api %d", ae.StatusCode)
+	case errors.As(err, &ve):
+		return "validation"
+	case errors.As(err, &fe):
+		return "guard"
+	case errors.As(err, &te):
+		return "transport"
+	}
+	return reflect.TypeOf(err).String()
+}
+
+// causes collects the first error of each kind.
+type causes struct {
+	kinds []string
+	errs  []error
+}
+
+func (c *causes) add(err error) {
+	k := causeKind(err)
+	if !slices.Contains(c.kinds, k) {
+		c.kinds = append(c.kinds, k)
+		c.errs = append(c.errs, err)
+	}
+}
+
+func (c *causes) merge(o *causes) {
+	for _, e := range o.errs {
+		c.add(e)
+	}
+}
+
+// errGaveUp marks measurements still undelivered when Close's context
+// ended; it wraps that context's error.
+var errGaveUp = errors.New("librato: the batcher was closed before these measurements were delivered")
+
+// engineConfig is what a payload type gives the delivery engine: sizes,
+// policy, and the one request that submits a batch of its items.
+type engineConfig[T any] struct {
+	batchSize     int
+	maxBatch      int // the payload's own cap per request
+	flushInterval time.Duration
+	concurrency   int // > 0 pins the requests in flight
+	maxConc       int // adaptive bound
+	maxBuffered   int
+	whenFull      FullPolicy
+	minBackoff    time.Duration
+	maxBackoff    time.Duration
+	logger        *slog.Logger
+	// submit sends one batch in one request; the engine decides what an
+	// error means (errors.As *APIError, *TransportError...).
+	submit func(ctx context.Context, items []T) error
+	onLost func(err error, lost []T)
+}
+
+// engine is the delivery core of a batcher, generic over the item it
+// carries: a bounded buffer cut into batches, a queue of batches in
+// order, the concurrency controller, retries, and the accounting that
+// guarantees each item is delivered once or reported lost. The payload
+// (encoding, endpoint) is engineConfig.submit.
+type engine[T any] struct {
+	engineConfig[T]
+
+	mu        sync.Mutex
+	cur       []T
+	held      int           // items held, in flight included
+	space     chan struct{} // closed and replaced when space frees
+	queued    []*batch[T]   // cut, waiting for a slot; oldest first
+	pending   map[*batch[T]]struct{}
+	inflight  int // batches being delivered
+	ctl       controller
+	srtt      time.Duration
+	wake      *time.Timer // dispatches when a Retry-After hold ends
+	closed    bool
+	lifeErrs  causes  // every loss's cause, for Close
+	unflushed flushed // batches finished since the last flush, for Flush
+	gaveUp    error   // set when Close's context ended
+
+	stopTick chan struct{}
+	ctx      context.Context // cancelled when Close gives up
+	cancel   context.CancelFunc
+	running  sync.WaitGroup // the ticker and every delivering goroutine
+
+	added, sent, failed, invalid, dropped, retried, batches atomic.Int64
+	sawFull                                                 atomic.Bool
+
+	bufPool sync.Pool
+}
+
+// flushed sums the batches finished since the last flush.
+type flushed struct {
+	n, lost int64
+	why     causes
+}
+
+type batch[T any] struct {
+	items []T
+	n     int // len(items) when cut; items is recycled once delivered
+	done  chan struct{}
+	lost  int    // items of this batch not delivered
+	why   causes // why they were lost
+}
+
+func newEngine[T any](cfg engineConfig[T]) *engine[T] {
+	if cfg.batchSize <= 0 {
+		cfg.batchSize = DefaultBatchSize
+	}
+	if cfg.maxBatch > 0 {
+		cfg.batchSize = min(cfg.batchSize, cfg.maxBatch)
+	}
+	if cfg.flushInterval <= 0 {
+		cfg.flushInterval = DefaultFlushInterval
+	}
+	if cfg.maxConc <= 0 {
+		cfg.maxConc = DefaultMaxConcurrency
+	}
+	if cfg.maxBuffered <= 0 {
+		cfg.maxBuffered = DefaultMaxBuffered
+	}
+	cfg.maxBuffered = max(cfg.maxBuffered, cfg.batchSize)
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &engine[T]{
+		engineConfig: cfg,
+		space:        make(chan struct{}),
+		pending:      make(map[*batch[T]]struct{}),
+		stopTick:     make(chan struct{}),
+		ctx:          ctx,
+		cancel:       cancel,
+	}
+	if cfg.concurrency > 0 {
+		e.ctl = newController(cfg.concurrency, cfg.concurrency, cfg.concurrency)
+	} else {
+		e.ctl = newController(1, cfg.maxConc, min(initialConcurrency, cfg.maxConc))
+	}
+	size := cfg.batchSize
+	e.bufPool.New = func() any { return make([]T, 0, size) }
+	e.cur = e.newBuf()
+	e.running.Add(1)
+	go e.tick()
+	return e
+}
+
+func (e *engine[T]) newBuf() []T { return e.bufPool.Get().([]T)[:0] }
+
+// refuse counts an item Add's validation turned away.
+func (e *engine[T]) refuse(err error, item T) {
+	e.invalid.Add(1)
+	e.noteLoss(err)
+	if e.onLost != nil {
+		e.report(err, []T{item})
+	}
+}
+
+// noteLoss remembers err's kind for Close's error.
+func (e *engine[T]) noteLoss(err error) {
+	e.mu.Lock()
+	e.lifeErrs.add(err)
+	e.mu.Unlock()
+}
+
+// add buffers item, blocking or dropping at the bound.
+func (e *engine[T]) add(ctx context.Context, item T) error {
 	for {
-		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
 			return ErrBatcherClosed
 		}
-		if b.held < b.opts.MaxBuffered {
-			b.held++
-			b.cur = append(b.cur, m)
-			if len(b.cur) >= b.opts.BatchSize {
-				b.cutLocked()
+		if e.held < e.maxBuffered {
+			e.held++
+			e.cur = append(e.cur, item)
+			if len(e.cur) >= e.batchSize {
+				e.cutLocked()
 			}
-			b.mu.Unlock()
-			b.added.Add(1)
+			e.mu.Unlock()
+			e.added.Add(1)
 			return nil
 		}
-		if b.opts.WhenFull == Drop {
-			b.mu.Unlock()
-			b.dropped.Add(1)
-			b.report(ErrBufferFull, []Measurement{m})
+		if e.whenFull == DropWhenFull {
+			e.mu.Unlock()
+			e.dropped.Add(1)
+			if !e.sawFull.Swap(true) {
+				e.noteLoss(ErrBufferFull)
+			}
+			if e.onLost != nil {
+				e.report(ErrBufferFull, []T{item})
+			}
 			return ErrBufferFull
 		}
-		space := b.space
-		b.mu.Unlock()
+		space := e.space
+		e.mu.Unlock()
 		select {
 		case <-space:
 		case <-ctx.Done():
@@ -210,192 +529,154 @@ func (b *Batcher) AddContext(ctx context.Context, m Measurement) error {
 	}
 }
 
-// cutLocked queues the current buffer, if it holds anything, as a batch
-// for the workers.
-func (b *Batcher) cutLocked() {
-	if len(b.cur) == 0 {
+// cutLocked queues the current buffer, if it holds anything, as a batch.
+func (e *engine[T]) cutLocked() {
+	if len(e.cur) == 0 {
 		return
 	}
-	bt := &batch{ms: b.cur, done: make(chan struct{})}
-	b.pending[bt] = struct{}{}
-	b.queued = append(b.queued, bt)
-	b.cur = b.newBuf()
-	b.ready.Signal()
+	bt := &batch[T]{items: e.cur, n: len(e.cur), done: make(chan struct{})}
+	e.pending[bt] = struct{}{}
+	e.queued = append(e.queued, bt)
+	e.cur = e.newBuf()
+	e.dispatchLocked()
 }
 
-// Flush sends what is buffered now and waits until every batch pending at
-// the call has been delivered or lost. It returns an error if any of them
-// lost measurements, or ctx's error if ctx ends first (the batches stay
-// pending).
-func (b *Batcher) Flush(ctx context.Context) error {
-	b.mu.Lock()
-	b.cutLocked()
-	waits := make([]*batch, 0, len(b.pending))
-	for bt := range b.pending {
-		waits = append(waits, bt)
+// dispatchLocked starts a delivery for each queued batch the controller
+// lets through now, oldest first. While a Retry-After hold lasts it arms a
+// timer to try again when the hold ends.
+func (e *engine[T]) dispatchLocked() {
+	if len(e.queued) == 0 {
+		return
 	}
-	b.mu.Unlock()
-	lost := 0
-	for _, bt := range waits {
-		select {
-		case <-bt.done:
-			lost += bt.lost
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if lost > 0 {
-		return fmt.Errorf("librato: flush: %d measurement(s) could not be delivered; see Stats and OnError", lost)
-	}
-	return nil
-}
-
-// Close stops Add, delivers everything still buffered and waits for the
-// requests in flight. If ctx ends first, the remaining requests are
-// cancelled and their measurements counted as failed. It returns an error
-// if anything added or offered during the batcher's life was not
-// delivered. Calling it again returns the same accounting.
-func (b *Batcher) Close(ctx context.Context) error {
-	b.mu.Lock()
-	already := b.closed
-	b.closed = true
-	b.cutLocked()
-	close(b.space) // wake blocked Adds: they see closed
-	b.space = make(chan struct{})
-	b.ready.Broadcast() // idle workers drain the queue and stop
-	b.mu.Unlock()
-	if !already {
-		close(b.stopTick)
-	}
-	idle := make(chan struct{})
-	go func() { b.workers.Wait(); close(idle) }()
-	var ctxErr error
-	select {
-	case <-idle:
-	case <-ctx.Done():
-		ctxErr = ctx.Err()
-		b.cancel()
-		<-idle
-	}
-	b.cancel()
-	st := b.Stats()
-	if st.Failed+st.Dropped+st.Invalid == 0 && ctxErr == nil {
-		return nil
-	}
-	err := fmt.Errorf("librato: batcher closed with %d measurement(s) failed, %d invalid, %d dropped of %d added; %d sent",
-		st.Failed, st.Invalid, st.Dropped, st.Added, st.Sent)
-	if ctxErr != nil {
-		return fmt.Errorf("%w: %w", err, ctxErr)
-	}
-	return err
-}
-
-// Stats returns the batcher's counters so far.
-func (b *Batcher) Stats() BatcherStats {
-	b.mu.Lock()
-	held := b.held
-	b.mu.Unlock()
-	return BatcherStats{
-		Added: b.added.Load(), Sent: b.sent.Load(), Failed: b.failed.Load(),
-		Invalid: b.invalid.Load(), Dropped: b.dropped.Load(), Retried: b.retried.Load(),
-		Batches: b.batches.Load(), Buffered: int64(held),
-	}
-}
-
-func (b *Batcher) tick() {
-	defer b.workers.Done()
-	t := time.NewTicker(b.opts.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stopTick:
-			return
-		case <-t.C:
-			b.mu.Lock()
-			if !b.closed {
-				b.cutLocked()
+	if e.gaveUp == nil {
+		if wait := time.Until(e.ctl.holdUntil); wait > 0 {
+			if e.wake == nil {
+				e.wake = time.AfterFunc(wait, func() {
+					e.mu.Lock()
+					e.wake = nil
+					e.dispatchLocked()
+					e.mu.Unlock()
+				})
 			}
-			b.mu.Unlock()
-		}
-	}
-}
-
-// work delivers queued batches until the batcher is closed and drained.
-func (b *Batcher) work() {
-	defer b.workers.Done()
-	for {
-		b.mu.Lock()
-		for len(b.queued) == 0 && !b.closed {
-			b.ready.Wait()
-		}
-		if len(b.queued) == 0 {
-			b.mu.Unlock()
 			return
 		}
-		bt := b.queued[0]
-		b.queued[0] = nil
-		b.queued = b.queued[1:]
-		b.mu.Unlock()
-		b.finish(bt, b.deliver(bt.ms))
+	}
+	for len(e.queued) > 0 && (e.inflight < e.ctl.allowed() || e.gaveUp != nil) {
+		bt := e.queued[0]
+		e.queued[0] = nil
+		e.queued = e.queued[1:]
+		e.inflight++
+		e.running.Add(1)
+		go e.run(bt)
 	}
 }
 
-// finish releases a batch's space and buffer and marks it done.
-func (b *Batcher) finish(bt *batch, lost int) {
-	bt.lost = lost
-	n := len(bt.ms)
-	clear(bt.ms)
-	b.bufPool.Put(bt.ms[:0])
-	bt.ms = nil
-	b.mu.Lock()
-	b.held -= n
-	delete(b.pending, bt)
-	close(b.space)
-	b.space = make(chan struct{})
-	b.mu.Unlock()
+// run delivers one batch, then frees its slot for the next.
+func (e *engine[T]) run(bt *batch[T]) {
+	defer e.running.Done()
+	bt.lost = e.deliver(bt.items, &bt.why)
+	n := bt.n
+	clear(bt.items)
+	e.bufPool.Put(bt.items[:0])
+	bt.items = nil
+	e.mu.Lock()
+	e.held -= n
+	e.inflight--
+	delete(e.pending, bt)
+	e.lifeErrs.merge(&bt.why)
+	e.unflushed.n += int64(n)
+	e.unflushed.lost += int64(bt.lost)
+	e.unflushed.why.merge(&bt.why)
+	close(e.space)
+	e.space = make(chan struct{})
+	e.dispatchLocked()
+	e.mu.Unlock()
 	close(bt.done)
 }
 
-// deliver submits ms until the server accepts it, retrying transient
-// failures with backoff. A batch rejected for its content (400, 413) is
-// split in halves so one bad measurement does not sink the others; other
-// rejections lose the whole batch. It returns how many were lost.
-func (b *Batcher) deliver(ms []Measurement) int {
+// deliver submits items until the server accepts them, retrying transient
+// failures. A batch rejected for its content (400, 413) is split in
+// halves so one bad item does not sink the others; other rejections lose
+// the whole batch. It returns how many were lost and notes why in why.
+func (e *engine[T]) deliver(items []T, why *causes) int {
 	for attempt := 0; ; attempt++ {
-		res, err := b.client.call(b.ctx, &request{ep: epMeasurementsCreate, body: &MeasurementBatch{Tags: b.opts.Tags, Measurements: ms}})
+		if err := e.gaveUpErr(); err != nil {
+			return e.lose(items, err, why)
+		}
+		sent := time.Now()
+		err := e.submit(e.ctx, items)
+		now := time.Now()
 		if err == nil {
-			b.retried.Add(int64(max(res.attempts, 1) - 1))
-			b.sent.Add(int64(len(ms)))
-			b.batches.Add(1)
+			e.sent.Add(int64(len(items)))
+			e.batches.Add(1)
+			e.mu.Lock()
+			e.ctl.onSuccess(now, len(e.queued) > 0)
+			e.srtt = smooth(e.srtt, now.Sub(sent))
+			e.dispatchLocked() // the window may have grown
+			e.mu.Unlock()
 			return 0
 		}
-		b.retried.Add(int64(attemptsOf(err) - 1))
 		var ae *APIError
 		isAPI := errors.As(err, &ae)
 		switch {
+		case e.ctx.Err() != nil:
+			return e.lose(items, e.closedErr(err), why)
 		case isAPI && !ae.Temporary():
-			if (ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusRequestEntityTooLarge) && len(ms) > 1 {
-				half := len(ms) / 2
-				return b.deliver(ms[:half]) + b.deliver(ms[half:])
+			if (ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusRequestEntityTooLarge) && len(items) > 1 {
+				half := len(items) / 2
+				return e.deliver(items[:half], why) + e.deliver(items[half:], why)
 			}
-			return b.lose(ms, err)
-		case b.ctx.Err() != nil:
-			return b.lose(ms, fmt.Errorf("librato: batcher closed before delivery: %w", err))
+			return e.lose(items, err, why)
 		case !isAPI && isPermanent(err):
-			return b.lose(ms, err)
+			return e.lose(items, err, why)
 		}
-		b.retried.Add(1)
-		wait := backoff(b.client.retrying.RetryWaitMin, b.client.retrying.RetryWaitMax, attempt, nil)
-		if ae != nil && ae.RetryAfter > 0 {
-			wait = ae.RetryAfter
+		// Transient: slow down, and wait before trying again.
+		var retryAfter time.Duration
+		if isAPI {
+			retryAfter = ae.RetryAfter
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			wait = backoff(e.minBackoff, e.maxBackoff, attempt, nil)
+		}
+		e.mu.Lock()
+		e.ctl.onCongestion(now, sent, retryAfter)
+		wait = max(wait, time.Until(e.ctl.holdUntil))
+		e.mu.Unlock()
+		if e.logger != nil {
+			e.logger.LogAttrs(e.ctx, slog.LevelDebug, "librato: batcher retrying",
+				slog.Int("attempt", attempt+2), slog.Duration("wait", wait), slog.String("after", err.Error()))
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
-		case <-b.ctx.Done():
+			e.retried.Add(1)
+		case <-e.ctx.Done():
 			t.Stop()
 		}
 	}
+}
+
+// smooth is the usual round-trip estimator: 7/8 of the old, 1/8 of the new.
+func smooth(srtt, sample time.Duration) time.Duration {
+	if srtt == 0 {
+		return sample
+	}
+	return srtt + (sample-srtt)/8
+}
+
+func (e *engine[T]) gaveUpErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.gaveUp
+}
+
+// closedErr is the cause of a batch cut off because Close gave up.
+func (e *engine[T]) closedErr(last error) error {
+	if err := e.gaveUpErr(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errGaveUp, last)
 }
 
 // isPermanent reports errors no retry can fix: anything but a failure to
@@ -407,28 +688,189 @@ func isPermanent(err error) bool {
 	return errors.As(err, &fe) || errors.As(err, &ve) || !errors.As(err, &te)
 }
 
-func attemptsOf(err error) int {
-	var ae *APIError
-	var te *TransportError
-	switch {
-	case errors.As(err, &ae):
-		return max(ae.Attempts, 1)
-	case errors.As(err, &te):
-		return max(te.Attempts, 1)
+func (e *engine[T]) lose(items []T, err error, why *causes) int {
+	e.failed.Add(int64(len(items)))
+	why.add(err)
+	if e.onLost != nil {
+		e.report(err, slices.Clone(items))
 	}
-	return 1
+	return len(items)
 }
 
-func (b *Batcher) lose(ms []Measurement, err error) int {
-	b.failed.Add(int64(len(ms)))
-	if b.opts.OnError != nil {
-		b.report(err, append([]Measurement(nil), ms...))
+func (e *engine[T]) report(err error, lost []T) {
+	if e.onLost != nil {
+		e.onLost(err, lost)
 	}
-	return len(ms)
 }
 
-func (b *Batcher) report(err error, lost []Measurement) {
-	if b.opts.OnError != nil {
-		b.opts.OnError(err, lost)
+func (e *engine[T]) tick() {
+	defer e.running.Done()
+	t := time.NewTicker(e.flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopTick:
+			return
+		case <-t.C:
+			e.mu.Lock()
+			if !e.closed {
+				e.cutLocked()
+			}
+			e.mu.Unlock()
+		}
 	}
+}
+
+// flush cuts the buffer, waits for every batch pending now, and reports
+// the batches finished since the previous flush that lost items.
+func (e *engine[T]) flush(ctx context.Context) error {
+	e.mu.Lock()
+	e.cutLocked()
+	waits := make([]*batch[T], 0, len(e.pending))
+	for bt := range e.pending {
+		waits = append(waits, bt)
+	}
+	e.mu.Unlock()
+	for _, bt := range waits {
+		select {
+		case <-bt.done:
+		case <-ctx.Done():
+			return ctx.Err() // what was lost stays for the next flush
+		}
+	}
+	e.mu.Lock()
+	acc := e.unflushed
+	e.unflushed = flushed{}
+	e.mu.Unlock()
+	if acc.lost == 0 {
+		return nil
+	}
+	return &DeliveryError{Op: "flush", Added: acc.n, Sent: acc.n - acc.lost, Failed: acc.lost, Causes: acc.why.errs}
+}
+
+// close stops adds, delivers what is left and reports what was lost.
+func (e *engine[T]) close(ctx context.Context) error {
+	e.mu.Lock()
+	already := e.closed
+	e.closed = true
+	e.cutLocked()
+	close(e.space) // wake blocked adds: they see closed
+	e.space = make(chan struct{})
+	waits := make([]*batch[T], 0, len(e.pending))
+	for bt := range e.pending {
+		waits = append(waits, bt)
+	}
+	e.mu.Unlock()
+	if !already {
+		close(e.stopTick)
+	}
+	var ctxErr error
+wait:
+	for _, bt := range waits {
+		select {
+		case <-bt.done:
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+			break wait
+		}
+	}
+	if ctxErr != nil {
+		e.mu.Lock()
+		if e.gaveUp == nil {
+			e.gaveUp = fmt.Errorf("%w: %w", errGaveUp, ctxErr)
+		}
+		e.dispatchLocked() // the rest of the queue fails at once
+		e.mu.Unlock()
+		e.cancel()
+	}
+	e.running.Wait()
+	e.cancel()
+	e.mu.Lock()
+	if e.wake != nil {
+		e.wake.Stop()
+		e.wake = nil
+	}
+	if e.gaveUp != nil {
+		e.lifeErrs.add(e.gaveUp) // once, even if nothing was pending
+	}
+	why := slices.Clone(e.lifeErrs.errs)
+	gaveUp := e.gaveUp != nil
+	e.mu.Unlock()
+	st := e.stats()
+	if st.Failed+st.Dropped+st.Invalid == 0 && !gaveUp {
+		return nil
+	}
+	return &DeliveryError{Op: "close", Added: st.Added, Sent: st.Sent, Failed: st.Failed, Invalid: st.Invalid, Dropped: st.Dropped, Causes: why}
+}
+
+func (e *engine[T]) stats() BatcherStats {
+	e.mu.Lock()
+	held := e.held
+	conc, peak := e.ctl.allowed(), e.ctl.peak
+	srtt := e.srtt
+	e.mu.Unlock()
+	return BatcherStats{
+		Added: e.added.Load(), Sent: e.sent.Load(), Failed: e.failed.Load(),
+		Invalid: e.invalid.Load(), Dropped: e.dropped.Load(), Retried: e.retried.Load(),
+		Batches: e.batches.Load(), Buffered: int64(held),
+		Concurrency: conc, PeakConcurrency: peak, RTT: srtt,
+	}
+}
+
+// controller decides how many requests may be in flight: additive
+// increase, multiplicative decrease, with slow start, clocked by the
+// answers themselves (see Batcher). It holds no lock and reads no clock;
+// the engine calls it under its mutex with the times of events.
+type controller struct {
+	min, max  int
+	limit     int // the window
+	ssthresh  int // below it the window doubles per round trip
+	acked     int // answers counted towards the next additive step
+	peak      int
+	cutAt     time.Time // the last decrease: failures of requests sent before it are the same episode
+	holdUntil time.Time // no request before this (Retry-After)
+}
+
+func newController(lo, hi, start int) controller {
+	lo, hi = max(lo, 1), max(hi, 1)
+	start = min(max(start, lo), hi)
+	return controller{min: lo, max: hi, limit: start, ssthresh: hi, peak: start}
+}
+
+// allowed is the number of requests that may be in flight now.
+func (c *controller) allowed() int { return c.limit }
+
+// onSuccess hears of an accepted request; backlog says batches were
+// waiting for a slot, so a larger window would have been used. During a
+// Retry-After hold the window does not grow.
+func (c *controller) onSuccess(now time.Time, backlog bool) {
+	if !backlog || now.Before(c.holdUntil) || c.limit >= c.max {
+		return
+	}
+	if c.limit < c.ssthresh {
+		c.limit++ // slow start: one more per answer doubles it each round trip
+	} else if c.acked++; c.acked >= c.limit {
+		c.limit++ // one more per window of answers: per round trip
+		c.acked = 0
+	}
+	c.peak = max(c.peak, c.limit)
+}
+
+// onCongestion hears of a request sent at sent that met a 429, a 5xx or no
+// answer at now; retryAfter is the server's Retry-After, if any. The
+// window halves once per episode: requests sent before the last decrease
+// were sent under the larger window and do not halve it again.
+func (c *controller) onCongestion(now, sent time.Time, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		if until := now.Add(retryAfter); until.After(c.holdUntil) {
+			c.holdUntil = until
+		}
+	}
+	if !c.cutAt.IsZero() && sent.Before(c.cutAt) {
+		return
+	}
+	c.ssthresh = max(c.limit/2, c.min)
+	c.limit = c.ssthresh
+	c.acked = 0
+	c.cutAt = now
 }

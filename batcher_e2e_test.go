@@ -26,16 +26,28 @@ func pointKey(m librato.Measurement) string {
 }
 
 // TestBatcherLosesNothingUnderFaults adds N measurements from many
-// goroutines while the mock answers a share of requests with 503 and 429;
-// after Close the mock holds exactly the N points, none twice.
+// goroutines while the mock answers about one request in four with 503 or
+// 429, Close's drain included; after Close the mock holds exactly the N
+// points, none twice. It runs with the adaptive window and with a pinned
+// one.
+//
+// Faults follow the requests (one after every third request), not the
+// clock: a fault every 2 ms whatever the traffic would fail every retry of
+// a batcher that slowed down as asked, and Close could never finish.
 func TestBatcherLosesNothingUnderFaults(t *testing.T) {
+	for _, conc := range []int{0, 4} {
+		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) { losesNothingUnderFaults(t, conc) })
+	}
+}
+
+func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	srv := mock.NewServer()
 	defer srv.Close()
 	c, err := srv.Client(librato.RoleRecordOnly, librato.WithBackoff(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
 	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{
-		BatchSize: 50, Concurrency: 4, MaxBuffered: 400, FlushInterval: 5 * time.Millisecond,
-		Tags: map[string]string{"host": "agent-1"},
+		BatchSize: 50, Concurrency: concurrency, MaxBuffered: 400, FlushInterval: 5 * time.Millisecond,
+		DefaultTags: map[string]string{"host": "agent-1"},
 	})
 	require.NoError(t, err)
 
@@ -44,11 +56,17 @@ func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 	faults := make(chan struct{})
 	go func() {
 		defer close(faults)
-		for i := 0; ; i++ {
+		last := 0
+		for i := 0; ; {
 			select {
 			case <-stop:
 				return
-			case <-time.After(2 * time.Millisecond):
+			case <-time.After(200 * time.Microsecond):
+			}
+			if n := srv.Requests(); n-last < 3 {
+				continue
+			} else {
+				last = n
 			}
 			status := http.StatusServiceUnavailable
 			if i%2 == 1 {
@@ -56,6 +74,7 @@ func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 			}
 			srv.FailNext(1, status)
 			injected.Add(1)
+			i++
 		}
 	}()
 
@@ -84,9 +103,15 @@ func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 
 	st := b.Stats()
 	const n = goroutines * perG
-	assert.Equal(t, librato.BatcherStats{Added: n, Sent: n, Retried: st.Retried, Batches: st.Batches}, st)
+	assert.Equal(t, librato.BatcherStats{Added: n, Sent: n, Retried: st.Retried, Batches: st.Batches,
+		Concurrency: st.Concurrency, PeakConcurrency: st.PeakConcurrency, RTT: st.RTT}, st)
 	assert.Positive(t, injected.Load())
 	assert.Positive(t, st.Retried, "some requests met the injected faults")
+	if concurrency > 0 {
+		assert.Equal(t, concurrency, st.PeakConcurrency, "a pinned window never moves")
+	} else {
+		assert.LessOrEqual(t, st.PeakConcurrency, librato.DefaultMaxConcurrency)
+	}
 
 	rec := srv.Recorded()
 	require.Len(t, rec, n, "exactly N points recorded")
@@ -122,6 +147,66 @@ func TestBatcherOverTheSocketAndInProcess(t *testing.T) {
 		assert.Equal(t, int64(10), b.Stats().Batches)
 		srv.Close()
 	}
+}
+
+// TestBatcherCommonTagsAgainstTheMock is the agent's case: a host tag for
+// every measurement, and measurements with tags of their own. CommonTags
+// merge; DefaultTags, the API's top-level tags, only fill in for
+// measurements without tags.
+func TestBatcherCommonTagsAgainstTheMock(t *testing.T) {
+	srv := mock.NewServer()
+	defer srv.Close()
+	c, err := srv.Client(librato.RoleRecordOnly)
+	require.NoError(t, err)
+	base := time.Now().Add(-time.Hour).Unix()
+	send := func(opts librato.BatcherOptions, name string) map[int64]map[string]string {
+		b, err := c.Measurements.NewBatcher(opts)
+		require.NoError(t, err)
+		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 1, Time: base, Tags: map[string]string{"status": "200"}}))
+		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 2, Time: base + 1, Tags: map[string]string{"status": "500", "host": "web-2"}}))
+		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 3, Time: base + 2}))
+		require.NoError(t, b.Close(context.Background()))
+		got := map[int64]map[string]string{}
+		for _, m := range srv.Recorded() {
+			if m.Name == name {
+				got[m.Time-base] = m.Tags
+			}
+		}
+		return got
+	}
+	assert.Equal(t, map[int64]map[string]string{
+		0: {"host": "web-1", "status": "200"},
+		1: {"host": "web-2", "status": "500"},
+		2: {"host": "web-1"},
+	}, send(librato.BatcherOptions{CommonTags: map[string]string{"host": "web-1"}}, "agent.common"))
+	assert.Equal(t, map[int64]map[string]string{
+		0: {"status": "200"},
+		1: {"host": "web-2", "status": "500"},
+		2: {"host": "web-1"},
+	}, send(librato.BatcherOptions{DefaultTags: map[string]string{"host": "web-1"}}, "agent.default"))
+}
+
+// TestBatcherCloseSaysWhyAgainstTheMock: a revoked token's 401 reaches the
+// caller through Close's error.
+func TestBatcherCloseSaysWhyAgainstTheMock(t *testing.T) {
+	srv := mock.NewServer()
+	defer srv.Close()
+	email, _ := srv.Credentials(librato.RoleRecordOnly)
+	c, err := librato.NewClient(email, "not-a-token", librato.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{})
+	require.NoError(t, err)
+	require.NoError(t, b.Add(librato.Measurement{Name: "m", Value: 1}))
+	err = b.Close(context.Background())
+	require.ErrorIs(t, err, librato.ErrUnauthorized)
+	var de *librato.DeliveryError
+	require.ErrorAs(t, err, &de)
+	assert.EqualValues(t, 1, de.Failed)
+	var ae *librato.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusUnauthorized, ae.StatusCode)
+	assert.NotContains(t, fmt.Sprintf("%v %+v", err, de), "not-a-token")
+	assert.Zero(t, srv.RecordedCount())
 }
 
 // BenchmarkEndToEnd measures measurements per second from Add (or from

@@ -68,6 +68,12 @@ func newIngestClient(t *testing.T, f *fakeIngest, opts ...Option) *Client {
 	return c
 }
 
+// counts is st without the controller's fields, which depend on timing.
+func counts(st BatcherStats) BatcherStats {
+	st.Concurrency, st.PeakConcurrency, st.RTT = 0, 0, 0
+	return st
+}
+
 // checkNoLeak fails if goroutines started during the test outlive it.
 func checkNoLeak(t *testing.T) {
 	base := runtime.NumGoroutine()
@@ -87,7 +93,7 @@ func TestBatcherBatchSizes(t *testing.T) {
 	checkNoLeak(t)
 	f := &fakeIngest{}
 	c := newIngestClient(t, f)
-	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 500, FlushInterval: time.Hour, Tags: map[string]string{"host": "a"}})
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 500, FlushInterval: time.Hour, DefaultTags: map[string]string{"host": "a"}})
 	require.NoError(t, err)
 	for i := 0; i < 1234; i++ {
 		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: int64(1700000000 + i)}))
@@ -103,7 +109,7 @@ func TestBatcherBatchSizes(t *testing.T) {
 		assert.Equal(t, map[string]string{"host": "a"}, tags)
 	}
 	st := b.Stats()
-	assert.Equal(t, BatcherStats{Added: 1234, Sent: 1234, Batches: 3}, st)
+	assert.Equal(t, BatcherStats{Added: 1234, Sent: 1234, Batches: 3}, counts(st))
 
 	big, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5000})
 	require.NoError(t, err)
@@ -131,7 +137,10 @@ func TestBatcherOrderingWithOneWorker(t *testing.T) {
 	for i, m := range got {
 		assert.Equal(t, float64(i), m.Value, "position %d", i)
 	}
-	assert.Positive(t, b.Stats().Retried)
+	st := b.Stats()
+	assert.Positive(t, st.Retried)
+	assert.Equal(t, 1, st.Concurrency, "an explicit Concurrency pins the window")
+	assert.Equal(t, 1, st.PeakConcurrency)
 }
 
 func TestBatcherFlushAndInterval(t *testing.T) {
@@ -266,7 +275,7 @@ func TestBatcherRetriesTransientFailures(t *testing.T) {
 		return nil
 	}}
 	c := newIngestClient(t, f, WithMaxAttempts(1)) // the batcher itself must keep retrying
-	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, Concurrency: 3})
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10})
 	require.NoError(t, err)
 	for i := 0; i < 95; i++ {
 		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: 1700000000 + int64(i)}))
@@ -281,7 +290,8 @@ func TestBatcherRetriesTransientFailures(t *testing.T) {
 	}
 	st := b.Stats()
 	assert.Positive(t, st.Retried)
-	assert.Equal(t, BatcherStats{Added: 95, Sent: 95, Batches: 10, Retried: st.Retried}, st)
+	assert.Equal(t, f.calls.Load()-st.Batches, st.Retried, "every repeated request is counted")
+	assert.Equal(t, BatcherStats{Added: 95, Sent: 95, Batches: 10, Retried: st.Retried}, counts(st))
 }
 
 // stallingIngest accepts requests only once release is closed.
@@ -329,7 +339,7 @@ func TestBatcherBlocksAtTheBound(t *testing.T) {
 	require.NoError(t, <-added, "space freed by delivery unblocks Add")
 	require.NoError(t, b.Close(context.Background()))
 	assert.Equal(t, int64(21), accepted.Load())
-	assert.Equal(t, BatcherStats{Added: 21, Sent: 21, Batches: 3}, b.Stats())
+	assert.Equal(t, BatcherStats{Added: 21, Sent: 21, Batches: 3}, counts(b.Stats()))
 }
 
 func TestBatcherDropsAtTheBound(t *testing.T) {
@@ -337,7 +347,7 @@ func TestBatcherDropsAtTheBound(t *testing.T) {
 	release := make(chan struct{})
 	c, accepted := stallingIngest(t, release)
 	var dropped atomic.Int64
-	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, MaxBuffered: 20, WhenFull: Drop, OnError: func(err error, lost []Measurement) {
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, MaxBuffered: 20, WhenFull: DropWhenFull, OnError: func(err error, lost []Measurement) {
 		if errors.Is(err, ErrBufferFull) {
 			dropped.Add(int64(len(lost)))
 		}
@@ -357,7 +367,7 @@ func TestBatcherDropsAtTheBound(t *testing.T) {
 	assert.Contains(t, err.Error(), "5 dropped")
 	assert.Equal(t, int64(20), accepted.Load())
 	assert.Equal(t, int64(5), dropped.Load())
-	assert.Equal(t, BatcherStats{Added: 20, Sent: 20, Dropped: 5, Batches: 2}, b.Stats())
+	assert.Equal(t, BatcherStats{Added: 20, Sent: 20, Dropped: 5, Batches: 2}, counts(b.Stats()))
 }
 
 func TestBatcherCloseWithCancelledContext(t *testing.T) {
@@ -374,6 +384,10 @@ func TestBatcherCloseWithCancelledContext(t *testing.T) {
 	err = b.Close(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "12 measurement(s) failed")
+	var de *DeliveryError
+	require.ErrorAs(t, err, &de)
+	assert.EqualValues(t, 12, de.Failed)
+	assert.Len(t, de.Causes, 1, "every batch was cut off by the same deadline")
 	assert.Zero(t, accepted.Load())
 	st := b.Stats()
 	assert.Equal(t, BatcherStats{Added: 12, Failed: 12}, BatcherStats{Added: st.Added, Failed: st.Failed})
@@ -382,6 +396,31 @@ func TestBatcherCloseWithCancelledContext(t *testing.T) {
 
 	assert.ErrorIs(t, b.Add(Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
 	assert.Error(t, b.Close(context.Background()), "closing again gives the same accounting")
+}
+
+func TestBatcherCloseEndsARetryAfterWait(t *testing.T) {
+	checkNoLeak(t)
+	f := &fakeIngest{fail: func(int64, []Measurement) *http.Response {
+		r := httpmock.NewStringResponse(429, `{"errors":{"request":["slow down"]}}`)
+		r.Header.Set("Retry-After", "3600")
+		return r
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5})
+	require.NoError(t, err)
+	for i := 0; i < 12; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	}
+	require.Eventually(t, func() bool { return f.calls.Load() > 0 }, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = b.Close(ctx) // the hour-long hold must not keep Close waiting
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	st := b.Stats()
+	assert.EqualValues(t, 12, st.Failed)
+	assert.Zero(t, st.Buffered)
+	assert.LessOrEqual(t, f.calls.Load(), int64(2), "nothing was sent during the hold: only the first window, which met the 429")
+	assert.Zero(t, st.Retried, "no request was repeated")
 }
 
 func TestBatcherAddAfterCloseAndBlockedAddWakes(t *testing.T) {
@@ -410,7 +449,7 @@ func TestNewBatcherChecks(t *testing.T) {
 	require.ErrorAs(t, err, &fe, "a View Only token can never submit")
 
 	c, _ = newMockClient(t, WithRole(RoleRecordOnly))
-	_, err = c.Measurements.NewBatcher(BatcherOptions{Tags: map[string]string{"bad key": "v"}})
+	_, err = c.Measurements.NewBatcher(BatcherOptions{DefaultTags: map[string]string{"bad key": "v"}})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	_, err = c.Measurements.NewBatcher(BatcherOptions{WhenFull: FullPolicy(7)})
@@ -443,4 +482,181 @@ func TestBatcherConcurrentAdds(t *testing.T) {
 		assert.False(t, seen[k])
 		seen[k] = true
 	}
+}
+
+func TestBatcherCommonTagsMerge(t *testing.T) {
+	f := &fakeIngest{}
+	c := newIngestClient(t, f)
+	common := map[string]string{"host": "web-1", "region": "us-east-1"}
+	b, err := c.Measurements.NewBatcher(BatcherOptions{CommonTags: common, DefaultTags: map[string]string{"env": "prod"}, FlushInterval: time.Hour})
+	require.NoError(t, err)
+	common["host"] = "changed-later" // the batcher keeps its own copy
+	require.NoError(t, b.Add(Measurement{Name: "req", Value: 1, Tags: map[string]string{"status": "200"}, Time: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "req", Value: 2, Tags: map[string]string{"status": "500", "host": "web-9"}, Time: 2}))
+	require.NoError(t, b.Add(Measurement{Name: "req", Value: 3, Time: 3}))
+	require.NoError(t, b.Close(context.Background()))
+
+	// What the server reads: own tags, else the top-level ones.
+	var got []map[string]string
+	for i, bt := range f.batches {
+		for _, m := range bt {
+			if m.Tags != nil {
+				got = append(got, m.Tags)
+			} else {
+				got = append(got, f.tags[i])
+			}
+		}
+	}
+	assert.Equal(t, []map[string]string{
+		{"host": "web-1", "region": "us-east-1", "status": "200"},
+		{"host": "web-9", "region": "us-east-1", "status": "500"},
+		{"host": "web-1", "region": "us-east-1", "env": "prod"},
+	}, got, "common tags merged into every measurement, its own winning")
+}
+
+func TestBatcherCommonTagsLimits(t *testing.T) {
+	c := newIngestClient(t, &fakeIngest{}, WithRole(RoleRecordOnly))
+	many := func(prefix string, n int) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < n; i++ {
+			m[fmt.Sprintf("%s%d", prefix, i)] = "v"
+		}
+		return m
+	}
+	var ve *ValidationError
+	_, err := c.Measurements.NewBatcher(BatcherOptions{CommonTags: map[string]string{"bad key": "v"}})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "CommonTags", ve.Field)
+	_, err = c.Measurements.NewBatcher(BatcherOptions{CommonTags: many("c", 30), DefaultTags: many("d", 21)})
+	require.ErrorAs(t, err, &ve, "CommonTags and DefaultTags together over 50")
+
+	var lost atomic.Int64
+	b, err := c.Measurements.NewBatcher(BatcherOptions{CommonTags: many("c", 30), OnError: func(_ error, ms []Measurement) { lost.Add(int64(len(ms))) }})
+	require.NoError(t, err)
+	own := many("o", 21)
+	err = b.Add(Measurement{Name: "m", Value: 1, Tags: own})
+	require.ErrorAs(t, err, &ve, "30 common + 21 own tags is over 50")
+	assert.Contains(t, ve.Reason, "51 tags")
+	own["c0"] = "overrides" // 20 own keys not in common remain... plus one shared
+	delete(own, "o0")
+	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1, Tags: own}), "a shared key counts once")
+	assert.EqualValues(t, 1, b.Stats().Invalid)
+	assert.EqualValues(t, 1, lost.Load())
+
+	agg := newAggregator(b, time.Minute, time.Now, false)
+	require.ErrorAs(t, agg.Observe("m", many("o", 21), 1), &ve, "the aggregator checks the merged set too")
+	require.NoError(t, agg.Close(context.Background()))
+	var closeVE *ValidationError
+	require.ErrorAs(t, b.Close(context.Background()), &closeVE, "Close reports the refused one")
+	assert.Contains(t, closeVE.Reason, "51 tags")
+}
+
+func TestBatcherCloseErrorUnwrapsToCauses(t *testing.T) {
+	release := make(chan struct{})
+	f := &fakeIngest{fail: func(_ int64, ms []Measurement) *http.Response {
+		switch ms[0].Name {
+		case "bad":
+			return httpmock.NewStringResponse(400, `{"errors":{"params":{"name":["is not allowed"]}}}`)
+		case "auth":
+			return httpmock.NewStringResponse(401, `{"errors":{"request":["Authorization Required"]}}`)
+		case "slow":
+			<-release
+		}
+		return nil
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 2, MaxBuffered: 2, Concurrency: 1, WhenFull: DropWhenFull, FlushInterval: time.Hour})
+	require.NoError(t, err)
+
+	// A 400: Flush says so, with the counts of the batches finished since
+	// the previous Flush (this one may finish before Flush is called).
+	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 2}))
+	err = b.Flush(context.Background())
+	var de *DeliveryError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, DeliveryError{Op: "flush", Added: 2, Failed: 2, Causes: de.Causes}, *de)
+	assert.Len(t, de.Causes, 1, "both halves met the same 400: one cause")
+	assert.ErrorIs(t, err, ErrBadRequest)
+	assert.NotErrorIs(t, err, ErrUnauthorized)
+
+	// A 401.
+	require.NoError(t, b.Add(Measurement{Name: "auth", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "auth", Value: 2}))
+	err = b.Flush(context.Background())
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.NotErrorIs(t, err, ErrBadRequest, "each loss is reported by one Flush")
+	require.NoError(t, b.Flush(context.Background()), "nothing lost since")
+
+	// A full buffer drops, an invalid measurement is refused.
+	require.NoError(t, b.Add(Measurement{Name: "slow", Value: 1}))
+	require.NoError(t, b.Add(Measurement{Name: "slow", Value: 2}))
+	require.ErrorIs(t, b.Add(Measurement{Name: "slow", Value: 3}), ErrBufferFull)
+	close(release)
+	require.NoError(t, b.Flush(context.Background()))
+	var ve *ValidationError
+	require.ErrorAs(t, b.Add(Measurement{Name: "bad name", Value: 1}), &ve)
+
+	err = b.Close(context.Background())
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, DeliveryError{Op: "close", Added: 6, Sent: 2, Failed: 4, Invalid: 1, Dropped: 1, Causes: de.Causes}, *de)
+	require.Len(t, de.Causes, 4, "one cause per kind: 400, 401, full, invalid")
+	assert.ErrorIs(t, err, ErrBadRequest)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.ErrorIs(t, err, ErrBufferFull)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 400, ae.StatusCode, "the first cause seen")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "name", ve.Field)
+	for _, want := range []string{"4 measurement(s) failed, 1 invalid, 1 dropped of 6 added; 2 sent", "400 Bad Request", "401 Unauthorized", "buffer is full"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Equal(t, err.Error(), b.Close(context.Background()).Error(), "closing again gives the same accounting")
+}
+
+func TestPtr(t *testing.T) {
+	p := Ptr(2.5)
+	*p = 3
+	assert.Equal(t, 3.0, *p)
+	assert.Equal(t, "x", *Ptr("x"))
+	assert.True(t, *Ptr(true))
+	assert.Equal(t, RoleViewOnly, *Ptr(RoleViewOnly))
+	a, b := Ptr(1), Ptr(1)
+	assert.NotSame(t, a, b, "a fresh copy each call")
+}
+
+func TestBatcherAddAllocatesNothing(t *testing.T) {
+	c, err := NewClient(testEmail, testToken, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: discardTransport{202}}))
+	require.NoError(t, err)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{MaxBuffered: 1 << 20, FlushInterval: time.Hour,
+		CommonTags: map[string]string{"host": "web-1", "region": "us-east-1"}})
+	require.NoError(t, err)
+	tags := map[string]string{"status": "200", "host": "web-2"}
+	m := Measurement{Name: "alloc.m", Value: 1, Tags: tags, Time: 1700000000}
+	// A batch is cut every 500 Adds (a small struct and a goroutine);
+	// averaged over a run that is less than one allocation per Add.
+	allocs := testing.AllocsPerRun(5000, func() { _ = b.Add(m) })
+	assert.Zero(t, allocs, "Add, CommonTags check included, costs no allocation")
+	require.NoError(t, b.Close(context.Background()))
+}
+
+func TestBatcherFlushReportsLossesFinishedBeforeIt(t *testing.T) {
+	f := &fakeIngest{fail: func(int64, []Measurement) *http.Response {
+		return httpmock.NewStringResponse(401, `{"errors":{"request":["Authorization Required"]}}`)
+	}}
+	c := newIngestClient(t, f)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 3, FlushInterval: time.Hour})
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i)}))
+	}
+	require.Eventually(t, func() bool { return b.Stats().Failed == 3 }, 5*time.Second, time.Millisecond)
+	err = b.Flush(context.Background()) // nothing is pending any more
+	var de *DeliveryError
+	require.ErrorAs(t, err, &de, "a loss finished before the Flush is still reported")
+	assert.EqualValues(t, 3, de.Failed)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	require.NoError(t, b.Flush(context.Background()))
+	require.ErrorIs(t, b.Close(context.Background()), ErrUnauthorized, "Close reports the batcher's whole life")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -27,7 +28,7 @@ func BenchmarkBatcherAdd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 2, MaxBuffered: 100000, FlushInterval: time.Hour, Tags: map[string]string{"host": "bench"}})
+	bt, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 2, MaxBuffered: 100000, FlushInterval: time.Hour, DefaultTags: map[string]string{"host": "bench"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,4 +53,65 @@ func BenchmarkBatcherAdd(b *testing.B) {
 		b.Fatalf("sent %d of %d", st.Sent, st.Added)
 	}
 	b.ReportMetric(float64(bt.Stats().Batches), "batches")
+}
+
+// BenchmarkBatcherAddCommonTags is BenchmarkBatcherAdd with CommonTags:
+// the merged tag limit is checked at Add, the merge itself happens when
+// the body is encoded.
+func BenchmarkBatcherAddCommonTags(b *testing.B) {
+	c, err := NewClient(testEmail, testToken, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: discardTransport{202}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt, err := c.Measurements.NewBatcher(BatcherOptions{MaxBuffered: 100000, FlushInterval: time.Hour,
+		CommonTags: map[string]string{"host": "bench", "region": "us-east-1", "service": "api"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tags := map[string]string{"route": "/a", "status": "200", "method": "GET"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			if err := bt.Add(Measurement{Name: "bench.add", Value: float64(i), Tags: tags, Time: 1700000000}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if err := bt.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkEncodeCommonTags builds the Batcher's body for 1,000
+// measurements (3 own tags from 20 tag sets) with and without 3 common
+// tags merged in.
+func BenchmarkEncodeCommonTags(b *testing.B) {
+	tagSets := make([]map[string]string, 20)
+	for i := range tagSets {
+		tagSets[i] = map[string]string{"route": "/r" + strconv.Itoa(i), "status": "200", "method": "GET"}
+	}
+	ms := make([]Measurement, 1000)
+	for i := range ms {
+		ms[i] = Measurement{Name: "app.metric." + strconv.Itoa(i%50), Value: float64(i) * 1.37, Tags: tagSets[i%20], Time: 1700000000}
+	}
+	common := map[string]string{"host": "web-1", "region": "us-east-1", "service": "api"}
+	for _, tc := range []struct {
+		name   string
+		common map[string]string
+	}{{"plain", nil}, {"common", common}} {
+		body := &measurementBody{common: tc.common, ms: ms}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			for i := 0; i < b.N; i++ {
+				buf, _ = body.appendJSON(buf[:0])
+			}
+			b.SetBytes(int64(len(buf)))
+		})
+	}
 }

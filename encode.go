@@ -17,46 +17,74 @@ import (
 // values encoding/json itself would produce.
 
 // tagCache remembers where in the body each tag map was first written.
+// With common set, every tag object it writes is common merged with the
+// given map (the map's own keys winning), so one body never mixes merged
+// and unmerged spans under the same key.
 type tagCache struct {
-	spans map[uintptr][2]int
-	keys  []string
+	spans  map[uintptr][2]int
+	keys   []string
+	common map[string]string
 }
 
 var tagCachePool = sync.Pool{New: func() any { return &tagCache{spans: make(map[uintptr][2]int)} }}
 
 func (b *MeasurementBatch) appendJSON(dst []byte) ([]byte, error) {
+	return appendBody(dst, nil, b.Tags, b.Time, b.Period, b.Measurements), nil
+}
+
+// measurementBody is the Batcher's request body: its measurements with
+// CommonTags merged into every tag set and DefaultTags as the top-level
+// tags. Its measurements were validated by Add, so it has no validate.
+type measurementBody struct {
+	common map[string]string
+	tags   map[string]string
+	ms     []Measurement
+}
+
+func (b *measurementBody) appendJSON(dst []byte) ([]byte, error) {
+	return appendBody(dst, b.common, b.tags, 0, 0, b.ms), nil
+}
+
+// appendBody writes a POST /v1/measurements body. With common tags, the
+// top-level tags are common merged with tags, so measurements without tags
+// of their own still get the common ones; measurements with tags get their
+// own merged with common.
+func appendBody(dst []byte, common, tags map[string]string, time, period int64, ms []Measurement) []byte {
 	tc := tagCachePool.Get().(*tagCache)
+	if len(common) > 0 {
+		tc.common = common
+	}
 	defer func() {
 		clear(tc.spans)
 		clear(tc.keys)
 		tc.keys = tc.keys[:0]
+		tc.common = nil
 		tagCachePool.Put(tc)
 	}()
 	dst = append(dst, '{')
-	if b.Tags != nil {
+	if tags != nil || tc.common != nil {
 		dst = append(dst, `"tags":`...)
-		dst = tc.appendTags(dst, b.Tags)
+		dst = tc.appendTags(dst, tags)
 		dst = append(dst, ',')
 	}
-	if b.Time != 0 {
+	if time != 0 {
 		dst = append(dst, `"time":`...)
-		dst = strconv.AppendInt(dst, b.Time, 10)
+		dst = strconv.AppendInt(dst, time, 10)
 		dst = append(dst, ',')
 	}
-	if b.Period != 0 {
+	if period != 0 {
 		dst = append(dst, `"period":`...)
-		dst = strconv.AppendInt(dst, b.Period, 10)
+		dst = strconv.AppendInt(dst, period, 10)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"measurements":[`...)
-	for i := range b.Measurements {
+	for i := range ms {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendMeasurement(dst, &b.Measurements[i], tc)
+		dst = appendMeasurement(dst, &ms[i], tc)
 	}
-	dst = append(dst, ']', '}')
-	return dst, nil
+	return append(dst, ']', '}')
 }
 
 // appendMeasurement writes one measurement object; tc may be nil.
@@ -75,7 +103,9 @@ func appendMeasurement(dst []byte, m *Measurement, tc *tagCache) []byte {
 	}
 	dst = appendOptFloat(dst, `,"last":`, m.Last)
 	dst = appendOptFloat(dst, `,"stddev":`, m.StdDev)
-	if m.Tags != nil {
+	if m.Tags != nil && (tc == nil || tc.common == nil || len(m.Tags) > 0) {
+		// With common tags, an empty map is no tags of its own: the
+		// measurement takes the merged top-level set.
 		dst = append(dst, `,"tags":`...)
 		if tc == nil {
 			tc = &tagCache{}
@@ -107,8 +137,9 @@ func appendMeasurement(dst []byte, m *Measurement, tc *tagCache) []byte {
 	return append(dst, '}')
 }
 
-// appendTags writes a tag object with keys in order, or copies the bytes
-// written for the same map earlier in this body.
+// appendTags writes a tag object with keys in order (merged with the
+// common tags, if any), or copies the bytes written for the same map
+// earlier in this body.
 func (tc *tagCache) appendTags(dst []byte, tags map[string]string) []byte {
 	var id uintptr
 	if tc.spans != nil {
@@ -122,6 +153,11 @@ func (tc *tagCache) appendTags(dst []byte, tags map[string]string) []byte {
 	for k := range tags {
 		keys = append(keys, k)
 	}
+	for k := range tc.common {
+		if _, own := tags[k]; !own {
+			keys = append(keys, k)
+		}
+	}
 	slices.Sort(keys)
 	dst = append(dst, '{')
 	for i, k := range keys {
@@ -130,7 +166,11 @@ func (tc *tagCache) appendTags(dst []byte, tags map[string]string) []byte {
 		}
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendString(dst, tags[k])
+		v, own := tags[k]
+		if !own {
+			v = tc.common[k]
+		}
+		dst = appendString(dst, v)
 	}
 	dst = append(dst, '}')
 	clear(keys)

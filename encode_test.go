@@ -179,3 +179,100 @@ func FuzzEncodeMeasurements(f *testing.F) {
 		assertSameAsEncodingJSON(t, b)
 	})
 }
+
+// mergedReference is what a measurementBody must decode to: the batch
+// with common merged under the top-level tags and under every
+// measurement's own non-empty tags, own keys winning.
+func mergedReference(body *measurementBody) *MeasurementBatch {
+	merge := func(own map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range body.common {
+			out[k] = v
+		}
+		for k, v := range own {
+			out[k] = v
+		}
+		return out
+	}
+	ref := &MeasurementBatch{Tags: body.tags}
+	if len(body.common) > 0 {
+		ref.Tags = merge(body.tags)
+	}
+	for _, m := range body.ms {
+		if len(body.common) > 0 {
+			if len(m.Tags) > 0 {
+				m.Tags = merge(m.Tags)
+			} else {
+				m.Tags = nil
+			}
+		}
+		ref.Measurements = append(ref.Measurements, m)
+	}
+	return ref
+}
+
+func assertBodyMatches(t testing.TB, body *measurementBody) {
+	ours, err := body.appendJSON(nil)
+	require.NoError(t, err)
+	if !json.Valid(ours) {
+		t.Fatalf("invalid JSON: %q", ours)
+	}
+	ref := mergedReference(body)
+	want := decodeAny(t, referenceJSON(t, ref))
+	if got := decodeAny(t, ours); !reflect.DeepEqual(want, got) {
+		t.Fatalf("decoded values differ\nours: %s\nref:  %s", ours, referenceJSON(t, ref))
+	}
+}
+
+func TestEncoderMergesCommonTags(t *testing.T) {
+	common := map[string]string{"host": "web-1", "region": "us-east-1", "status": "unknown"}
+	shared := map[string]string{"status": "200", "route": "/a"}
+	body := &measurementBody{
+		common: common,
+		tags:   map[string]string{"env": "prod", "region": "eu-west-1"},
+		ms: []Measurement{
+			{Name: "a", Value: 1, Tags: shared},
+			{Name: "b", Value: 2},                            // no tags: the merged top-level set
+			{Name: "c", Value: 3, Tags: map[string]string{}}, // empty: the same
+			{Name: "d", Value: 4, Tags: shared},              // the cached merged span
+			{Name: "e", Value: 5, Tags: map[string]string{"z": "1"}},
+			{Name: "f", Value: 6, Tags: common}, // common itself
+		},
+	}
+	assertBodyMatches(t, body)
+	out, _ := body.appendJSON(nil)
+	s := string(out)
+	assert.Contains(t, s, `"tags":{"env":"prod","host":"web-1","region":"eu-west-1","status":"unknown"}`, "top level: DefaultTags win over CommonTags")
+	assert.Equal(t, 2, bytes.Count(out, []byte(`{"host":"web-1","region":"us-east-1","route":"/a","status":"200"}`)), "own tags win, keys sorted, merged once per map")
+	assert.Contains(t, s, `{"name":"b","value":2}`, "no tags of its own: the top-level set applies")
+	assert.NotContains(t, s, `"name":"c","value":3,"tags"`, "an empty map is no tags of its own")
+
+	// Without common tags the body is exactly the API's: no merging.
+	plain := &measurementBody{tags: map[string]string{"env": "prod"}, ms: body.ms}
+	assertBodyMatches(t, plain)
+	want, _ := (&MeasurementBatch{Tags: plain.tags, Measurements: plain.ms}).appendJSON(nil)
+	got, _ := plain.appendJSON(nil)
+	assert.Equal(t, string(want), string(got))
+
+	// No DefaultTags: the common set alone is the top level.
+	bare := &measurementBody{common: common, ms: []Measurement{{Name: "x", Value: 1}}}
+	assertBodyMatches(t, bare)
+	out, _ = bare.appendJSON(nil)
+	assert.Contains(t, string(out), `"tags":{"host":"web-1","region":"us-east-1","status":"unknown"}`)
+}
+
+func FuzzEncodeCommonTags(f *testing.F) {
+	f.Add("host", "web-1", "status", "200", "host", "web-2")
+	f.Add("k", "v", "k", "w", "", "")
+	f.Add("q\"", "\xff", "\u2028", "a", "q\"", "b")
+	f.Fuzz(func(t *testing.T, ck, cv, ok, ov, dk, dv string) {
+		common := map[string]string{ck: cv, "c2": cv}
+		own := map[string]string{ok: ov}
+		body := &measurementBody{common: common, tags: map[string]string{dk: dv}, ms: []Measurement{
+			{Name: "a", Value: 1, Tags: own},
+			{Name: "b", Value: 2},
+			{Name: "c", Value: 3, Tags: own},
+		}}
+		assertBodyMatches(t, body)
+	})
+}

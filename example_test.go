@@ -132,8 +132,8 @@ func ExampleMeasurementsService_NewBatcher() {
 	}
 
 	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{
-		Tags:      map[string]string{"host": "web-1"},
-		BatchSize: 2,
+		DefaultTags: map[string]string{"host": "web-1"},
+		BatchSize:   2,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -823,7 +823,7 @@ func TestLoadNoGoroutineLeaks(t *testing.T) {
 		c, err := srv.Client(librato.RoleRecordOnly, librato.WithHTTPClient(hc), librato.WithBackoff(time.Millisecond, 5*time.Millisecond))
 		require.NoError(t, err)
 		before := srv.RecordedCount()
-		b, err := c.Measurements.NewBatcher(librato.BatcherOptions{BatchSize: 50, FlushInterval: 5 * time.Millisecond, Concurrency: 4, Tags: map[string]string{"via": "batcher"}})
+		b, err := c.Measurements.NewBatcher(librato.BatcherOptions{BatchSize: 50, FlushInterval: 5 * time.Millisecond, Concurrency: 4, DefaultTags: map[string]string{"via": "batcher"}})
 		require.NoError(t, err)
 		agg, err := librato.NewAggregator(b, time.Second)
 		require.NoError(t, err)
