@@ -100,7 +100,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		lost   []string
 	)
 	batcher, err := client.Measurements.NewBatcher(librato.BatcherOptions{
-		DefaultTags:   map[string]string{"host": hostTag(), "app": "collector"},
+		CommonTags:    map[string]string{"host": hostTag(), "app": "collector"}, // merged into each measurement's own tags
 		FlushInterval: *interval,
 		OnError: func(err error, ms []librato.Measurement) {
 			lostMu.Lock() // called from the batcher's goroutines
