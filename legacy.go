@@ -264,7 +264,12 @@ func (b *LegacyBatch) validate() error { return b.Validate() }
 // what the fields mean; the comparisons allow a relative 1e-9 for the
 // rounding of float sums.
 func (m *LegacyMeasurement) check(list string, i int, gauge bool) error {
-	field := func(name string) string { return list + "[" + strconv.Itoa(i) + "]." + name }
+	field := func(name string) string {
+		if i < 0 { // one measurement on its own, as a legacy batcher checks it
+			return name
+		}
+		return list + "[" + strconv.Itoa(i) + "]." + name
+	}
 	if err := checkMetricName(field("name"), -1, m.Name); err != nil {
 		return err
 	}

@@ -1,0 +1,174 @@
+package librato
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultLegacyBatchSize is the most legacy measurements per request
+// unless LegacyBatcherOptions.BatchSize says otherwise: the legacy
+// reference's advice (about 300 per request).
+const DefaultLegacyBatchSize = 300
+
+// LegacyBatcherOptions configures NewLegacyBatcher. Zero fields take the
+// defaults; the sizes, concurrency and full policy mean what they mean in
+// BatcherOptions.
+type LegacyBatcherOptions struct {
+	// Source is the batch-wide source of measurements that have none of
+	// their own (the request's top-level "source"); empty files them under
+	// "unassigned".
+	Source string
+	// BatchSize is the most measurements per request: default
+	// DefaultLegacyBatchSize, capped at 1,000.
+	BatchSize      int
+	FlushInterval  time.Duration // default 10s
+	Concurrency    int           // > 0 pins the requests in flight; 0 adapts, as the Batcher does
+	MaxConcurrency int           // default 32
+	MaxBuffered    int           // default 20,000
+	WhenFull       FullPolicy
+	// OnError, if set, hears of every measurement that will not be
+	// delivered, as BatcherOptions.OnError does; gauges and counters alike.
+	OnError func(err error, lost []LegacyMeasurement)
+}
+
+// LegacyBatcher is the Batcher for source-based agents: it submits legacy
+// gauges and counters to POST /v1/metrics in batches, from any number of
+// goroutines, with the Batcher's engine and so its guarantees: nothing is
+// lost but what the server rejects for good (reported to OnError and
+// counted), transient failures are retried until Close gives up, a batch
+// refused for its content is split, the requests in flight adapt to the
+// backlog and to 429/5xx and Retry-After, and Close delivers what is left
+// and returns a *DeliveryError that unwraps to the causes.
+type LegacyBatcher struct {
+	client *Client
+	opts   LegacyBatcherOptions
+	eng    *engine[legacyItem]
+}
+
+// legacyItem is one queued legacy measurement and its collection.
+type legacyItem struct {
+	m       LegacyMeasurement
+	counter bool
+}
+
+// epLegacyBatcherSubmit is POST /v1/metrics without the client's per-call
+// retries: the engine retries itself and hears every 429.
+var epLegacyBatcherSubmit = func() *endpoint {
+	ep := *epLegacyCreate
+	ep.retry = false
+	return &ep
+}()
+
+// NewLegacyBatcher starts a legacy batcher that submits through this
+// client, so calls pass its guard. It fails if the client's declared role
+// may not submit legacy measurements (View Only; a strict guard decides
+// for the unlisted row) or Source is not a valid source name.
+func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBatcher, error) {
+	c := s.client
+	if err := c.guard(epLegacyCreate.method, epLegacyCreate.template, epLegacyCreate.row); err != nil {
+		return nil, err
+	}
+	if opts.Source != "" {
+		if err := checkSource("Source", opts.Source); err != nil {
+			return nil, c.redactValidation(err)
+		}
+	}
+	if opts.WhenFull != BlockWhenFull && opts.WhenFull != DropWhenFull {
+		return nil, fmt.Errorf("librato: LegacyBatcherOptions.WhenFull %d is neither BlockWhenFull nor DropWhenFull", opts.WhenFull)
+	}
+	if opts.Concurrency < 0 || opts.MaxConcurrency < 0 {
+		return nil, errors.New("librato: LegacyBatcherOptions.Concurrency and MaxConcurrency may not be negative; leave them 0 for the defaults")
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultLegacyBatchSize
+	}
+	b := &LegacyBatcher{client: c, opts: opts}
+	var onLost func(error, []legacyItem)
+	if opts.OnError != nil {
+		onLost = func(err error, items []legacyItem) {
+			lost := make([]LegacyMeasurement, len(items))
+			for i := range items {
+				lost[i] = items[i].m
+			}
+			opts.OnError(err, lost)
+		}
+	}
+	b.eng = newEngine(engineConfig[legacyItem]{
+		batchSize:     opts.BatchSize,
+		maxBatch:      MaxMeasurementsPerRequest,
+		flushInterval: opts.FlushInterval,
+		concurrency:   opts.Concurrency,
+		maxConc:       opts.MaxConcurrency,
+		maxBuffered:   opts.MaxBuffered,
+		whenFull:      opts.WhenFull,
+		minBackoff:    c.retrying.RetryWaitMin,
+		maxBackoff:    c.retrying.RetryWaitMax,
+		logger:        c.logger,
+		submit:        b.submit,
+		onLost:        onLost,
+	})
+	b.opts.BatchSize = b.eng.batchSize
+	b.opts.MaxBuffered = b.eng.maxBuffered
+	return b, nil
+}
+
+// submit posts one batch: its gauges and counters, in the order added,
+// with the batcher's source.
+func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem) error {
+	body := &LegacyBatch{Source: b.opts.Source}
+	for i := range items {
+		if items[i].counter {
+			body.Counters = append(body.Counters, items[i].m)
+		} else {
+			body.Gauges = append(body.Gauges, items[i].m)
+		}
+	}
+	_, err := b.client.call(ctx, &request{ep: epLegacyBatcherSubmit, body: body})
+	return err
+}
+
+// AddGauge queues a gauge (a plain value, or a summary with Count and Sum)
+// without touching the network. A measurement without a MeasureTime gets
+// the time it was added, so a retried request writes the same point. An
+// invalid one is refused with a *ValidationError, counted and reported to
+// OnError; at the bound AddGauge blocks or drops as WhenFull says; after
+// Close it returns ErrBatcherClosed.
+func (b *LegacyBatcher) AddGauge(ctx context.Context, m LegacyMeasurement) error {
+	return b.add(ctx, legacyItem{m: m})
+}
+
+// AddCounter queues a counter's running total, as AddGauge queues a
+// gauge; a counter carries Value only.
+func (b *LegacyBatcher) AddCounter(ctx context.Context, m LegacyMeasurement) error {
+	return b.add(ctx, legacyItem{m: m, counter: true})
+}
+
+func (b *LegacyBatcher) add(ctx context.Context, it legacyItem) error {
+	list := "gauges"
+	if it.counter {
+		list = "counters"
+	}
+	if err := it.m.check(list, -1, !it.counter); err != nil {
+		err = b.client.redactValidation(err)
+		b.eng.refuse(err, it)
+		return err
+	}
+	if it.m.MeasureTime == 0 {
+		it.m.MeasureTime = time.Now().Unix()
+	}
+	return b.eng.add(ctx, it)
+}
+
+// Flush sends what is buffered now and waits for the batches pending at
+// the call, as Batcher.Flush does.
+func (b *LegacyBatcher) Flush(ctx context.Context) error { return b.eng.flush(ctx) }
+
+// Close stops Add, delivers everything still buffered and waits for the
+// requests in flight, as Batcher.Close does: a *DeliveryError if anything
+// was not delivered, unwrapping to each distinct cause.
+func (b *LegacyBatcher) Close(ctx context.Context) error { return b.eng.close(ctx) }
+
+// Stats returns the batcher's counters so far.
+func (b *LegacyBatcher) Stats() BatcherStats { return b.eng.stats() }
