@@ -71,7 +71,7 @@ func TestExamplePrograms(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	build := exec.CommandContext(ctx, goTool(t), "build", "-o", bin+string(filepath.Separator),
-		"./examples/quickstart", "./examples/collector", "./examples/dashboard", "./examples/provision")
+		"./examples/quickstart", "./examples/collector", "./examples/dashboard", "./examples/provision", "./examples/otel")
 	build.Env = exampleEnv()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build of the examples:\n%s", out)
@@ -152,6 +152,21 @@ func TestExamplePrograms(t *testing.T) {
 		assert.ElementsMatch(t, []string{"admin", "recorder", "viewer"}, declared)
 		assert.Equal(t, 3, strings.Count(stdout, "now gets 401"), stdout)
 		assert.NotRegexp(t, `[0-9a-f]{64}`, stdout, "a token's secret was printed")
+	})
+
+	t.Run("otel", func(t *testing.T) {
+		t.Parallel()
+		stdout, stderr, err := runExample(t, program("otel"))
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		m := regexp.MustCompile(`mock recorded (\d+) measurement\(s\); batcher sent (\d+)`).FindStringSubmatch(stdout)
+		require.NotNil(t, m, stdout)
+		assert.Equal(t, m[1], m[2], "the mock recorded something else than the exporter sent")
+		assert.Positive(t, atoi(t, m[1]))
+		assert.Contains(t, stdout, "shutdown: everything exported was delivered")
+		assert.Regexp(t, `check: shop\.requests delivered equals the \d+ request\(s\) made`, stdout)
+		for _, series := range []string{"shop.requests", "shop.in_flight", "shop.request.duration", "shop.queue.length"} {
+			assert.Contains(t, stdout, "delivered "+series+" ", "no %s delivered", series)
+		}
 	})
 
 	t.Run("half-configured environment", func(t *testing.T) {
