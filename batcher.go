@@ -164,11 +164,8 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 	if err := checkTags("DefaultTags", -1, opts.DefaultTags); err != nil {
 		return nil, c.redactValidation(err)
 	}
-	if opts.WhenFull != BlockWhenFull && opts.WhenFull != DropWhenFull {
-		return nil, fmt.Errorf("librato: BatcherOptions.WhenFull %d is neither BlockWhenFull nor DropWhenFull", opts.WhenFull)
-	}
-	if opts.Concurrency < 0 || opts.MaxConcurrency < 0 {
-		return nil, errors.New("librato: BatcherOptions.Concurrency and MaxConcurrency may not be negative; leave them 0 for the defaults")
+	if err := checkPolicy("BatcherOptions", opts.WhenFull, opts.Concurrency, opts.MaxConcurrency); err != nil {
+		return nil, err
 	}
 	// Copies, so the caller changing a map later cannot race the encoder.
 	opts.CommonTags = cloneTags(opts.CommonTags)
@@ -177,24 +174,40 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 	if n := mergedLen(opts.CommonTags, opts.DefaultTags); len(opts.CommonTags) > 0 && n > MaxTagsPerStream {
 		return nil, c.redactValidation(invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream))
 	}
-	cfg := engineConfig[Measurement]{
+	b.eng = startEngine(c, engineConfig[Measurement]{
 		batchSize:     opts.BatchSize,
-		maxBatch:      MaxMeasurementsPerRequest,
 		flushInterval: opts.FlushInterval,
 		concurrency:   opts.Concurrency,
 		maxConc:       opts.MaxConcurrency,
 		maxBuffered:   opts.MaxBuffered,
 		whenFull:      opts.WhenFull,
-		minBackoff:    c.retrying.RetryWaitMin,
-		maxBackoff:    c.retrying.RetryWaitMax,
-		logger:        c.logger,
 		submit:        b.submit,
 		onLost:        opts.OnError,
-	}
-	b.eng = newEngine(cfg)
+	})
 	b.opts.BatchSize = b.eng.batchSize
 	b.opts.MaxBuffered = b.eng.maxBuffered
 	return b, nil
+}
+
+// checkPolicy refuses a full policy or concurrency a batcher's options
+// (named by what) cannot mean.
+func checkPolicy(what string, whenFull FullPolicy, concurrency, maxConcurrency int) error {
+	if whenFull != BlockWhenFull && whenFull != DropWhenFull {
+		return fmt.Errorf("librato: %s.WhenFull %d is neither BlockWhenFull nor DropWhenFull", what, whenFull)
+	}
+	if concurrency < 0 || maxConcurrency < 0 {
+		return fmt.Errorf("librato: %s.Concurrency and MaxConcurrency may not be negative; leave them 0 for the defaults", what)
+	}
+	return nil
+}
+
+// startEngine starts a batcher's engine on c: cfg's sizes and policy, the
+// API's cap per request, and the client's backoff and logger.
+func startEngine[T any](c *Client, cfg engineConfig[T]) *engine[T] {
+	cfg.maxBatch = MaxMeasurementsPerRequest
+	cfg.minBackoff, cfg.maxBackoff = c.retrying.RetryWaitMin, c.retrying.RetryWaitMax
+	cfg.logger = c.logger
+	return newEngine(cfg)
 }
 
 // submit posts one batch: the request the engine repeats until it is

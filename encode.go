@@ -116,25 +116,33 @@ func appendMeasurement(dst []byte, m *Measurement, tc *tagCache) []byte {
 		dst = append(dst, `,"time":`...)
 		dst = strconv.AppendInt(dst, m.Time, 10)
 	}
-	if m.Period != 0 {
+	dst = appendMetricProps(dst, m.Period, m.DisplayName, m.Description, m.Attributes)
+	return append(dst, '}')
+}
+
+// appendMetricProps writes the metric properties a measurement (tagged or
+// legacy) may carry for the metric it creates, each only when set.
+// MetricAttributes holds only plain fields, so encoding it cannot fail.
+func appendMetricProps(dst []byte, period int64, displayName, description string, attrs *MetricAttributes) []byte {
+	if period != 0 {
 		dst = append(dst, `,"period":`...)
-		dst = strconv.AppendInt(dst, m.Period, 10)
+		dst = strconv.AppendInt(dst, period, 10)
 	}
-	if m.DisplayName != "" {
+	if displayName != "" {
 		dst = append(dst, `,"display_name":`...)
-		dst = appendString(dst, m.DisplayName)
+		dst = appendString(dst, displayName)
 	}
-	if m.Description != "" {
+	if description != "" {
 		dst = append(dst, `,"description":`...)
-		dst = appendString(dst, m.Description)
+		dst = appendString(dst, description)
 	}
-	if m.Attributes != nil {
-		if raw, err := json.Marshal(m.Attributes); err == nil {
+	if attrs != nil {
+		if raw, err := json.Marshal(attrs); err == nil {
 			dst = append(dst, `,"attributes":`...)
 			dst = append(dst, raw...)
 		}
 	}
-	return append(dst, '}')
+	return dst
 }
 
 // appendTags writes a tag object with keys in order (merged with the

@@ -414,26 +414,7 @@ func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) ([]byte, error) {
 		dst = append(dst, `,"measure_time":`...)
 		dst = strconv.AppendInt(dst, m.MeasureTime, 10)
 	}
-	if m.Period != 0 {
-		dst = append(dst, `,"period":`...)
-		dst = strconv.AppendInt(dst, m.Period, 10)
-	}
-	if m.DisplayName != "" {
-		dst = append(dst, `,"display_name":`...)
-		dst = appendString(dst, m.DisplayName)
-	}
-	if m.Description != "" {
-		dst = append(dst, `,"description":`...)
-		dst = appendString(dst, m.Description)
-	}
-	if m.Attributes != nil {
-		raw, err := json.Marshal(m.Attributes)
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, `,"attributes":`...)
-		dst = append(dst, raw...)
-	}
+	dst = appendMetricProps(dst, m.Period, m.DisplayName, m.Description, m.Attributes)
 	return append(dst, '}'), nil
 }
 

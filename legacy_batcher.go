@@ -2,8 +2,6 @@ package librato
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -75,11 +73,8 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 			return nil, c.redactValidation(err)
 		}
 	}
-	if opts.WhenFull != BlockWhenFull && opts.WhenFull != DropWhenFull {
-		return nil, fmt.Errorf("librato: LegacyBatcherOptions.WhenFull %d is neither BlockWhenFull nor DropWhenFull", opts.WhenFull)
-	}
-	if opts.Concurrency < 0 || opts.MaxConcurrency < 0 {
-		return nil, errors.New("librato: LegacyBatcherOptions.Concurrency and MaxConcurrency may not be negative; leave them 0 for the defaults")
+	if err := checkPolicy("LegacyBatcherOptions", opts.WhenFull, opts.Concurrency, opts.MaxConcurrency); err != nil {
+		return nil, err
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultLegacyBatchSize
@@ -95,17 +90,13 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 			opts.OnError(err, lost)
 		}
 	}
-	b.eng = newEngine(engineConfig[legacyItem]{
+	b.eng = startEngine(c, engineConfig[legacyItem]{
 		batchSize:     opts.BatchSize,
-		maxBatch:      MaxMeasurementsPerRequest,
 		flushInterval: opts.FlushInterval,
 		concurrency:   opts.Concurrency,
 		maxConc:       opts.MaxConcurrency,
 		maxBuffered:   opts.MaxBuffered,
 		whenFull:      opts.WhenFull,
-		minBackoff:    c.retrying.RetryWaitMin,
-		maxBackoff:    c.retrying.RetryWaitMax,
-		logger:        c.logger,
 		submit:        b.submit,
 		onLost:        onLost,
 	})

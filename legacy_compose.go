@@ -3,9 +3,6 @@ package librato
 import (
 	"context"
 	"net/url"
-	"strconv"
-	"strings"
-	"time"
 )
 
 // The legacy composite read shares GET /v1/metrics, and so its matrix row,
@@ -13,40 +10,16 @@ import (
 var epMetricsComposeLegacy = newEndpoint("GET", "/v1/metrics")
 
 // LegacyCompositeQuery runs a composite expression through the legacy
-// (source-based) route, GET /v1/metrics?compose=.... Compose, StartTime
-// and Resolution are required; EndTime defaults to now. The answer is not
+// (source-based) route, GET /v1/metrics?compose=...: the same parameters
+// as a CompositeQuery (Compose, StartTime and Resolution required, EndTime
+// defaulting to now), where a legacy series names a source pattern in
+// place of a tag set: `sum(s("cpu", "web*"))`. The answer is not
 // paginated, and the API ignores a count.
-type LegacyCompositeQuery struct {
-	// Compose is the expression; a legacy series names a source pattern
-	// in place of a tag set: `sum(s("cpu", "web*"))`.
-	Compose    string
-	StartTime  time.Time
-	EndTime    time.Time
-	Resolution time.Duration // whole seconds, at most one week
-}
+type LegacyCompositeQuery CompositeQuery
 
-func (q *LegacyCompositeQuery) validate() error {
-	switch {
-	case q == nil || strings.TrimSpace(q.Compose) == "":
-		return invalid("compose", -1, "is required: a composite expression")
-	case q.StartTime.IsZero():
-		return invalid("start_time", -1, "is required for a composite query")
-	case q.Resolution <= 0 || q.Resolution%time.Second != 0 || q.Resolution > MaxResolution*time.Second:
-		return invalid("resolution", -1, "is required, in whole seconds up to one week")
-	case !q.EndTime.IsZero() && q.EndTime.Before(q.StartTime):
-		return invalid("end_time", -1, "is before start_time")
-	}
-	return nil
-}
+func (q *LegacyCompositeQuery) validate() error { return (*CompositeQuery)(q).validate() }
 
-func (q *LegacyCompositeQuery) encode(v url.Values) {
-	v.Set("compose", q.Compose)
-	v.Set("start_time", strconv.FormatInt(q.StartTime.Unix(), 10))
-	if !q.EndTime.IsZero() {
-		v.Set("end_time", strconv.FormatInt(q.EndTime.Unix(), 10))
-	}
-	v.Set("resolution", strconv.FormatInt(int64(q.Resolution/time.Second), 10))
-}
+func (q *LegacyCompositeQuery) encode(v url.Values) { (*CompositeQuery)(q).encode(v) }
 
 // LegacyComposite is the answer of a legacy composite query: the
 // expression as run, the resolution used, and one entry per result series.

@@ -369,6 +369,8 @@ func (q *CompositeQuery) validate() error {
 		return invalid("start_time", -1, "is required for a composite query")
 	case q.Resolution <= 0 || q.Resolution%time.Second != 0 || q.Resolution > MaxResolution*time.Second:
 		return invalid("resolution", -1, "is required, in whole seconds up to one week")
+	case !q.EndTime.IsZero() && q.EndTime.Before(q.StartTime):
+		return invalid("end_time", -1, "is before start_time")
 	}
 	return nil
 }

@@ -274,7 +274,7 @@ func TestMeasurementsCompose(t *testing.T) {
 	q, _ := url.ParseQuery(r.query)
 	assert.Equal(t, url.Values{"compose": {`derive(s("m", {"host":"x"}), {detect_reset: "true"})`}, "start_time": {"100"}, "end_time": {"200"}, "resolution": {"60"}}, q)
 
-	for _, bad := range []*CompositeQuery{nil, {StartTime: time.Unix(1, 0), Resolution: time.Minute}, {Compose: "s()", Resolution: time.Minute}, {Compose: "s()", StartTime: time.Unix(1, 0)}} {
+	for _, bad := range []*CompositeQuery{nil, {StartTime: time.Unix(1, 0), Resolution: time.Minute}, {Compose: "s()", Resolution: time.Minute}, {Compose: "s()", StartTime: time.Unix(1, 0)}, {Compose: "s()", StartTime: time.Unix(10, 0), EndTime: time.Unix(5, 0), Resolution: time.Minute}} {
 		_, err := c.Measurements.Compose(context.Background(), bad)
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve)

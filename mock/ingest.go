@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // measurementsIngest answers POST /v1/measurements from the raw body.
@@ -738,38 +739,22 @@ func parseInt(num []byte) (int64, bool) {
 }
 
 // validMetricName is reMetricName without the regexp.
-func validMetricName(s []byte) bool {
-	if len(s) == 0 || len(s) > 255 {
-		return false
-	}
-	for _, c := range s {
-		if !isWord(c) && c != '.' && c != ':' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
+func validMetricName(s []byte) bool { return validChars(s, 255, "") }
 
 // validTagName is reTagName for ASCII input.
-func validTagName(s []byte) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !isWord(c) && c != '.' && c != ':' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
+func validTagName(s []byte) bool { return validChars(s, 64, "") }
 
 // validTagValue is reTagValue for ASCII input.
-func validTagValue(s []byte) bool {
-	if len(s) == 0 || len(s) > 255 {
+func validTagValue(s []byte) bool { return validChars(s, 255, `?\/ `) }
+
+// validChars reports whether s is 1 to max characters from word
+// characters, '.', ':', '-' and the extra ones.
+func validChars(s []byte, max int, extra string) bool {
+	if len(s) == 0 || len(s) > max {
 		return false
 	}
 	for _, c := range s {
-		if !isWord(c) && c != '.' && c != ':' && c != '-' && c != '?' && c != '\\' && c != '/' && c != ' ' {
+		if !isWord(c) && c != '.' && c != ':' && c != '-' && strings.IndexByte(extra, c) < 0 {
 			return false
 		}
 	}

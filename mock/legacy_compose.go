@@ -67,25 +67,9 @@ var mergingFunctions = map[string]bool{"sum": true, "mean": true, "min": true, "
 // invalid parameter, or an expression that fails while evaluated, is 400
 // under errors.params.
 func (c *call) metricsComposeLegacy() *reply {
-	errs := perrs{}
-	compose := c.q.Get("compose")
-	if strings.TrimSpace(compose) == "" {
-		errs.add("compose", "is required: a composite expression")
-	}
-	w := c.readWindow(errs, false)
-	var ex cnode
-	if strings.TrimSpace(compose) != "" {
-		var err error
-		if ex, err = parseCompose(compose); err != nil {
-			errs.add("compose", err.Error())
-		}
-	}
-	if rep := errs.reply(); rep != nil {
+	ex, w, out, rep := c.composeQuery()
+	if rep != nil {
 		return rep
-	}
-	out, err := c.a.evalCompose(ex, w, "")
-	if err != nil {
-		return paramError("compose", err.Error())
 	}
 	var calls []*seriesNode
 	merges := false
@@ -97,7 +81,7 @@ func (c *call) metricsComposeLegacy() *reply {
 			merges = merges || mergingFunctions[t.name]
 		}
 	})
-	ans := legacyComposeJSON{Compose: compose, Resolution: w.res, Measurements: make([]legacyComposeSeriesJSON, 0, len(out))}
+	ans := legacyComposeJSON{Compose: c.q.Get("compose"), Resolution: w.res, Measurements: make([]legacyComposeSeriesJSON, 0, len(out))}
 	for _, s := range out {
 		ans.Measurements = append(ans.Measurements, c.legacySeries(s, calls, merges))
 	}

@@ -632,6 +632,18 @@ func sortSeries(s []seriesJSON) {
 // array of the expression's series (composite.go, composite_eval.go); an
 // invalid expression, or one that fails while evaluated, is 400 on compose.
 func (c *call) measurementsCompose() *reply {
+	_, _, out, rep := c.composeQuery()
+	if rep != nil {
+		return rep
+	}
+	return okReply(composeJSON(out))
+}
+
+// composeQuery reads and runs the compose, start_time, end_time and
+// resolution parameters of a composite query (tagged or legacy): a
+// missing or invalid parameter, or an expression that fails while
+// evaluated, is the 400 it returns.
+func (c *call) composeQuery() (cnode, window, []cseries, *reply) {
 	errs := perrs{}
 	compose := c.q.Get("compose")
 	if strings.TrimSpace(compose) == "" {
@@ -646,11 +658,11 @@ func (c *call) measurementsCompose() *reply {
 		}
 	}
 	if rep := errs.reply(); rep != nil {
-		return rep
+		return nil, w, nil, rep
 	}
 	out, err := c.a.evalCompose(ex, w, "")
 	if err != nil {
-		return paramError("compose", err.Error())
+		return nil, w, nil, paramError("compose", err.Error())
 	}
-	return okReply(composeJSON(out))
+	return ex, w, out, nil
 }
