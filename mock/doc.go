@@ -96,8 +96,9 @@
 // # Behaviour
 //
 // Every request gets the X-Librato-RateLimit-Agg and -Std headers
-// ("limit=N,remaining=M,reset=EPOCH"). Agg counts measurement submissions,
-// Std every other authenticated request, per account per clock hour;
+// ("limit=N,remaining=M,reset=EPOCH"). Agg counts measurement submissions
+// (tagged and legacy), Std every other authenticated request, per account
+// per clock hour;
 // WithRateLimits sets the limits, beyond which requests get 429.
 //
 // A request is handled in this order: latency, faults (FailNext,

@@ -354,10 +354,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 	}
 	ent.TokenName, ent.Role = id.name, string(id.role)
 	a, tok := id.a, id.tok
-	// rate limit: measurement submissions count against Agg, decided on the
-	// unescaped segments the router will see, so no escaping evades it
+	// rate limit: measurement submissions (tagged and legacy) count against
+	// Agg, decided on the unescaped segments the router will see, so no
+	// escaping evades it
 	segs, segsOK := rq.segs, rq.segsOK
-	agg := r.Method == http.MethodPost && segsOK && len(segs) == 2 && segs[0] == "v1" && segs[1] == "measurements"
+	agg := r.Method == http.MethodPost && segsOK && len(segs) == 2 && segs[0] == "v1" && (segs[1] == "measurements" || segs[1] == "metrics")
 	st, fits := a.consume(agg, now)
 	setRateHeaders(w.Header(), st)
 	if !fits {

@@ -159,7 +159,8 @@ func WithSeriesPageSize(n int) Option {
 }
 
 // WithRateLimits sets the hourly limits reported and enforced per account:
-// agg counts measurement submissions (POST /v1/measurements), std every
+// agg counts measurement submissions (POST /v1/measurements and the
+// legacy POST /v1/metrics), std every
 // other authenticated request. A request over its limit gets 429 with a
 // Retry-After up to the end of the hour. Both default to DefaultRateLimit.
 func WithRateLimits(agg, std int) Option {

@@ -81,8 +81,12 @@ func TestWireRateLimitHeaders(t *testing.T) {
 		r := w.do("GET", "/v1/metrics", nil).requireStatus(t, 429)
 		assert.NotEmpty(t, r.Header.Get("Retry-After"))
 		assert.Contains(t, r.Header.Get("X-Librato-RateLimit-Std"), "remaining=0")
-		// The measurement budget is separate.
+		// The measurement budget is separate, and legacy submissions draw on
+		// it too.
 		w.do("POST", "/v1/measurements", map[string]any{"measurements": []any{map[string]any{"name": "a", "value": 1}}}).requireStatus(t, 202)
+		r = w.do("POST", "/v1/metrics", map[string]any{"gauges": []any{map[string]any{"name": "a", "value": 2}}}).requireStatus(t, 200)
+		assert.Contains(t, r.Header.Get("X-Librato-RateLimit-Agg"), "remaining=3")
+		assert.Contains(t, r.Header.Get("X-Librato-RateLimit-Std"), "remaining=0")
 	})
 }
 
