@@ -40,6 +40,32 @@ func TestBatcherLosesNothingUnderFaults(t *testing.T) {
 	}
 }
 
+// injectFaults fails one request in about four with 503 or 429, in turn,
+// following the traffic (one after every third request) rather than the
+// clock, until stop is called; injected counts the faults.
+func injectFaults(srv *mock.Server) (stop func(), injected *atomic.Int64) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	injected = new(atomic.Int64)
+	go func() {
+		defer close(exited)
+		last := 0
+		for i := 0; ; {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Microsecond):
+			}
+			if n := srv.Requests(); n-last >= 3 {
+				last = n
+				srv.FailNext(1, []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}[i%2])
+				injected.Add(1)
+				i++
+			}
+		}
+	}()
+	return func() { close(done); <-exited }, injected
+}
+
 func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	srv := mock.NewServer()
 	defer srv.Close()
@@ -51,32 +77,7 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	})
 	require.NoError(t, err)
 
-	stop := make(chan struct{})
-	var injected atomic.Int64
-	faults := make(chan struct{})
-	go func() {
-		defer close(faults)
-		last := 0
-		for i := 0; ; {
-			select {
-			case <-stop:
-				return
-			case <-time.After(200 * time.Microsecond):
-			}
-			if n := srv.Requests(); n-last < 3 {
-				continue
-			} else {
-				last = n
-			}
-			status := http.StatusServiceUnavailable
-			if i%2 == 1 {
-				status = http.StatusTooManyRequests
-			}
-			srv.FailNext(1, status)
-			injected.Add(1)
-			i++
-		}
-	}()
+	stopFaults, injected := injectFaults(srv)
 
 	const goroutines, perG = 16, 250
 	base := time.Now().Add(-time.Hour).Unix()
@@ -98,8 +99,7 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, b.Close(ctx))
-	close(stop)
-	<-faults
+	stopFaults()
 
 	st := b.Stats()
 	const n = goroutines * perG

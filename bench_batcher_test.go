@@ -24,15 +24,32 @@ func (d discardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // BenchmarkBatcherAdd measures Add from parallel goroutines, with the
 // batches delivered in the background through an in-process transport.
 func BenchmarkBatcherAdd(b *testing.B) {
+	benchBatcherAdd(b, BatcherOptions{Concurrency: 2, DefaultTags: map[string]string{"host": "bench"}},
+		map[string]string{"host": "db-1", "region": "us-east-1", "az": "b"})
+}
+
+// BenchmarkBatcherAddCommonTags is BenchmarkBatcherAdd with CommonTags:
+// the merged tag limit is checked at Add, the merge itself happens when
+// the body is encoded.
+func BenchmarkBatcherAddCommonTags(b *testing.B) {
+	benchBatcherAdd(b, BatcherOptions{CommonTags: map[string]string{"host": "bench", "region": "us-east-1", "service": "api"}},
+		map[string]string{"route": "/a", "status": "200", "method": "GET"})
+}
+
+// benchBatcherAdd adds measurements tagged tags from parallel goroutines
+// to a batcher with opts (and room for them all, flushing only when full)
+// that delivers to a transport answering 202, and checks every one was
+// sent.
+func benchBatcherAdd(b *testing.B, opts BatcherOptions, tags map[string]string) {
 	c, err := NewClient(testEmail, testToken, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: discardTransport{202}}))
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 2, MaxBuffered: 100000, FlushInterval: time.Hour, DefaultTags: map[string]string{"host": "bench"}})
+	opts.MaxBuffered, opts.FlushInterval = 100000, time.Hour
+	bt, err := c.Measurements.NewBatcher(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tags := map[string]string{"host": "db-1", "region": "us-east-1", "az": "b"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -53,38 +70,6 @@ func BenchmarkBatcherAdd(b *testing.B) {
 		b.Fatalf("sent %d of %d", st.Sent, st.Added)
 	}
 	b.ReportMetric(float64(bt.Stats().Batches), "batches")
-}
-
-// BenchmarkBatcherAddCommonTags is BenchmarkBatcherAdd with CommonTags:
-// the merged tag limit is checked at Add, the merge itself happens when
-// the body is encoded.
-func BenchmarkBatcherAddCommonTags(b *testing.B) {
-	c, err := NewClient(testEmail, testToken, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: discardTransport{202}}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt, err := c.Measurements.NewBatcher(BatcherOptions{MaxBuffered: 100000, FlushInterval: time.Hour,
-		CommonTags: map[string]string{"host": "bench", "region": "us-east-1", "service": "api"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tags := map[string]string{"route": "/a", "status": "200", "method": "GET"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			i++
-			if err := bt.Add(Measurement{Name: "bench.add", Value: float64(i), Tags: tags, Time: 1700000000}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.StopTimer()
-	if err := bt.Close(context.Background()); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // BenchmarkEncodeCommonTags builds the Batcher's body for 1,000

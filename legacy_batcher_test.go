@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,26 +29,7 @@ func TestLegacyBatcherLosesNothingUnderFaults(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	stop := make(chan struct{})
-	var injected atomic.Int64
-	faults := make(chan struct{})
-	go func() {
-		defer close(faults)
-		last := 0
-		for i := 0; ; {
-			select {
-			case <-stop:
-				return
-			case <-time.After(200 * time.Microsecond):
-			}
-			if n := srv.Requests(); n-last >= 3 {
-				last = n
-				srv.FailNext(1, []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}[i%2])
-				injected.Add(1)
-				i++
-			}
-		}
-	}()
+	stopFaults, injected := injectFaults(srv)
 
 	const perGoroutine = 250
 	base := time.Now().Add(-time.Hour).Unix()
@@ -75,8 +54,7 @@ func TestLegacyBatcherLosesNothingUnderFaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, b.Close(ctx))
-	close(stop)
-	<-faults
+	stopFaults()
 
 	st := b.Stats()
 	const n = 8 * perGoroutine
