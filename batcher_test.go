@@ -411,7 +411,9 @@ func TestBatcherCloseEndsARetryAfterWait(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
 	}
-	require.Eventually(t, func() bool { return f.calls.Load() > 0 }, 5*time.Second, time.Millisecond)
+	// Close only once the 429 has been heard (the window halves from 4):
+	// before that, the last partial batch may still go out legitimately.
+	require.Eventually(t, func() bool { return b.Stats().Concurrency < initialConcurrency }, 5*time.Second, time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err = b.Close(ctx) // the hour-long hold must not keep Close waiting
