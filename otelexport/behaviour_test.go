@@ -171,6 +171,27 @@ func TestExportHonoursContext(t *testing.T) {
 	assert.Equal(t, int64(1), exp.Stats().Lost)
 }
 
+// TestExportWithEndedContextQueuesWhatFits: the periodic reader cancels
+// the context of the export it is in when Shutdown starts. An Export whose
+// context has already ended still queues what fits without waiting, every
+// time (a select between a free exporter and an ended context used to
+// lose about half of them).
+func TestExportWithEndedContextQueuesWhatFits(t *testing.T) {
+	srv, client := newMock(t)
+	exp, err := otelexport.New(client)
+	require.NoError(t, err)
+	c := newClock()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	const exports = 40
+	for k := 1; k <= exports; k++ {
+		require.NoError(t, exp.Export(ended, one(deltaSums(c, k, map[string]int64{"a": 1, "b": 2, "c": 3}))), "export %d", k)
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	assert.Zero(t, exp.Stats().Lost)
+	assert.Equal(t, 3*exports, srv.RecordedCount())
+}
+
 // TestShutdownQueuesCarried: a value still carried when Shutdown starts is
 // queued and delivered by it.
 func TestShutdownQueuesCarried(t *testing.T) {

@@ -132,9 +132,7 @@ func (e *Exporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) e
 	if rm == nil {
 		return nil
 	}
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
+	if !e.acquire(ctx) {
 		n := countPoints(rm)
 		e.st.dataPoints.Add(n)
 		e.st.lost.Add(n)
@@ -150,6 +148,24 @@ func (e *Exporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) e
 	e.forgetStale()
 	x.publish()
 	return x.err()
+}
+
+// acquire takes the conversion state, waiting for another Export to end
+// until ctx does. A free state is taken even when ctx has already ended:
+// the periodic reader cancels the context of the export it is in when
+// Shutdown starts, and what can be queued without waiting must not be lost.
+func (e *Exporter) acquire(ctx context.Context) bool {
+	select {
+	case e.sem <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case e.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // ForceFlush sends everything queued and waits until it is delivered or
@@ -178,16 +194,13 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	}
 	defer close(e.shutdown)
 	var stranded int64
-	select {
-	case e.sem <- struct{}{}:
+	if e.acquire(ctx) {
 		x := exportRun{e: e, ctx: ctx, final: true}
 		x.retryCarried()
 		x.publish()
 		stranded = x.stranded
 		<-e.sem
-	case <-ctx.Done():
-		// An Export still holds the state; what it carries is lost.
-	}
+	} // else an Export still holds the state; what it carries is lost.
 	closeErr := e.batcher.Close(ctx)
 	lost := e.st.lost.Load()
 	var err error
