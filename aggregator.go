@@ -252,20 +252,18 @@ func (a *Aggregator) emitLocked(pick func(*aggSeries) bool) {
 
 // Close emits everything still collected, the unfinished period included,
 // and stops the aggregator; Observe and Increment then fail. The batcher
-// is left open.
+// is left open. If ctx ends while the periodic emission is still handing
+// summaries to a full batcher, Close returns ctx's error and keeps what it
+// collected: call Close again to emit it.
 func (a *Aggregator) Close(ctx context.Context) error {
 	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil
+	if !a.closed {
+		a.closed = true
+		close(a.stop)
 	}
-	a.closed = true
 	a.mu.Unlock()
-	close(a.stop)
-	select {
-	case <-a.stopped:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := waitDone(ctx, a.stopped); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -215,3 +215,34 @@ func TestAggregatorConcurrentAndTicking(t *testing.T) {
 	assert.Equal(t, 4000.0, total, "every increment is counted once, across however many periods")
 	assert.Equal(t, int64(4000), count)
 }
+
+// TestAggregatorCloseWithEndedContext: once the periodic emission has
+// stopped, Close emits even with an ended context (a bare select picked
+// the context half of the time and lost the period); while it has not,
+// Close returns the context's error and keeps the data for the next Close.
+func TestAggregatorCloseWithEndedContext(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 30; i++ {
+		a, b, f, clk := newTestAggregator(t, 10*time.Second, BatcherOptions{})
+		clk.set(1000)
+		require.NoError(t, a.Observe("lat", nil, float64(i)))
+		require.NoError(t, a.Close(ended), "run %d", i)
+		require.NoError(t, b.Close(context.Background()))
+		require.Len(t, f.all(), 1, "run %d", i)
+	}
+
+	a, b, f, clk := newTestAggregator(t, 10*time.Second, BatcherOptions{})
+	clk.set(1000)
+	require.NoError(t, a.Observe("lat", nil, 7))
+	a.stopped = make(chan struct{}) // the periodic emission is still busy
+	require.ErrorIs(t, a.Close(ended), context.Canceled)
+	assert.ErrorIs(t, a.Observe("lat", nil, 1), ErrAggregatorClosed)
+	close(a.stopped)
+	require.NoError(t, a.Close(context.Background()), "a later Close emits what the first kept")
+	require.NoError(t, a.Close(context.Background()))
+	require.NoError(t, b.Close(context.Background()))
+	got := f.all()
+	require.Len(t, got, 1, "emitted once")
+	assert.Equal(t, 7.0, *got[0].Sum)
+}

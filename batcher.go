@@ -745,10 +745,8 @@ func (e *engine[T]) flush(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, bt := range waits {
-		select {
-		case <-bt.done:
-		case <-ctx.Done():
-			return ctx.Err() // what was lost stays for the next flush
+		if err := waitDone(ctx, bt.done); err != nil {
+			return err // what was lost stays for the next flush
 		}
 	}
 	e.mu.Lock()
@@ -759,6 +757,23 @@ func (e *engine[T]) flush(ctx context.Context) error {
 		return nil
 	}
 	return &DeliveryError{Op: "flush", Added: acc.n, Sent: acc.n - acc.lost, Failed: acc.lost, Causes: acc.why.errs}
+}
+
+// waitDone waits for done to close or ctx to end. A done that is already
+// closed wins over an ended ctx, so a call made with an expired context
+// still sees what has finished (select alone would pick at random).
+func waitDone(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // close stops adds, delivers what is left and reports what was lost.
@@ -780,10 +795,7 @@ func (e *engine[T]) close(ctx context.Context) error {
 	var ctxErr error
 wait:
 	for _, bt := range waits {
-		select {
-		case <-bt.done:
-		case <-ctx.Done():
-			ctxErr = ctx.Err()
+		if ctxErr = waitDone(ctx, bt.done); ctxErr != nil {
 			break wait
 		}
 	}
