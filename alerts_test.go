@@ -637,7 +637,7 @@ func TestAlertEndpointsMatchTheMatrix(t *testing.T) {
 	for _, ep := range []*endpoint{epAlertsList, epAlertsCreate, epAlertsGet, epAlertsUpdate, epAlertsDelete,
 		epAlertsStatus, epAlertsStatusAll, epAlertsClear, epAlertsAddService, epAlertsRemoveService} {
 		require.NotNil(t, ep.row, "%s %s", ep.method, ep.template)
-		assert.Equal(t, ep.template, ep.row.template, "%s %s", ep.method, ep.template)
+		assert.Equal(t, ep.template, ep.row.Template, "%s %s", ep.method, ep.template)
 	}
 }
 

@@ -523,6 +523,6 @@ func TestAnnotationEndpointsMatchTheMatrix(t *testing.T) {
 		epAnnotationsUpdateStream, epAnnotationsDeleteStream, epAnnotationsGetEvent, epAnnotationsUpdateEvent,
 		epAnnotationsDeleteEvent, epAnnotationsAddLink, epAnnotationsDeleteLink} {
 		require.NotNil(t, ep.row, "%s %s", ep.method, ep.template)
-		assert.Equal(t, ep.template, ep.row.template, "%s %s", ep.method, ep.template)
+		assert.Equal(t, ep.template, ep.row.Template, "%s %s", ep.method, ep.template)
 	}
 }

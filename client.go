@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
 // DefaultBaseURL is the Librato Metrics API the client talks to unless
@@ -344,14 +345,14 @@ func (c *Client) CloseIdleConnections() { c.retrying.HTTPClient.CloseIdleConnect
 type endpoint struct {
 	method   string
 	template string
-	row      *permRow // nil when the template is not in the matrix
+	row      *endpoints.Row // nil when the template is not in the matrix
 	retry    bool
 	nparams  int
 }
 
 // newEndpoint declares a route; its matrix row is found once, here.
 func newEndpoint(method, template string) *endpoint {
-	ep := &endpoint{method: method, template: template, row: defaultMatrix.lookup(method, template)}
+	ep := &endpoint{method: method, template: template, row: endpoints.All.Lookup(method, template)}
 	ep.retry = retrySafe(method, template)
 	ep.nparams = strings.Count(template, ":")
 	return ep
@@ -556,7 +557,7 @@ func (c *Client) redactValidation(err error) error {
 // guard applies the client's policy to one call: no declared role and Full
 // Access pass; published rows are enforced; unlisted rows and unknown paths
 // are enforced only by a strict guard.
-func (c *Client) guard(method, template string, row *permRow) error {
+func (c *Client) guard(method, template string, row *endpoints.Row) error {
 	if c.role == "" || c.role == RoleFullAccess {
 		return nil
 	}
@@ -566,10 +567,10 @@ func (c *Client) guard(method, template string, row *permRow) error {
 		}
 		return &ErrForbiddenForRole{Role: c.role, Method: method, Endpoint: template, Allowed: []Role{RoleFullAccess}}
 	}
-	if (!row.enforced() && !c.strict) || row.roles&c.role.bit() != 0 {
+	if (!row.Enforced() && !c.strict) || row.Allows(string(c.role)) {
 		return nil
 	}
-	return &ErrForbiddenForRole{Role: c.role, Method: row.method, Endpoint: row.template, Allowed: row.roles.roles()}
+	return &ErrForbiddenForRole{Role: c.role, Method: row.Method, Endpoint: row.Template, Allowed: permissionOf(row).Roles}
 }
 
 // buildURL joins the base URL and the escaped path; every path parameter
@@ -665,10 +666,10 @@ func (c *Client) followLink(ep *endpoint, raw string) (string, error) {
 	if err != nil {
 		return "", refuse(err.Error())
 	}
-	row := defaultMatrix.lookup(ep.method, clean)
+	row := endpoints.All.Match(ep.method, clean)
 	template := c.auth.redact(clean) // the server's text, in a strict guard's refusal
 	if row != nil {
-		template = row.template
+		template = row.Template
 	}
 	if err := c.guard(ep.method, template, row); err != nil {
 		return "", err
@@ -1032,11 +1033,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return &ValidationError{Field: "method", Index: -1, Reason: "must be an HTTP method such as GET"}
 	}
 	template, query, hasQuery := strings.Cut(clean, "?")
-	row := defaultMatrix.lookup(method, template)
+	row := endpoints.All.Match(method, template)
 	ep := &endpoint{method: method, template: c.auth.redact(template), row: row, retry: retrySafe(method, "")}
 	if row != nil {
-		ep.template = row.template
-		ep.retry = retrySafe(method, row.template)
+		ep.template = row.Template
+		ep.retry = retrySafe(method, row.Template)
 	}
 	if hasQuery {
 		template += "?" + query

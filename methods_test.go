@@ -199,8 +199,8 @@ func TestEveryMatrixRowHasATypedMethod(t *testing.T) {
 		for _, ep := range endpointsOf(t, tc) {
 			key := ep.method + " " + ep.template
 			require.NotNil(t, ep.row, "%s uses %s, which is not in the matrix", tc.name, key)
-			assert.Equal(t, ep.template, ep.row.template, tc.name)
-			assert.Equal(t, ep.method, ep.row.method, tc.name)
+			assert.Equal(t, ep.template, ep.row.Template, tc.name)
+			assert.Equal(t, ep.method, ep.row.Method, tc.name)
 			reached[key] = append(reached[key], tc.name)
 		}
 	}

@@ -107,34 +107,3 @@ func (r *Role) UnmarshalText(b []byte) error {
 	*r = v
 	return nil
 }
-
-// roleSet is a bit set of roles, the matrix's unit of permission.
-type roleSet uint8
-
-const (
-	bitFull roleSet = 1 << iota
-	bitRecord
-	bitView
-)
-
-func (r Role) bit() roleSet {
-	switch r {
-	case RoleFullAccess:
-		return bitFull
-	case RoleRecordOnly:
-		return bitRecord
-	case RoleViewOnly:
-		return bitView
-	}
-	return 0
-}
-
-func (s roleSet) roles() []Role {
-	out := make([]Role, 0, 3)
-	for _, r := range Roles() {
-		if s&r.bit() != 0 {
-			out = append(out, r)
-		}
-	}
-	return out
-}
