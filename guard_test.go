@@ -120,7 +120,7 @@ func TestPermissionsMatchTheMatrix(t *testing.T) {
 	for _, p := range perms {
 		counts[p.Source]++
 	}
-	assert.Equal(t, map[string]int{"published": 36, "published-resolved": 8, "published-alias": 1, "unlisted": 8}, counts)
+	assert.Equal(t, map[string]int{"published": 36, "published-resolved": 8, "published-alias": 1, "unlisted": 11}, counts)
 }
 
 func TestPermissionsReturnsACopy(t *testing.T) {
