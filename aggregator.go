@@ -98,7 +98,7 @@ func (a *Aggregator) Increment(name string, tags map[string]string, delta float6
 
 func (a *Aggregator) record(name string, tags map[string]string, v float64, counter bool) error {
 	if err := a.check(name, tags, v); err != nil {
-		return a.batcher.client.redactValidation(err)
+		return a.batcher.client.scrub(err)
 	}
 	bucket := a.bucketOf(a.now())
 	a.mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,7 +38,7 @@ func aaResponder(seen *[]aaSeen, status int, body string, headers ...string) htt
 	return func(req *http.Request) (*http.Response, error) {
 		var b []byte
 		if req.Body != nil {
-			b, _ = io.ReadAll(req.Body)
+			b, _ = readRequestBody(req)
 		}
 		*seen = append(*seen, aaSeen{
 			Method: req.Method,

@@ -141,14 +141,6 @@ type Batcher struct {
 	eng    *engine[Measurement]
 }
 
-// epBatcherSubmit is POST /v1/measurements without the client's per-call
-// retries: the batcher retries itself, so its controller hears every 429.
-var epBatcherSubmit = func() *endpoint {
-	ep := *epMeasurementsCreate
-	ep.retry = false
-	return &ep
-}()
-
 // NewBatcher starts a batcher that submits through this client, so calls
 // pass its guard. It fails if the client's declared role may not submit
 // measurements, or CommonTags or DefaultTags are invalid or together have
@@ -159,10 +151,10 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 		return nil, err
 	}
 	if err := checkTags("CommonTags", -1, opts.CommonTags); err != nil {
-		return nil, c.redactValidation(err)
+		return nil, c.scrub(err)
 	}
 	if err := checkTags("DefaultTags", -1, opts.DefaultTags); err != nil {
-		return nil, c.redactValidation(err)
+		return nil, c.scrub(err)
 	}
 	if err := checkPolicy("BatcherOptions", opts.WhenFull, opts.Concurrency, opts.MaxConcurrency); err != nil {
 		return nil, err
@@ -172,7 +164,7 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 	opts.DefaultTags = cloneTags(opts.DefaultTags)
 	b := &Batcher{client: c, opts: opts}
 	if n := mergedLen(opts.CommonTags, opts.DefaultTags); len(opts.CommonTags) > 0 && n > MaxTagsPerStream {
-		return nil, c.redactValidation(invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream))
+		return nil, c.scrub(invalid("CommonTags", -1, "has, merged with DefaultTags, %d tags; the limit is %d", n, MaxTagsPerStream))
 	}
 	b.eng = startEngine(c, engineConfig[Measurement]{
 		batchSize:     opts.BatchSize,
@@ -205,7 +197,7 @@ func checkPolicy(what string, whenFull FullPolicy, concurrency, maxConcurrency i
 // API's cap per request, and the client's backoff and logger.
 func startEngine[T any](c *Client, cfg engineConfig[T]) *engine[T] {
 	cfg.maxBatch = MaxMeasurementsPerRequest
-	cfg.minBackoff, cfg.maxBackoff = c.retrying.RetryWaitMin, c.retrying.RetryWaitMax
+	cfg.retry = c.retry
 	cfg.logger = c.logger
 	return newEngine(cfg)
 }
@@ -213,7 +205,7 @@ func startEngine[T any](c *Client, cfg engineConfig[T]) *engine[T] {
 // submit posts one batch: the request the engine repeats until it is
 // accepted or rejected for good.
 func (b *Batcher) submit(ctx context.Context, ms []Measurement) error {
-	_, err := b.client.call(ctx, &request{ep: epBatcherSubmit, body: &measurementBody{common: b.opts.CommonTags, tags: b.opts.DefaultTags, ms: ms}})
+	_, err := b.client.call(ctx, &request{ep: epMeasurementsCreate, once: true, body: &measurementBody{common: b.opts.CommonTags, tags: b.opts.DefaultTags, ms: ms}})
 	return err
 }
 
@@ -228,7 +220,7 @@ func (b *Batcher) Add(m Measurement) error { return b.AddContext(context.Backgro
 // AddContext is Add that stops blocking, with ctx's error, when ctx ends.
 func (b *Batcher) AddContext(ctx context.Context, m Measurement) error {
 	if err := b.check(&m); err != nil {
-		err = b.client.redactValidation(err)
+		err = b.client.scrub(err)
 		b.eng.refuse(err, m)
 		return err
 	}
@@ -389,8 +381,7 @@ type engineConfig[T any] struct {
 	maxConc       int // adaptive bound
 	maxBuffered   int
 	whenFull      FullPolicy
-	minBackoff    time.Duration
-	maxBackoff    time.Duration
+	retry         retryPolicy
 	logger        *slog.Logger
 	// submit sends one batch in one request; the engine decides what an
 	// error means (errors.As *APIError, *TransportError...).
@@ -634,23 +625,23 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 		switch {
 		case e.ctx.Err() != nil:
 			return e.lose(items, e.closedErr(err), why)
-		case isAPI && !ae.Temporary():
-			if (ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusRequestEntityTooLarge) && len(items) > 1 {
+		case !temporary(err):
+			if isAPI && (ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusRequestEntityTooLarge) && len(items) > 1 {
 				half := len(items) / 2
 				return e.deliver(items[:half], why) + e.deliver(items[half:], why)
 			}
 			return e.lose(items, err, why)
-		case !isAPI && isPermanent(err):
-			return e.lose(items, err, why)
 		}
-		// Transient: slow down, and wait before trying again.
+		// Transient: slow down, and wait before trying again; a server's
+		// wait is honoured up to the client's maximum, then the batch is
+		// tried again, so no answer can park the batcher.
 		var retryAfter time.Duration
 		if isAPI {
-			retryAfter = ae.RetryAfter
+			retryAfter = min(ae.RetryAfter, e.retry.maxWait)
 		}
 		wait := retryAfter
 		if wait <= 0 {
-			wait = backoff(e.minBackoff, e.maxBackoff, attempt, nil)
+			wait = backoff(e.retry.minBackoff, e.retry.maxBackoff, attempt, nil)
 		}
 		e.mu.Lock()
 		e.ctl.onCongestion(now, sent, retryAfter)
@@ -692,13 +683,19 @@ func (e *engine[T]) closedErr(last error) error {
 	return fmt.Errorf("%w: %w", errGaveUp, last)
 }
 
-// isPermanent reports errors no retry can fix: anything but a failure to
-// get a response (the guard, validation, a body that cannot be encoded).
-func isPermanent(err error) bool {
-	var fe *ErrForbiddenForRole
-	var ve *ValidationError
+// temporary is the retry table's answer for a call's error: an answer or
+// a failure to get one that may succeed later. The guard, validation and
+// anything else the pipeline refused before sending are not.
+func temporary(err error) bool {
+	var ae *APIError
 	var te *TransportError
-	return errors.As(err, &fe) || errors.As(err, &ve) || !errors.As(err, &te)
+	switch {
+	case errors.As(err, &ae):
+		return ae.Temporary()
+	case errors.As(err, &te):
+		return te.Temporary()
+	}
+	return false
 }
 
 func (e *engine[T]) lose(items []T, err error, why *causes) int {

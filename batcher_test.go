@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -32,7 +31,7 @@ type fakeIngest struct {
 
 func (f *fakeIngest) respond(req *http.Request) (*http.Response, error) {
 	n := f.calls.Add(1)
-	b, err := io.ReadAll(req.Body)
+	b, err := readRequestBody(req)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +304,7 @@ func stallingIngest(t *testing.T, release chan struct{}) (*Client, *atomic.Int64
 			return nil, req.Context().Err()
 		}
 		var batch MeasurementBatch
-		b, _ := io.ReadAll(req.Body)
+		b, _ := readRequestBody(req)
 		_ = json.Unmarshal(b, &batch)
 		accepted.Add(int64(len(batch.Measurements)))
 		return httpmock.NewStringResponse(202, ``), nil

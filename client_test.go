@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,7 +66,7 @@ func TestNewClientAcceptsLoopbackHTTPAndDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultBaseURL, c.BaseURL())
 	assert.Equal(t, Role(""), c.Role())
-	hc := c.retrying.HTTPClient
+	hc := c.hc
 	assert.Equal(t, DefaultTimeout, hc.Timeout, "a default client never hangs forever")
 	tr, ok := hc.Transport.(*http.Transport)
 	require.True(t, ok)
@@ -242,7 +241,7 @@ func TestRetries(t *testing.T) {
 		var bodies []string
 		n := 0
 		mt.RegisterResponder("POST", testBase+"/v1/measurements", func(req *http.Request) (*http.Response, error) {
-			b, _ := io.ReadAll(req.Body)
+			b, _ := readRequestBody(req)
 			bodies = append(bodies, string(b))
 			n++
 			if n < 3 {
@@ -554,7 +553,7 @@ func TestConcurrentCalls(t *testing.T) {
 	c, mt := newMockClient(t)
 	var n atomic.Int64
 	mt.RegisterResponder("POST", testBase+"/v1/measurements", func(req *http.Request) (*http.Response, error) {
-		b, err := io.ReadAll(req.Body)
+		b, err := readRequestBody(req)
 		if err != nil || !bytes.Contains(b, []byte(`"name":"m`)) {
 			return httpmock.NewStringResponse(400, ``), nil
 		}

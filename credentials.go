@@ -1,6 +1,9 @@
 package librato
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/base64"
 	"net/url"
 	"sort"
@@ -8,22 +11,60 @@ import (
 	"unicode/utf8"
 )
 
-// secret holds the credentials. Its methods never reveal the token, and
-// the Client keeps it behind a pointer, so no fmt verb prints it.
-type secret struct {
-	email  string
-	token  string
-	header []string // the Authorization header value, shared read-only
-	forms  []string // every spelling of the token redact removes, longest first
+// sealed is a secret as the process holds it: XORed with a key stream
+// drawn once per process, so a printer that walks values by reflection
+// (fmt's %v of a struct, testify's diff, spew) shows only noise, while
+// equal secrets stay equal for reflect.DeepEqual. It is not encryption
+// against someone who can read the process's memory; it keeps the token out
+// of logs and test output.
+type sealed []byte
+
+// sealKey is the per-process key stream's cipher, immutable after start.
+var sealKey = func() cipher.Block {
+	var k [16]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		panic("librato: no randomness for sealing credentials: " + err.Error())
+	}
+	b, _ := aes.NewCipher(k[:])
+	return b
+}()
+
+func seal(s string) sealed {
+	out := make(sealed, len(s))
+	cipher.NewCTR(sealKey, make([]byte, aes.BlockSize)).XORKeyStream(out, []byte(s))
+	return out
 }
 
-func newSecret(email, token string) *secret {
-	pair := []byte(email + ":" + token)
-	basic := base64.StdEncoding.EncodeToString(pair)
+// open returns the secret; call it only where the secret is used.
+func (s sealed) open() string {
+	out := make([]byte, len(s))
+	cipher.NewCTR(sealKey, make([]byte, aes.BlockSize)).XORKeyStream(out, s)
+	return string(out)
+}
+
+// secret holds the credentials: the email in the clear, the token sealed.
+// Its methods never reveal the token.
+type secret struct {
+	email string
+	token sealed
+}
+
+func newSecret(email, token string) *secret { return &secret{email: email, token: seal(token)} }
+
+// header is the Authorization header's value, built anew for each request
+// so that the plain token never rests in a field.
+func (s *secret) header() []string {
+	return []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.email+":"+s.token.open()))}
+}
+
+// forms lists every spelling of the token that redact removes, longest
+// first: the token, its path and query escapes, and the base64 of the token
+// and of "email:token" in every alphabet, padded or not (a server or proxy
+// that echoes the Authorization header may have re-encoded it).
+func (s *secret) forms() []string {
+	token := s.token.open()
+	pair := []byte(s.email + ":" + token)
 	forms := []string{token, url.PathEscape(token), url.QueryEscape(token)}
-	// The Authorization header's base64 and the token's own, in every
-	// alphabet, padded or not: a server or proxy that echoes the header may
-	// have re-encoded it.
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 		forms = append(forms, enc.EncodeToString(pair), enc.EncodeToString([]byte(token)))
 	}
@@ -34,7 +75,7 @@ func newSecret(email, token string) *secret {
 			uniq = append(uniq, f)
 		}
 	}
-	return &secret{email: email, token: token, header: []string{"Basic " + basic}, forms: uniq}
+	return uniq
 }
 
 // String hides the token.
@@ -47,25 +88,26 @@ const redacted = "[REDACTED]"
 
 // redact removes every spelling of the token from text that came from the
 // network or from the caller, such as an error body that echoes the
-// request: the token itself, the base64 of "email:token" and of the token
-// (standard and URL alphabets, padded or not), and the token written with
-// any mix of percent escapes (%XX in either hex case, '+' for a space) or
-// JSON escapes (\uXXXX, \/). Callers cut text only after redacting it, so
-// a cut can never leave part of a token behind.
+// request: the forms above, and the token written with any mix of percent
+// escapes (%XX in either hex case, '+' for a space) or JSON escapes
+// (\uXXXX, \/). Callers cut text only after redacting it, so a cut can
+// never leave part of a token behind. It runs only on error and log paths.
 func (s *secret) redact(text string) string {
 	if s == nil || text == "" {
 		return text
 	}
-	for _, f := range s.forms {
+	token := s.token.open()
+	forms := s.forms()
+	for _, f := range forms {
 		if strings.Contains(text, f) {
 			text = strings.ReplaceAll(text, f, redacted)
 		}
 	}
 	if strings.ContainsAny(text, `%\`) {
-		text = s.redactEscaped(text, false)
+		text = redactEscaped(text, forms, false)
 	}
-	if strings.ContainsRune(text, '+') && strings.ContainsRune(s.token, ' ') {
-		text = s.redactEscaped(text, true)
+	if strings.ContainsRune(text, '+') && strings.ContainsRune(token, ' ') {
+		text = redactEscaped(text, forms, true)
 	}
 	return text
 }
@@ -76,7 +118,7 @@ func (s *secret) redact(text string) string {
 // up to a few levels, for text quoted more than once (an error that
 // quotes a JSON string quotes its escapes). plus reads '+' as a space, as
 // a query string does.
-func (s *secret) redactEscaped(text string, plus bool) string {
+func redactEscaped(text string, forms []string, plus bool) string {
 	// view[k] was decoded from text[start[k]:stop[k]]
 	view := []byte(text)
 	start := make([]int32, len(text))
@@ -95,7 +137,7 @@ func (s *secret) redactEscaped(text string, plus bool) string {
 		}
 		view, start, stop = next, s2, e2
 		v := string(view)
-		for _, f := range s.forms {
+		for _, f := range forms {
 			for off := 0; ; {
 				k := strings.Index(v[off:], f)
 				if k < 0 {

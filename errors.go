@@ -9,58 +9,62 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
-// transportError wraps a failure that produced no final response. Two
-// cases are not transport failures: a redirect the client refused, returned
-// as the *RedirectError, and the context ending while the client waited to
-// retry after a 429 or 5xx, returned as that answer's *APIError with Err set
-// to the context's error.
-func (c *Client) transportError(ctx context.Context, st *callState, err error) error {
+// transportError wraps a failure that produced no response after attempts
+// tries. A redirect the client refused is returned as the *RedirectError,
+// and one the guard refused as the *ErrForbiddenForRole: nothing was sent
+// to their targets.
+func (c *Client) transportError(ctx context.Context, ep *endpoint, attempts int, err error) error {
 	var re *RedirectError
 	if errors.As(err, &re) {
 		out := *re
-		out.Method, out.Endpoint = st.method, st.template
+		out.Method, out.Endpoint = ep.method, ep.template
 		out.From, out.To = c.auth.redact(out.From), c.auth.redact(out.To)
 		return &out
 	}
-	ctxErr := ctx.Err()
-	if ctxErr != nil && st.pending != nil {
-		e := st.pending
-		e.Attempts = max(st.attempts, 1)
-		e.Err = ctxErr
-		return e
+	var fe *ErrForbiddenForRole
+	if errors.As(err, &fe) {
+		return fe
 	}
-	if ctxErr != nil && !errors.Is(err, ctxErr) {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w (%v)", ctxErr, err)
 	}
-	return &TransportError{Method: st.method, Endpoint: st.template, Attempts: max(st.attempts, 1), Err: redactedError{err, c.auth}}
+	return &TransportError{Method: ep.method, Endpoint: ep.template, Attempts: max(attempts, 1), Err: c.redactedError(err)}
 }
 
 // redactedError scrubs the token from a wrapped error's text while keeping
-// errors.Is and errors.As working through it.
+// errors.Is working through it. If the cause's own text holds the token,
+// only its redacted text is kept (and whether it was the end of a
+// context), so no printer can reach the token through the cause's fields.
 type redactedError struct {
-	err  error
-	auth *secret
+	err      error  // the cause, if its text is free of the token
+	text     string // the cause's text, redacted
+	canceled bool
+	deadline bool
 }
 
-func (e redactedError) Error() string { return e.auth.redact(e.err.Error()) }
-
-// Unwrap hands out the cause only if its own text is free of the token;
-// otherwise errors.Is still sees through it, but nothing can print it.
-func (e redactedError) Unwrap() error {
-	if e.auth.redact(e.err.Error()) != e.err.Error() {
-		return nil
+func (c *Client) redactedError(err error) redactedError {
+	text := err.Error()
+	r := redactedError{text: c.auth.redact(text)}
+	if r.text == text {
+		r.err = err
 	}
-	return e.err
+	r.canceled = errors.Is(err, context.Canceled)
+	r.deadline = errors.Is(err, context.DeadlineExceeded)
+	return r
 }
 
-func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+func (e redactedError) Error() string { return e.text }
 
-// GoString keeps %#v of an error that holds this one from printing the
-// cause's fields, which may hold the token.
-func (e redactedError) GoString() string {
-	return "librato.redactedError{" + strconv.Quote(e.Error()) + "}"
+// Unwrap hands out the cause only if its own text is free of the token.
+func (e redactedError) Unwrap() error { return e.err }
+
+// Is matches the context's errors even when the cause was not kept.
+func (e redactedError) Is(target error) bool {
+	return target == context.Canceled && e.canceled || target == context.DeadlineExceeded && e.deadline
 }
 
 // TransportError is a call that got no HTTP response: a network failure, a
@@ -76,11 +80,16 @@ type TransportError struct {
 
 // Error names the call, the attempts and the cause.
 func (e *TransportError) Error() string {
-	return fmt.Sprintf("librato: %s %s: no response after %d attempt(s): %v", e.Method, e.Endpoint, e.Attempts, e.Err)
+	return escapeText(fmt.Sprintf("librato: %s %s: no response after %d attempt(s): %v", e.Method, e.Endpoint, e.Attempts, e.Err))
 }
 
 // Unwrap gives the cause, so errors.Is(err, context.DeadlineExceeded) works.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Temporary reports whether trying again later may succeed, by the retry
+// table of the package doc: a network failure may, a refused certificate or
+// a malformed request will not.
+func (e *TransportError) Temporary() bool { return retryableError(e.Err) }
 
 // Sentinels for errors.Is on *APIError (and, for ErrForbidden, on
 // *ErrForbiddenForRole).
@@ -106,7 +115,7 @@ type APIError struct {
 	System     []string            // errors.system
 	Message    string              // the start of a body that was not the API's JSON, such as a proxy's HTML page
 	RateLimit  RateLimits
-	RetryAfter time.Duration // from a Retry-After header, 0 if none
+	RetryAfter time.Duration // the wait the server asked for: Retry-After, or until an exhausted rate limit resets; 0 if none
 	Attempts   int
 	// Err is set when the client was waiting to retry after this answer and
 	// the context ended: it is the context's error, so errors.Is(err,
@@ -165,7 +174,7 @@ func (e *APIError) Error() string {
 		b.WriteString("; stopped waiting to retry: ")
 		b.WriteString(e.Err.Error())
 	}
-	return b.String()
+	return escapeText(b.String())
 }
 
 // Unwrap gives the context's error when the wait for a retry was cut
@@ -196,7 +205,7 @@ func (e *APIError) Is(target error) bool {
 }
 
 func (e *APIError) rateLimitedForbidden() bool {
-	if e.RateLimit.Agg.Exhausted() || e.RateLimit.Std.Exhausted() {
+	if e.RateLimit.exhausted() {
 		return true
 	}
 	for _, m := range e.Request {
@@ -207,10 +216,32 @@ func (e *APIError) rateLimitedForbidden() bool {
 	return false
 }
 
-// Temporary reports whether trying again later may succeed: 429, 5xx and a
-// rate-limited 403.
+// Temporary reports whether trying again later may succeed, by the retry
+// table of the package doc: 408, 425, 429, 500, 502, 503, 504, and a 403
+// whose rate-limit headers show nothing remaining. The batchers keep what
+// such an answer refused and send it again; a typed call has already
+// retried it as many times as WithMaxAttempts allows.
 func (e *APIError) Temporary() bool {
-	return e.Is(ErrRateLimited) || e.StatusCode >= 500
+	return retryableStatus(e.StatusCode, e.RateLimit.exhausted())
+}
+
+// rateLimitsOf reads the X-Librato-RateLimit-Agg and -Std headers.
+func rateLimitsOf(h http.Header) RateLimits {
+	return RateLimits{Agg: parseRateLimit(h.Get("X-Librato-RateLimit-Agg")), Std: parseRateLimit(h.Get("X-Librato-RateLimit-Std"))}
+}
+
+// exhausted reports whether either limit shows nothing remaining.
+func (r RateLimits) exhausted() bool { return r.Agg.Exhausted() || r.Std.Exhausted() }
+
+// untilReset is how long until the exhausted limits reset, 0 if unknown.
+func (r RateLimits) untilReset(now time.Time) time.Duration {
+	var d time.Duration
+	for _, l := range []RateLimit{r.Agg, r.Std} {
+		if l.Exhausted() && !l.Reset.IsZero() {
+			d = max(d, l.Reset.Sub(now))
+		}
+	}
+	return d
 }
 
 // parseRateLimit reads "limit=300,remaining=299,reset=1380000000".
@@ -250,7 +281,7 @@ type DecodeError struct {
 
 // Error names the call and why its body could not be used.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("librato: %s %s: %d answer could not be decoded: %v", e.Method, e.Endpoint, e.StatusCode, e.Err)
+	return escapeText(fmt.Sprintf("librato: %s %s: %d answer could not be decoded: %v", e.Method, e.Endpoint, e.StatusCode, e.Err))
 }
 
 // Unwrap gives the decoder's error.
@@ -274,6 +305,39 @@ type RedirectError struct {
 
 // Error names the call, the redirect and why it was refused.
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("librato: %s %s: refused the %d redirect from %s to %s: %s; fix the server's redirect or point WithBaseURL at the final URL",
-		e.Method, e.Endpoint, e.StatusCode, e.From, e.To, e.Reason)
+	return escapeText(fmt.Sprintf("librato: %s %s: refused the %d redirect from %s to %s: %s; fix the server's redirect or point WithBaseURL at the final URL",
+		e.Method, e.Endpoint, e.StatusCode, e.From, e.To, e.Reason))
+}
+
+// escapeText writes the control characters, the Unicode format characters
+// (bidirectional overrides, zero-width ones) and the invalid bytes of s as
+// Go escapes (\x1b, \u202e), so that text a server or a caller chose
+// cannot forge lines or colours in a log or a terminal when an error is
+// printed. The error types keep their fields as they came; only their
+// Error text goes through here.
+func escapeText(s string) string {
+	i := strings.IndexFunc(s, needsEscape)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case needsEscape(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case needsEscape(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }

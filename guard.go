@@ -63,7 +63,7 @@ func (e *ErrForbiddenForRole) Error() string {
 		b.WriteString(r.String())
 	}
 	b.WriteString("; nothing was sent")
-	return b.String()
+	return escapeText(b.String())
 }
 
 // Is makes errors.Is(err, ErrForbidden) true for a guard refusal as for a

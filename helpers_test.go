@@ -1,7 +1,9 @@
 package librato
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -37,4 +39,18 @@ func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTranspo
 		return nil, fmt.Errorf("test: no responder for %s %s", req.Method, req.URL)
 	})
 	return c, mt
+}
+
+// readRequestBody reads a request's body as the server sees it: gunzipped
+// when it says Content-Encoding: gzip, as submissions do by default.
+func readRequestBody(req *http.Request) ([]byte, error) {
+	var r io.Reader = req.Body
+	if req.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		r = zr
+	}
+	return io.ReadAll(r)
 }

@@ -53,7 +53,7 @@ func (e *JobError) Error() string {
 		b.WriteString(sep + k + " " + strings.Join(v, ", "))
 		sep = "; "
 	}
-	return e.auth.redact(b.String())
+	return escapeText(e.auth.redact(b.String()))
 }
 
 // Get returns job id as it stands.

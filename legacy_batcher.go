@@ -51,14 +51,6 @@ type legacyItem struct {
 	counter bool
 }
 
-// epLegacyBatcherSubmit is POST /v1/metrics without the client's per-call
-// retries: the engine retries itself and hears every 429.
-var epLegacyBatcherSubmit = func() *endpoint {
-	ep := *epLegacyCreate
-	ep.retry = false
-	return &ep
-}()
-
 // NewLegacyBatcher starts a legacy batcher that submits through this
 // client, so calls pass its guard. It fails if the client's declared role
 // may not submit legacy measurements (View Only; a strict guard decides
@@ -70,7 +62,7 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 	}
 	if opts.Source != "" {
 		if err := checkSource("Source", opts.Source); err != nil {
-			return nil, c.redactValidation(err)
+			return nil, c.scrub(err)
 		}
 	}
 	if err := checkPolicy("LegacyBatcherOptions", opts.WhenFull, opts.Concurrency, opts.MaxConcurrency); err != nil {
@@ -116,7 +108,7 @@ func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem) error {
 			body.Gauges = append(body.Gauges, items[i].m)
 		}
 	}
-	_, err := b.client.call(ctx, &request{ep: epLegacyBatcherSubmit, body: body})
+	_, err := b.client.call(ctx, &request{ep: epLegacyCreate, once: true, body: body})
 	return err
 }
 
@@ -142,7 +134,7 @@ func (b *LegacyBatcher) add(ctx context.Context, it legacyItem) error {
 		list = "counters"
 	}
 	if err := it.m.check(list, -1, !it.counter); err != nil {
-		err = b.client.redactValidation(err)
+		err = b.client.scrub(err)
 		b.eng.refuse(err, it)
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -204,7 +203,7 @@ func TestCreateLegacyIsRetried(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []string
 	mt.RegisterResponder("POST", testBase+"/v1/metrics", func(req *http.Request) (*http.Response, error) {
-		b, _ := io.ReadAll(req.Body)
+		b, _ := readRequestBody(req)
 		mu.Lock()
 		defer mu.Unlock()
 		bodies = append(bodies, string(b))

@@ -3,7 +3,6 @@ package librato
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -28,7 +27,7 @@ func capture(mt *httpmock.MockTransport, status int, body string, header ...stri
 	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
 		var b []byte
 		if req.Body != nil {
-			b, _ = io.ReadAll(req.Body)
+			b, _ = readRequestBody(req)
 		}
 		got = append(got, captured{req.Method, req.URL.EscapedPath(), req.URL.RawQuery, string(b), req.Header.Get("Authorization")})
 		r := httpmock.NewStringResponse(status, body)

@@ -13,17 +13,15 @@ import (
 type Option func(*config) error
 
 type config struct {
-	role        Role
-	baseURL     string
-	httpClient  *http.Client
-	userAgent   string
-	strict      bool
-	logger      *slog.Logger
-	maxAttempts int
-	minBackoff  time.Duration
-	maxBackoff  time.Duration
-	maxWait     time.Duration
-	maxBody     int64
+	role       Role
+	baseURL    string
+	httpClient *http.Client
+	userAgent  string
+	strict     bool
+	logger     *slog.Logger
+	retry      retryPolicy
+	maxBody    int64
+	compress   bool
 }
 
 // WithRole declares the role the token was issued with. Calls the role may
@@ -50,7 +48,10 @@ func WithBaseURL(u string) Option {
 // WithHTTPClient sets the HTTP client whose transport carries requests;
 // retries wrap it. The client is copied, not changed: the copy applies the
 // SDK's redirect policy (see NewClient) before the client's own
-// CheckRedirect, if it has one.
+// CheckRedirect, if it has one. Its transport's idle pool should hold as
+// many connections per host as requests run at once (a Batcher's
+// MaxConcurrency plus the other calls), or busy periods re-dial and
+// re-handshake; the default transport keeps DefaultMaxIdleConnsPerHost.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) error {
 		if h == nil {
@@ -94,7 +95,7 @@ func WithMaxAttempts(n int) Option {
 		if n < 1 {
 			return fmt.Errorf("librato: WithMaxAttempts(%d): need at least 1 attempt", n)
 		}
-		c.maxAttempts = n
+		c.retry.maxAttempts = n
 		return nil
 	}
 }
@@ -107,23 +108,26 @@ func WithBackoff(min, max time.Duration) Option {
 		if min <= 0 || max < min {
 			return fmt.Errorf("librato: WithBackoff(%v, %v): need 0 < min <= max", min, max)
 		}
-		c.minBackoff, c.maxBackoff = min, max
+		c.retry.minBackoff, c.retry.maxBackoff = min, max
 		return nil
 	}
 }
 
 // WithMaxRetryWait caps how long the client waits before a retry when the
-// server's Retry-After asks for a wait (default DefaultMaxRetryWait). When
-// a 429 or 5xx asks for longer, the call returns that answer at once as an
-// *APIError with RetryAfter set, so the caller decides whether to wait;
-// 0 never waits for a Retry-After. The cap applies to each wait, not to a
-// call's total; the backoff of WithBackoff is not affected.
+// server asks for a wait with Retry-After or an exhausted rate limit
+// (default DefaultMaxRetryWait). When an answer asks for longer, a typed
+// call returns it at once as an *APIError with RetryAfter set, so the
+// caller decides whether to wait; a Batcher or LegacyBatcher, which keeps
+// its data, waits the cap and tries again, so a hostile or broken gateway
+// can slow delivery but not park it. 0 never waits for a Retry-After. The
+// cap applies to each wait, not to a call's total; the backoff of
+// WithBackoff is not affected.
 func WithMaxRetryWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("librato: WithMaxRetryWait(%v): need 0 or more", d)
 		}
-		c.maxWait = d
+		c.retry.maxWait = d
 		return nil
 	}
 }
@@ -144,5 +148,16 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
-// WithoutRetries makes every call a single attempt.
+// WithoutRetries makes every call a single attempt. The one resend it
+// keeps is a body refused with 415 for its gzip, sent again uncompressed:
+// that is the same request in another encoding, not a retry.
 func WithoutRetries() Option { return WithMaxAttempts(1) }
+
+// WithoutCompression sends request bodies as plain JSON. By default
+// measurement submissions, and other bodies of a kilobyte or more, go out
+// gzipped (Content-Encoding: gzip), which cuts the bytes of a typical batch
+// tenfold; a server that answers 415 to a gzipped body gets that request
+// again in plain JSON, and the client compresses nothing after that.
+func WithoutCompression() Option {
+	return func(c *config) error { c.compress = false; return nil }
+}

@@ -95,8 +95,8 @@ type PaginationError struct {
 
 // Error names the endpoint and what the server did.
 func (e *PaginationError) Error() string {
-	return fmt.Sprintf("librato: %s %s: pagination stalled after %d requests: %s; the items yielded so far are valid, the rest were not read",
-		e.Method, e.Endpoint, e.Requests, e.Reason)
+	return escapeText(fmt.Sprintf("librato: %s %s: pagination stalled after %d requests: %s; the items yielded so far are valid, the rest were not read",
+		e.Method, e.Endpoint, e.Requests, e.Reason))
 }
 
 // Is makes errors.Is(err, ErrPaginationStalled) true.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -1201,7 +1200,7 @@ func TestReferenceRequests(t *testing.T) {
 			mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
 				var body []byte
 				if req.Body != nil {
-					body, _ = io.ReadAll(req.Body)
+					body, _ = readRequestBody(req)
 				}
 				sent = append(sent, sentRequest{method: req.Method, path: strings.TrimPrefix(req.URL.Path, base.Path),
 					contentType: req.Header.Get("Content-Type"), auth: req.Header.Get("Authorization"),

@@ -122,5 +122,5 @@ func TestWithMaxRetryWaitRefusesANegativeWait(t *testing.T) {
 	require.ErrorContains(t, err, "WithMaxRetryWait")
 	c, err := NewClient(testEmail, testToken)
 	require.NoError(t, err)
-	assert.Equal(t, DefaultMaxRetryWait, c.maxRetryWait)
+	assert.Equal(t, DefaultMaxRetryWait, c.retry.maxWait)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -54,7 +53,7 @@ func famRespond(t *testing.T, mt *httpmock.MockTransport, method, path string, s
 		var b []byte
 		if req.Body != nil {
 			var err error
-			b, err = io.ReadAll(req.Body)
+			b, err = readRequestBody(req)
 			if err != nil {
 				return nil, err
 			}

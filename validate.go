@@ -35,9 +35,9 @@ type ValidationError struct {
 // Error reads like "librato: measurements[3].name: ...".
 func (e *ValidationError) Error() string {
 	if e.Index >= 0 {
-		return "librato: measurements[" + strconv.Itoa(e.Index) + "]." + e.Field + ": " + e.Reason
+		return escapeText("librato: measurements[" + strconv.Itoa(e.Index) + "]." + e.Field + ": " + e.Reason)
 	}
-	return "librato: " + e.Field + ": " + e.Reason
+	return escapeText("librato: " + e.Field + ": " + e.Reason)
 }
 
 func invalid(field string, index int, format string, args ...any) *ValidationError {
