@@ -209,4 +209,3 @@ func readCapped(r io.Reader, hint, limit int64, truncate bool) (readBody, error)
 	}
 	return rb, nil
 }
-
