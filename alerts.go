@@ -326,18 +326,18 @@ func (o *AlertListOptions) encode(q url.Values) {
 	}
 }
 
-// AlertList is one page of GET /v1/alerts.
-type AlertList struct {
+// AlertPage is one page of GET /v1/alerts.
+type AlertPage struct {
 	Query  Query   `json:"query"`
 	Alerts []Alert `json:"alerts"`
 }
 
-func (l *AlertList) page() ([]Alert, Query) { return l.Alerts, l.Query }
+func (l *AlertPage) page() ([]Alert, Query) { return l.Alerts, l.Query }
 
 // List returns one page of alerts. An unknown version or order is a
 // *ValidationError; nothing is sent then.
-func (s *AlertsService) List(ctx context.Context, opts *AlertListOptions) (*AlertList, error) {
-	return callInto[AlertList](ctx, s.client, &request{ep: epAlertsList, opts: opts})
+func (s *AlertsService) List(ctx context.Context, opts *AlertListOptions) (*AlertPage, error) {
+	return callInto[AlertPage](ctx, s.client, &request{ep: epAlertsList, opts: opts})
 }
 
 // All yields every alert matching opts, page after page; an error is

@@ -66,25 +66,25 @@ func (o *AnnotationListOptions) encode(q url.Values) {
 	}
 }
 
-// AnnotationStreamList is one page of GET /v1/annotations; the API calls
+// AnnotationStreamPage is one page of GET /v1/annotations; the API calls
 // the streams "annotations".
-type AnnotationStreamList struct {
+type AnnotationStreamPage struct {
 	Query   Query              `json:"query"`
 	Streams []AnnotationStream `json:"annotations"`
 }
 
-func (l *AnnotationStreamList) page() ([]AnnotationStream, Query) { return l.Streams, l.Query }
+func (l *AnnotationStreamPage) page() ([]AnnotationStream, Query) { return l.Streams, l.Query }
 
-// ListStreams returns one page of annotation streams (names only, no
+// List returns one page of annotation streams (names only, no
 // events).
-func (s *AnnotationsService) ListStreams(ctx context.Context, opts *AnnotationListOptions) (*AnnotationStreamList, error) {
-	return callInto[AnnotationStreamList](ctx, s.client, &request{ep: epAnnotationsList, opts: opts})
+func (s *AnnotationsService) List(ctx context.Context, opts *AnnotationListOptions) (*AnnotationStreamPage, error) {
+	return callInto[AnnotationStreamPage](ctx, s.client, &request{ep: epAnnotationsList, opts: opts})
 }
 
-// AllStreams yields every annotation stream matching opts, page after
+// All yields every annotation stream matching opts, page after
 // page; an error is yielded once and ends the sequence.
-func (s *AnnotationsService) AllStreams(ctx context.Context, opts *AnnotationListOptions) iter.Seq2[AnnotationStream, error] {
-	return allPages[AnnotationStream](ctx, opts, s.ListStreams)
+func (s *AnnotationsService) All(ctx context.Context, opts *AnnotationListOptions) iter.Seq2[AnnotationStream, error] {
+	return allPages[AnnotationStream](ctx, opts, s.List)
 }
 
 // AnnotationSearch selects the events GetStream returns: the last Count
@@ -257,10 +257,10 @@ func (s AnnotationStreamEvents) MarshalJSON() ([]byte, error) {
 	}{s.Name, s.DisplayName, []map[string][]AnnotationEvent{events}})
 }
 
-// GetStream returns stream name with the events search selects. A search
+// Get returns stream name with the events search selects. A search
 // with neither Count nor StartTime is a *ValidationError, since the API
 // requires one; nothing is sent then.
-func (s *AnnotationsService) GetStream(ctx context.Context, name string, search *AnnotationSearch) (*AnnotationStreamEvents, error) {
+func (s *AnnotationsService) Get(ctx context.Context, name string, search *AnnotationSearch) (*AnnotationStreamEvents, error) {
 	return callInto[AnnotationStreamEvents](ctx, s.client, &request{ep: epAnnotationsGetStream, params: []string{name}, opts: search})
 }
 
@@ -276,9 +276,9 @@ func (s *AnnotationsService) UpdateStream(ctx context.Context, name, displayName
 	return err
 }
 
-// DeleteStream deletes stream name and every one of its events, beyond
+// Delete deletes stream name and every one of its events, beyond
 // recovery.
-func (s *AnnotationsService) DeleteStream(ctx context.Context, name string) error {
+func (s *AnnotationsService) Delete(ctx context.Context, name string) error {
 	_, err := s.client.call(ctx, &request{ep: epAnnotationsDeleteStream, params: []string{name}})
 	return err
 }

@@ -50,7 +50,7 @@ func TestAnnotationsListStreams(t *testing.T) {
     {"name": "app-deploys", "display_name": "Deploys to UX app", "extra": 1}
   ]
 }`)
-	list, err := c.Annotations.ListStreams(context.Background(), &AnnotationListOptions{
+	list, err := c.Annotations.List(context.Background(), &AnnotationListOptions{
 		Name:        "api",
 		ListOptions: ListOptions{Offset: 10, Length: 5, OrderBy: "name", Sort: "asc"},
 	})
@@ -67,9 +67,9 @@ func TestAnnotationsListStreams(t *testing.T) {
 func TestAnnotationsListStreamsOptionsValidation(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
-	_, err := c.Annotations.ListStreams(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{OrderBy: "updated_at"}})
+	_, err := c.Annotations.List(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{OrderBy: "updated_at"}})
 	aaValidation(t, err, "orderby")
-	_, err = c.Annotations.ListStreams(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{Sort: "up"}})
+	_, err = c.Annotations.List(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{Sort: "up"}})
 	aaValidation(t, err, "sort")
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
@@ -88,7 +88,7 @@ func TestAnnotationsAllStreamsPagesThroughTwoPages(t *testing.T) {
 			"annotations":[{"name":"c","display_name":"C"}]}`), nil
 	})
 	var names []string
-	for s, err := range c.Annotations.AllStreams(context.Background(), &AnnotationListOptions{Name: "x"}) {
+	for s, err := range c.Annotations.All(context.Background(), &AnnotationListOptions{Name: "x"}) {
 		require.NoError(t, err)
 		names = append(names, s.Name)
 	}
@@ -102,7 +102,7 @@ func TestAnnotationsAllStreamsStopsWhenCallerStops(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaReply(t, mt, "GET", "/v1/annotations", 200, `{"query":{"found":300,"length":2,"offset":0,"total":300},
 		"annotations":[{"name":"a"},{"name":"b"}]}`)
-	for range c.Annotations.AllStreams(context.Background(), nil) {
+	for range c.Annotations.All(context.Background(), nil) {
 		break
 	}
 	assert.Equal(t, 1, mt.GetTotalCallCount())
@@ -111,7 +111,7 @@ func TestAnnotationsAllStreamsStopsWhenCallerStops(t *testing.T) {
 func TestAnnotationsGetStreamByTimeRangeAndSources(t *testing.T) {
 	c, mt := newMockClient(t)
 	seen := aaReply(t, mt, "GET", "/v1/annotations/api-deploys", 200, streamEventsBody)
-	got, err := c.Annotations.GetStream(context.Background(), "api-deploys", &AnnotationSearch{
+	got, err := c.Annotations.Get(context.Background(), "api-deploys", &AnnotationSearch{
 		StartTime: time.Unix(1234500000, 0),
 		EndTime:   time.Unix(1234600000, 999),
 		Sources:   []string{"db1.acme", "db2.acme"},
@@ -154,7 +154,7 @@ func TestAnnotationsGetStreamByTimeRangeAndSources(t *testing.T) {
 func TestAnnotationsGetStreamByCount(t *testing.T) {
 	c, mt := newMockClient(t)
 	seen := aaReply(t, mt, "GET", "/v1/annotations/api-deploys", 200, `{"name":"api-deploys","display_name":"API","events":[{}]}`)
-	got, err := c.Annotations.GetStream(context.Background(), "api-deploys", &AnnotationSearch{Count: 10})
+	got, err := c.Annotations.Get(context.Background(), "api-deploys", &AnnotationSearch{Count: 10})
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"count": {"10"}}, aaOne(t, seen, "GET", "/v1/annotations/api-deploys").Query)
 	assert.Empty(t, got.SortedEvents())
@@ -220,7 +220,7 @@ func TestAnnotationsGetStreamRequiresCountOrTimeRange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
 			aaNoCalls(mt)
-			_, err := c.Annotations.GetStream(context.Background(), "api-deploys", tc.search)
+			_, err := c.Annotations.Get(context.Background(), "api-deploys", tc.search)
 			aaValidation(t, err, tc.field)
 			assert.Equal(t, 0, mt.GetTotalCallCount())
 		})
@@ -237,7 +237,7 @@ func TestAnnotationsUpdateStream(t *testing.T) {
 func TestAnnotationsDeleteStream(t *testing.T) {
 	c, mt := newMockClient(t)
 	seen := aaReply(t, mt, "DELETE", "/v1/annotations/api-deploys", 204, "")
-	require.NoError(t, c.Annotations.DeleteStream(context.Background(), "api-deploys"))
+	require.NoError(t, c.Annotations.Delete(context.Background(), "api-deploys"))
 	assert.Empty(t, aaOne(t, seen, "DELETE", "/v1/annotations/api-deploys").Body)
 }
 
@@ -431,11 +431,11 @@ func TestAnnotationsEscapePathParameters(t *testing.T) {
 		call   func(c *Client, stream string) error
 	}{
 		{"GetStream", "", func(c *Client, s string) error {
-			_, err := c.Annotations.GetStream(ctx, s, &AnnotationSearch{Count: 1})
+			_, err := c.Annotations.Get(ctx, s, &AnnotationSearch{Count: 1})
 			return err
 		}},
 		{"UpdateStream", "", func(c *Client, s string) error { return c.Annotations.UpdateStream(ctx, s, "x") }},
-		{"DeleteStream", "", func(c *Client, s string) error { return c.Annotations.DeleteStream(ctx, s) }},
+		{"DeleteStream", "", func(c *Client, s string) error { return c.Annotations.Delete(ctx, s) }},
 		{"CreateEvent", "", func(c *Client, s string) error {
 			_, err := c.Annotations.CreateEvent(ctx, s, &AnnotationEvent{Title: "t"})
 			return err
@@ -472,9 +472,9 @@ func TestAnnotationsRefuseEmptyPathParameters(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
 	ctx := context.Background()
-	_, err := c.Annotations.GetStream(ctx, "", &AnnotationSearch{Count: 1})
+	_, err := c.Annotations.Get(ctx, "", &AnnotationSearch{Count: 1})
 	aaValidation(t, err, "name")
-	aaValidation(t, c.Annotations.DeleteStream(ctx, ""), "name")
+	aaValidation(t, c.Annotations.Delete(ctx, ""), "name")
 	aaValidation(t, c.Annotations.UpdateStream(ctx, "", "x"), "name")
 	_, err = c.Annotations.GetEvent(ctx, "s", 0)
 	aaValidation(t, err, "id")
@@ -507,7 +507,7 @@ func TestAnnotationsGuard(t *testing.T) {
 	c, mt := newMockClient(t, WithRole(RoleViewOnly))
 	aaNoCalls(mt)
 	seen := aaReply(t, mt, "GET", "/v1/annotations/s", 200, `{"name":"s","events":[]}`)
-	_, err := c.Annotations.GetStream(context.Background(), "s", &AnnotationSearch{Count: 1})
+	_, err := c.Annotations.Get(context.Background(), "s", &AnnotationSearch{Count: 1})
 	require.NoError(t, err, "View Only may read streams")
 	require.Len(t, *seen, 1)
 

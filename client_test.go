@@ -447,7 +447,7 @@ func TestDoEscapeHatch(t *testing.T) {
 		assert.Equal(t, "name=cpu", req.URL.RawQuery)
 		return httpmock.NewStringResponse(200, `{"query":{"found":0},"metrics":[]}`), nil
 	})
-	var out MetricList
+	var out MetricPage
 	require.NoError(t, c.Do(ctx, "get", "/v1/metrics?name=cpu", nil, &out))
 
 	err := c.Do(ctx, "DELETE", "/v1/metrics/cpu", nil, nil)

@@ -222,11 +222,11 @@ var pathParamCalls = []struct {
 		return err
 	}},
 	{"/v1/measurements/:name", "GET", func(ctx context.Context, c *Client, p string) error {
-		_, err := c.Measurements.Get(ctx, p, &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
+		_, err := c.Measurements.List(ctx, p, &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
 		return err
 	}},
 	{"/v1/annotations/:name", "GET", func(ctx context.Context, c *Client, p string) error {
-		_, err := c.Annotations.GetStream(ctx, p, &AnnotationSearch{Count: 1})
+		_, err := c.Annotations.Get(ctx, p, &AnnotationSearch{Count: 1})
 		return err
 	}},
 	{"/v1/annotations/:name", "POST", func(ctx context.Context, c *Client, p string) error {
@@ -236,7 +236,7 @@ var pathParamCalls = []struct {
 	{"/v1/annotations/:name", "PUT", func(ctx context.Context, c *Client, p string) error {
 		return c.Annotations.UpdateStream(ctx, p, "d")
 	}},
-	{"/v1/annotations/:name", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Annotations.DeleteStream(ctx, p) }},
+	{"/v1/annotations/:name", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Annotations.Delete(ctx, p) }},
 	{"/v1/annotations/:name/:id", "GET", func(ctx context.Context, c *Client, p string) error {
 		_, err := c.Annotations.GetEvent(ctx, p, 1)
 		return err
@@ -342,11 +342,11 @@ func FuzzResponseDecoding(f *testing.F) {
 			func() error { _, err := c.Metrics.Get(ctx, "m"); return err },
 			func() error { _, err := c.Metrics.List(ctx, nil); return err },
 			func() error {
-				_, err := c.Measurements.Get(ctx, "m", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
+				_, err := c.Measurements.List(ctx, "m", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
 				return err
 			},
 			func() error { _, err := c.Alerts.Get(ctx, 1); return err },
-			func() error { _, err := c.Annotations.GetStream(ctx, "s", &AnnotationSearch{Count: 1}); return err },
+			func() error { _, err := c.Annotations.Get(ctx, "s", &AnnotationSearch{Count: 1}); return err },
 			func() error { _, err := c.Charts.List(ctx, 1); return err },
 			func() error { _, err := c.APITokens.Get(ctx, 1); return err },
 			func() error { _, err := c.Services.Get(ctx, 1); return err },

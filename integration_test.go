@@ -190,14 +190,14 @@ func (h *e2e) state(t *testing.T, f *e2eFixture) e2eState {
 	}
 	var st e2eState
 	st.Metric = js(a.Metrics.Get(ctx, f.metric))
-	st.Series = js(a.Measurements.Get(ctx, f.metric, f.query()))
+	st.Series = js(a.Measurements.List(ctx, f.metric, f.query()))
 	st.Alert = js(a.Alerts.Get(ctx, f.alert.ID))
 	st.Status = js(a.Alerts.Status(ctx, f.alert.ID))
 	st.Service = js(a.Services.Get(ctx, f.service.ID))
 	st.Service2 = js(a.Services.Get(ctx, f.service2.ID))
 	st.Space = js(a.Spaces.Get(ctx, f.space.ID))
 	st.Charts = js(a.Charts.List(ctx, f.space.ID))
-	st.Stream = js(a.Annotations.GetStream(ctx, f.stream, &librato.AnnotationSearch{Count: 100}))
+	st.Stream = js(a.Annotations.Get(ctx, f.stream, &librato.AnnotationSearch{Count: 100}))
 	st.Event = js(a.Annotations.GetEvent(ctx, f.stream, f.event.ID))
 	st.Token = js(a.APITokens.Get(ctx, f.token.ID()))
 	ml, err := a.Metrics.List(ctx, nil)
@@ -208,7 +208,7 @@ func (h *e2e) state(t *testing.T, f *e2eFixture) e2eState {
 	require.NoError(t, err)
 	sv, err := a.Services.List(ctx, nil)
 	require.NoError(t, err)
-	an, err := a.Annotations.ListStreams(ctx, nil)
+	an, err := a.Annotations.List(ctx, nil)
 	require.NoError(t, err)
 	st.Totals = [5]int{ml.Query.Total, al.Query.Total, sl.Query.Total, sv.Query.Total, an.Query.Total}
 	return st
@@ -296,7 +296,7 @@ var e2eCalls = []e2eCall{
 			assert.Equal(t, f.metric, last.Name)
 			assert.Equal(t, f.tags, last.Tags)
 			assert.Equal(t, f.points[2].Time+50, last.Time)
-			page, err := h.admin.Measurements.Get(e2eCtx(), f.metric, f.query())
+			page, err := h.admin.Measurements.List(e2eCtx(), f.metric, f.query())
 			require.NoError(t, err)
 			s := e2eSeriesOf(page.Series, f.tags)
 			require.NotNil(t, s)
@@ -304,10 +304,10 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Measurements.Get", "GET", "/v1/measurements/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Measurements.Get(ctx, f.metric, f.query())
+			return c.Measurements.List(ctx, f.metric, f.query())
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			page := out.(*librato.MeasurementsPage)
+			page := out.(*librato.MeasurementPage)
 			assert.Equal(t, f.metric, page.Name)
 			assert.Equal(t, 1, page.Resolution)
 			require.Len(t, page.Series, 1)
@@ -344,7 +344,7 @@ var e2eCalls = []e2eCall{
 			return c.Metrics.List(ctx, &librato.MetricListOptions{Name: f.metric})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.MetricList)
+			l := out.(*librato.MetricPage)
 			assert.Equal(t, 1, l.Query.Found)
 			require.Len(t, l.Metrics, 1)
 			assert.Equal(t, f.metric, l.Metrics[0].Name)
@@ -386,7 +386,7 @@ var e2eCalls = []e2eCall{
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			_, err := h.admin.Metrics.Get(e2eCtx(), f.metric)
 			e2eRequireNotFound(t, err)
-			_, err = h.admin.Measurements.Get(e2eCtx(), f.metric, f.query())
+			_, err = h.admin.Measurements.List(e2eCtx(), f.metric, f.query())
 			e2eRequireNotFound(t, err)
 		}},
 	{"Metrics.UpdateBatch", "PUT", "/v1/metrics",
@@ -471,7 +471,7 @@ var e2eCalls = []e2eCall{
 			return c.Alerts.List(ctx, &librato.AlertListOptions{Name: f.alert.Name})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.AlertList)
+			l := out.(*librato.AlertPage)
 			require.Len(t, l.Alerts, 1)
 			assert.Equal(t, f.alert.ID, l.Alerts[0].ID)
 			assert.Equal(t, f.alert.Name, l.Alerts[0].Name)
@@ -596,17 +596,17 @@ var e2eCalls = []e2eCall{
 	// --- annotations ---
 	{"Annotations.ListStreams", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Annotations.ListStreams(ctx, &librato.AnnotationListOptions{Name: f.stream})
+			return c.Annotations.List(ctx, &librato.AnnotationListOptions{Name: f.stream})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.AnnotationStreamList)
+			l := out.(*librato.AnnotationStreamPage)
 			require.Len(t, l.Streams, 1)
 			assert.Equal(t, f.stream, l.Streams[0].Name)
 			assert.Equal(t, f.stream, l.Streams[0].DisplayName)
 		}},
 	{"Annotations.AllStreams", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Annotations.AllStreams(ctx, &librato.AnnotationListOptions{Name: f.stream}))
+			return e2eCollect(c.Annotations.All(ctx, &librato.AnnotationListOptions{Name: f.stream}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ss := out.([]librato.AnnotationStream)
@@ -615,7 +615,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Annotations.GetStream", "GET", "/v1/annotations/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Annotations.GetStream(ctx, f.stream, &librato.AnnotationSearch{Count: 10})
+			return c.Annotations.Get(ctx, f.stream, &librato.AnnotationSearch{Count: 10})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			s := out.(*librato.AnnotationStreamEvents)
@@ -631,17 +631,17 @@ var e2eCalls = []e2eCall{
 			return nil, c.Annotations.UpdateStream(ctx, f.stream, "Deploys "+f.id)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l, err := h.admin.Annotations.ListStreams(e2eCtx(), &librato.AnnotationListOptions{Name: f.stream})
+			l, err := h.admin.Annotations.List(e2eCtx(), &librato.AnnotationListOptions{Name: f.stream})
 			require.NoError(t, err)
 			require.Len(t, l.Streams, 1)
 			assert.Equal(t, "Deploys "+f.id, l.Streams[0].DisplayName)
 		}},
 	{"Annotations.DeleteStream", "DELETE", "/v1/annotations/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Annotations.DeleteStream(ctx, f.stream)
+			return nil, c.Annotations.Delete(ctx, f.stream)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			_, err := h.admin.Annotations.GetStream(e2eCtx(), f.stream, &librato.AnnotationSearch{Count: 10})
+			_, err := h.admin.Annotations.Get(e2eCtx(), f.stream, &librato.AnnotationSearch{Count: 10})
 			e2eRequireNotFound(t, err)
 			_, err = h.admin.Annotations.GetEvent(e2eCtx(), f.stream, f.event.ID)
 			e2eRequireNotFound(t, err)
@@ -658,7 +658,7 @@ var e2eCalls = []e2eCall{
 			require.NoError(t, err)
 			assert.Equal(t, "rollback "+f.id, got.Title)
 			assert.Equal(t, "oops", got.Description)
-			s, err := h.admin.Annotations.GetStream(e2eCtx(), f.stream, &librato.AnnotationSearch{Count: 10})
+			s, err := h.admin.Annotations.Get(e2eCtx(), f.stream, &librato.AnnotationSearch{Count: 10})
 			require.NoError(t, err)
 			assert.ElementsMatch(t, []int64{f.event.ID, ev.ID}, e2eEventIDs(s.SortedEvents()))
 		}},
@@ -719,7 +719,7 @@ var e2eCalls = []e2eCall{
 			return c.APITokens.List(ctx, &librato.APITokenListOptions{Name: *f.token.Name})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.APITokenList)
+			l := out.(*librato.APITokenPage)
 			require.Len(t, l.APITokens, 1)
 			assert.Equal(t, f.token.ID(), l.APITokens[0].ID())
 			assert.Equal(t, f.token.Token(), l.APITokens[0].Token())
@@ -803,7 +803,7 @@ var e2eCalls = []e2eCall{
 			return c.Spaces.List(ctx, &librato.SpaceListOptions{Name: f.space.Name})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.SpaceList)
+			l := out.(*librato.SpacePage)
 			require.Len(t, l.Spaces, 1)
 			assert.Equal(t, f.space.ID, l.Spaces[0].ID)
 			assert.Equal(t, f.space.Name, l.Spaces[0].Name)
@@ -926,7 +926,7 @@ var e2eCalls = []e2eCall{
 			return c.Services.List(ctx, &librato.ListOptions{Length: librato.MaxPageLength})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l := out.(*librato.ServiceList)
+			l := out.(*librato.ServicePage)
 			i := slices.IndexFunc(l.Services, func(s librato.Service) bool { return s.ID == f.service.ID })
 			require.GreaterOrEqual(t, i, 0, "service %d not listed", f.service.ID)
 			assert.Equal(t, f.service.Title, l.Services[i].Title)
@@ -1241,7 +1241,7 @@ func TestE2ELeastPrivilege(t *testing.T) {
 				{Name: "agent.load", Value: 0.5, Time: time.Now().Unix() - 10}, {Name: "agent.mem", Value: 512, Time: time.Now().Unix() - 10}}}))
 			must(c.Metrics.List(ctx, &librato.MetricListOptions{Name: "agent."}))
 			must(c.Metrics.Get(ctx, "agent.load"))
-			must(c.Measurements.Get(ctx, "agent.load", &librato.MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute}))
+			must(c.Measurements.List(ctx, "agent.load", &librato.MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute}))
 			must(c.Annotations.CreateEvent(ctx, "agent.restarts", &librato.AnnotationEvent{Title: "restart"}))
 			must(c.Alerts.List(ctx, nil))
 		})
@@ -1255,8 +1255,8 @@ func TestE2ELeastPrivilege(t *testing.T) {
 			must(c.Spaces.Get(ctx, f.space.ID))
 			must(c.Charts.List(ctx, f.space.ID))
 			must(c.Charts.Get(ctx, f.space.ID, f.chart.ID))
-			must(c.Measurements.Get(ctx, f.metric, f.query()))
-			must(c.Annotations.GetStream(ctx, f.stream, &librato.AnnotationSearch{Count: 5}))
+			must(c.Measurements.List(ctx, f.metric, f.query()))
+			must(c.Annotations.Get(ctx, f.stream, &librato.AnnotationSearch{Count: 5}))
 		})
 		assert.Equal(t, librato.RoleViewOnly, role)
 		assert.Equal(t, []string{"GET /v1/spaces", "GET /v1/spaces/:id", "GET /v1/spaces/:id/charts",
@@ -1424,7 +1424,7 @@ func TestE2EConcurrentRolesRace(t *testing.T) {
 						fail("recorder spaces", fmt.Errorf("want ErrForbiddenForRole, got %v", err))
 					}
 				default:
-					_, err := c.Measurements.Get(ctx, "conc.shared", &librato.MeasurementsQuery{StartTime: time.Unix(base-10, 0), Resolution: time.Second})
+					_, err := c.Measurements.List(ctx, "conc.shared", &librato.MeasurementsQuery{StartTime: time.Unix(base-10, 0), Resolution: time.Second})
 					if err != nil && !errors.Is(err, librato.ErrNotFound) { // not yet created
 						fail("measurements get", err)
 					}
@@ -1455,7 +1455,7 @@ func TestE2EConcurrentRolesRace(t *testing.T) {
 		}
 	}
 	// ... and readable through the API, stream by stream.
-	page, err := h.admin.Measurements.Get(e2eCtx(), "conc.shared", &librato.MeasurementsQuery{StartTime: time.Unix(base-10, 0), Resolution: time.Second})
+	page, err := h.admin.Measurements.List(e2eCtx(), "conc.shared", &librato.MeasurementsQuery{StartTime: time.Unix(base-10, 0), Resolution: time.Second})
 	require.NoError(t, err)
 	got := map[e2eMeasKey]float64{}
 	for _, s := range page.Series {
@@ -1473,7 +1473,7 @@ func TestE2EConcurrentRolesRace(t *testing.T) {
 	}
 	assert.Equal(t, spaces, gotSpaces, "spaces created == spaces listed")
 
-	s, err := h.admin.Annotations.GetStream(e2eCtx(), stream, &librato.AnnotationSearch{StartTime: time.Unix(base-10, 0)})
+	s, err := h.admin.Annotations.Get(e2eCtx(), stream, &librato.AnnotationSearch{StartTime: time.Unix(base-10, 0)})
 	require.NoError(t, err)
 	gotEvents := map[int64]string{}
 	for _, e := range s.SortedEvents() {

@@ -20,27 +20,27 @@ import (
 // the same value as with plain numbers.
 var responseTypes = []any{
 	new(measurementsResponse),
-	new(MeasurementsPage),
+	new(MeasurementPage),
 	new([]CompositeSeries),
 	new(Metric),
-	new(MetricList),
+	new(MetricPage),
 	new(LegacyMetric),
 	new(Alert),
-	new(AlertList),
+	new(AlertPage),
 	new(AlertStatus),
 	new(AlertsStatus),
-	new(AnnotationStreamList),
+	new(AnnotationStreamPage),
 	new(AnnotationStreamEvents),
 	new(AnnotationEvent),
 	new(Link),
 	new(APIToken),
-	new(APITokenList),
+	new(APITokenPage),
 	new(Space),
-	new(SpaceList),
+	new(SpacePage),
 	new(Chart),
 	new([]Chart),
 	new(Service),
-	new(ServiceList),
+	new(ServicePage),
 	new(Job),
 	new(Snapshot),
 }
@@ -245,7 +245,7 @@ func TestNumbersAsStringsThroughTheClient(t *testing.T) {
 	assert.EqualValues(t, 145, l.Services[0].ID)
 
 	capture(mt, 200, `{"name":"m","resolution":"60","series":[{"measurements":[{"time":"60","value":"2.5","count":"4"}]}]}`)
-	page, err := c.Measurements.Get(context.Background(), "m", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
+	page, err := c.Measurements.List(context.Background(), "m", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 60, page.Resolution)
 	assert.Equal(t, []Point{{Time: 60, Value: 2.5, Count: ptr[int64](4)}}, page.Series[0].Measurements)
@@ -383,7 +383,7 @@ func TestLenientPassStartsFromZero(t *testing.T) {
 	assert.Equal(t, appending{"1"}, v.A)
 	assert.Equal(t, 2, v.N)
 
-	var l MetricList
+	var l MetricPage
 	require.NoError(t, decodeJSON([]byte(`{"metrics":[{"name":"a","period":60,"display_name":"A"},{"name":"b","period":"30"}]}`), &l))
 	require.Len(t, l.Metrics, 2)
 	assert.Equal(t, "A", *l.Metrics[0].DisplayName)

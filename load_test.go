@@ -271,9 +271,9 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 					ledger.classify(role, guarded, loadSpaceListOp, err)
 					_, err = c.Metrics.List(cctx, nil)
 					ledger.classify(role, guarded, loadMetricListOp, err)
-					_, err = c.Annotations.ListStreams(cctx, nil)
+					_, err = c.Annotations.List(cctx, nil)
 					ledger.classify(role, guarded, loadStreamListOp, err)
-					_, err = c.Measurements.Get(cctx, metric, &librato.MeasurementsQuery{StartTime: time.Unix(base, 0), Resolution: time.Minute, Tags: map[string][]string{"client": {tags["client"]}}})
+					_, err = c.Measurements.List(cctx, metric, &librato.MeasurementsQuery{StartTime: time.Unix(base, 0), Resolution: time.Minute, Tags: map[string][]string{"client": {tags["client"]}}})
 					if errors.Is(err, librato.ErrNotFound) {
 						err = nil // the metric is not there before the first write
 					}
@@ -373,7 +373,7 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 	assert.NotEmpty(t, ledger.deleted)
 
 	// Events, by id.
-	s, err := admin.Annotations.GetStream(context.Background(), stream, &librato.AnnotationSearch{StartTime: time.Unix(base-1, 0)})
+	s, err := admin.Annotations.Get(context.Background(), stream, &librato.AnnotationSearch{StartTime: time.Unix(base-1, 0)})
 	require.NoError(t, err)
 	events := map[int64]string{}
 	for _, e := range s.SortedEvents() {
@@ -632,7 +632,7 @@ func TestLoadAbuse(t *testing.T) {
 		sum, err := c.Measurements.Create(ctx, &librato.MeasurementBatch{Measurements: []librato.Measurement{{Name: "after.abuse", Value: 7, Time: now - 5}}})
 		require.NoError(t, err)
 		assert.Equal(t, 1, sum.Accepted)
-		page, err := c.Measurements.Get(ctx, "after.abuse", &librato.MeasurementsQuery{Duration: time.Hour, Resolution: time.Second})
+		page, err := c.Measurements.List(ctx, "after.abuse", &librato.MeasurementsQuery{Duration: time.Hour, Resolution: time.Second})
 		require.NoError(t, err)
 		require.NotEmpty(t, page.Series)
 		assert.Contains(t, page.Series[0].Measurements, librato.Point{Time: now - 5, Value: 7})

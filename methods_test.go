@@ -37,7 +37,7 @@ var typedCalls = []typedCall{
 		return err
 	}},
 	{"Measurements.Get", func(ctx context.Context, c *Client) error {
-		_, err := c.Measurements.Get(ctx, "cpu", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
+		_, err := c.Measurements.List(ctx, "cpu", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
 		return err
 	}},
 	{"Measurements.All", func(ctx context.Context, c *Client) error {
@@ -85,18 +85,18 @@ var typedCalls = []typedCall{
 	{"Alerts.AddService", func(ctx context.Context, c *Client) error { return c.Alerts.AddService(ctx, 7, 9) }},
 	{"Alerts.RemoveService", func(ctx context.Context, c *Client) error { return c.Alerts.RemoveService(ctx, 7, 9) }},
 	{"Annotations.ListStreams", func(ctx context.Context, c *Client) error {
-		_, err := c.Annotations.ListStreams(ctx, nil)
+		_, err := c.Annotations.List(ctx, nil)
 		return err
 	}},
-	{"Annotations.AllStreams", func(ctx context.Context, c *Client) error { return first(c.Annotations.AllStreams(ctx, nil)) }},
+	{"Annotations.AllStreams", func(ctx context.Context, c *Client) error { return first(c.Annotations.All(ctx, nil)) }},
 	{"Annotations.GetStream", func(ctx context.Context, c *Client) error {
-		_, err := c.Annotations.GetStream(ctx, "deploys", &AnnotationSearch{Count: 5})
+		_, err := c.Annotations.Get(ctx, "deploys", &AnnotationSearch{Count: 5})
 		return err
 	}},
 	{"Annotations.UpdateStream", func(ctx context.Context, c *Client) error {
 		return c.Annotations.UpdateStream(ctx, "deploys", "Deploys")
 	}},
-	{"Annotations.DeleteStream", func(ctx context.Context, c *Client) error { return c.Annotations.DeleteStream(ctx, "deploys") }},
+	{"Annotations.DeleteStream", func(ctx context.Context, c *Client) error { return c.Annotations.Delete(ctx, "deploys") }},
 	{"Annotations.CreateEvent", func(ctx context.Context, c *Client) error {
 		_, err := c.Annotations.CreateEvent(ctx, "deploys", &AnnotationEvent{Title: "v45"})
 		return err

@@ -283,9 +283,9 @@ func oneOf(v string, allowed ...string) bool {
 	return false
 }
 
-// MeasurementsPage is one answer of GET /v1/measurements/:name. When Links
+// MeasurementPage is one answer of GET /v1/measurements/:name. When Links
 // holds a "next" link, more series follow; All follows them for you.
-type MeasurementsPage struct {
+type MeasurementPage struct {
 	Name       string   `json:"name"`
 	Resolution int      `json:"resolution"`
 	Series     []Series `json:"series"`
@@ -293,7 +293,7 @@ type MeasurementsPage struct {
 }
 
 // Next returns the href of the "next" link, or "" on the last page.
-func (p *MeasurementsPage) Next() string {
+func (p *MeasurementPage) Next() string {
 	for _, l := range p.Links {
 		if l.Rel == "next" {
 			return l.Href
@@ -334,11 +334,11 @@ type Link struct {
 	Label string `json:"label,omitempty"`
 }
 
-// Get queries the series of metric name (GET /v1/measurements/:name); it
+// List queries the series of metric name (GET /v1/measurements/:name); it
 // returns the first page. A query without Resolution, or with conflicting
 // time or tag parameters, is a *ValidationError.
-func (s *MeasurementsService) Get(ctx context.Context, name string, q *MeasurementsQuery) (*MeasurementsPage, error) {
-	return callInto[MeasurementsPage](ctx, s.client, &request{ep: epMeasurementsGet, params: []string{name}, opts: q})
+func (s *MeasurementsService) List(ctx context.Context, name string, q *MeasurementsQuery) (*MeasurementPage, error) {
+	return callInto[MeasurementPage](ctx, s.client, &request{ep: epMeasurementsGet, params: []string{name}, opts: q})
 }
 
 // All yields every series of the query, following the server's "next"
@@ -347,8 +347,8 @@ func (s *MeasurementsService) Get(ctx context.Context, name string, q *Measureme
 // more than MaxPaginationRequests requests, ends the sequence with a
 // *PaginationError (ErrPaginationStalled).
 func (s *MeasurementsService) All(ctx context.Context, name string, q *MeasurementsQuery) iter.Seq2[Series, error] {
-	first := func(ctx context.Context) (*MeasurementsPage, error) { return s.Get(ctx, name, q) }
-	return followLinks(ctx, s.client, epMeasurementsGet, first, func(p *MeasurementsPage) ([]Series, string) { return p.Series, p.Next() })
+	first := func(ctx context.Context) (*MeasurementPage, error) { return s.List(ctx, name, q) }
+	return followLinks(ctx, s.client, epMeasurementsGet, first, func(p *MeasurementPage) ([]Series, string) { return p.Series, p.Next() })
 }
 
 // CompositeQuery runs a composite expression (GET
@@ -508,17 +508,17 @@ func (o *MetricListOptions) encode(q url.Values) {
 	}
 }
 
-// MetricList is one page of GET /v1/metrics.
-type MetricList struct {
+// MetricPage is one page of GET /v1/metrics.
+type MetricPage struct {
 	Query   Query    `json:"query"`
 	Metrics []Metric `json:"metrics"`
 }
 
-func (l *MetricList) page() ([]Metric, Query) { return l.Metrics, l.Query }
+func (l *MetricPage) page() ([]Metric, Query) { return l.Metrics, l.Query }
 
 // List returns one page of metric metadata, never measurements.
-func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*MetricList, error) {
-	return callInto[MetricList](ctx, s.client, &request{ep: epMetricsList, opts: opts})
+func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*MetricPage, error) {
+	return callInto[MetricPage](ctx, s.client, &request{ep: epMetricsList, opts: opts})
 }
 
 // All yields every metric matching opts, page after page.

@@ -153,7 +153,7 @@ func TestMeasurementsGetRequest(t *testing.T) {
 		"series":[{"tags":{"name":"prod","region":"us-east"},"measurements":[{"time":1476218700,"value":753.0},{"time":1476219840,"value":25.0}]},
 		          {"tags":{"name":"prod","region":"us-west"},"measurements":[{"time":1476218700,"value":496.0}]}],
 		"resolution":60,"name":"AWS.EC2.DiskWriteBytes","extra":{"x":1}}`)
-	page, err := c.Measurements.Get(context.Background(), "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
+	page, err := c.Measurements.List(context.Background(), "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
 		StartTime:       time.Unix(1476218000, 0),
 		EndTime:         time.Unix(1476220000, 0),
 		Resolution:      time.Minute,
@@ -188,7 +188,7 @@ func TestMeasurementsGetRequest(t *testing.T) {
 	assert.Equal(t, "", page.Next())
 
 	got2 := capture(mt, 200, `{"series":[],"links":[]}`)
-	_, err = c.Measurements.Get(context.Background(), "m", &MeasurementsQuery{Duration: 24 * time.Hour, Resolution: time.Hour, TagsSearch: "region=us-east* and db=*prod*"})
+	_, err = c.Measurements.List(context.Background(), "m", &MeasurementsQuery{Duration: 24 * time.Hour, Resolution: time.Hour, TagsSearch: "region=us-east* and db=*prod*"})
 	require.NoError(t, err)
 	q, _ = url.ParseQuery((*got2)[0].query)
 	assert.Equal(t, url.Values{"duration": {"86400"}, "resolution": {"3600"}, "tags_search": {"region=us-east* and db=*prod*"}}, q)
@@ -213,7 +213,7 @@ func TestMeasurementsQueryValidation(t *testing.T) {
 	}
 	for name, q := range cases {
 		c, mt := newMockClient(t)
-		_, err := c.Measurements.Get(context.Background(), "m", q)
+		_, err := c.Measurements.List(context.Background(), "m", q)
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve, name)
 		assert.Zero(t, mt.GetTotalCallCount(), name)
@@ -320,7 +320,7 @@ func TestPointsKeepEveryField(t *testing.T) {
 	capture(mt, 200, `{"name":"cpu","resolution":60,"series":[{"tags":{"host":"a"},"measurements":[
 		{"time":60,"value":2.5,"count":4,"sum":10,"min":0,"max":4.5,"last":3,"stddev":1.25},
 		{"time":120,"value":7}]}]}`)
-	page, err := c.Measurements.Get(context.Background(), "cpu", &MeasurementsQuery{StartTime: time.Unix(1, 0), Resolution: time.Minute, SummaryFunction: "all"})
+	page, err := c.Measurements.List(context.Background(), "cpu", &MeasurementsQuery{StartTime: time.Unix(1, 0), Resolution: time.Minute, SummaryFunction: "all"})
 	require.NoError(t, err)
 	pts := page.Series[0].Measurements
 	require.Len(t, pts, 2)

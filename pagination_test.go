@@ -57,7 +57,7 @@ var listIterators = []struct {
 		return erase(c.Alerts.All(ctx, nil))
 	}},
 	{"/v1/annotations", "annotations", func(ctx context.Context, c *Client) func(func(struct{}, error) bool) {
-		return erase(c.Annotations.AllStreams(ctx, nil))
+		return erase(c.Annotations.All(ctx, nil))
 	}},
 	{"/v1/api_tokens", "api_tokens", func(ctx context.Context, c *Client) func(func(struct{}, error) bool) {
 		return erase(c.APITokens.All(ctx, nil))

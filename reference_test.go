@@ -476,7 +476,7 @@ func tokenJSON(t *testing.T, tok APIToken) map[string]any {
 	return m
 }
 
-func tokensJSON(t *testing.T, l *APITokenList) map[string]any {
+func tokensJSON(t *testing.T, l *APITokenPage) map[string]any {
 	toks := make([]any, len(l.APITokens))
 	for i, tok := range l.APITokens {
 		toks[i] = tokenJSON(t, tok)
@@ -601,10 +601,10 @@ func init() {
 			Links: []Link{{Label: "Metrics Gem", Href: "https://github.com/librato/librato-metrics", Rel: "github"}}}))
 	})
 	r("annotations.get_stream", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.GetStream(ctx, "api-deploys", &AnnotationSearch{StartTime: unix(1234500000)}))
+		return one(c.Annotations.Get(ctx, "api-deploys", &AnnotationSearch{StartTime: unix(1234500000)}))
 	})
 	r("annotations.get_stream_sources", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.GetStream(ctx, "blog-posts", &AnnotationSearch{
+		return one(c.Annotations.Get(ctx, "blog-posts", &AnnotationSearch{
 			StartTime: unix(1234500000), EndTime: unix(1234600000), Sources: []string{"db1.acme", "db2.acme"}}))
 	})
 	r("annotations.get_event", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
@@ -622,7 +622,7 @@ func init() {
 			Description: String("Deployed git SHA 601060a68ff2e")}))
 	})
 	r("annotations.delete_stream", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return none(c.Annotations.DeleteStream(ctx, "api-deploys"))
+		return none(c.Annotations.Delete(ctx, "api-deploys"))
 	})
 	r("annotations.delete_event", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.Annotations.DeleteEvent(ctx, "app-deploys", 123))
@@ -631,10 +631,10 @@ func init() {
 		return none(c.Annotations.DeleteLink(ctx, "app-deploys", 189, "github"))
 	})
 	r("annotations.list", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.ListStreams(ctx, nil))
+		return one(c.Annotations.List(ctx, nil))
 	})
 	r("annotations.list_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.ListStreams(ctx, &AnnotationListOptions{Name: "api"}))
+		return one(c.Annotations.List(ctx, &AnnotationListOptions{Name: "api"}))
 	})
 
 	// --- services
@@ -757,7 +757,7 @@ func init() {
 	r("introduction.submit", quickStart)
 	r("measurements.create", quickStart)
 	r("introduction.query", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Measurements.Get(ctx, "my.custom.metric", &MeasurementsQuery{Duration: 300 * time.Second, Resolution: time.Minute}))
+		return one(c.Measurements.List(ctx, "my.custom.metric", &MeasurementsQuery{Duration: 300 * time.Second, Resolution: time.Minute}))
 	})
 	r("measurements.create_top_tags", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Measurements.Create(ctx, &MeasurementBatch{
@@ -782,22 +782,22 @@ func init() {
 		}}}))
 	})
 	r("measurements.get_tags", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Measurements.Get(ctx, "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
+		return one(c.Measurements.List(ctx, "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
 			Resolution: time.Minute, Duration: 86400 * time.Second,
 			Tags: map[string][]string{"region": {"us-*"}, "name": {"prod"}}}))
 	})
 	r("measurements.get_group_by", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Measurements.Get(ctx, "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
+		return one(c.Measurements.List(ctx, "AWS.EC2.DiskWriteBytes", &MeasurementsQuery{
 			Resolution: time.Minute, Duration: 86400 * time.Second,
 			Tags:    map[string][]string{"region": {"us-*"}, "name": {"prod"}},
 			GroupBy: []string{"region"}, GroupByFunction: "sum"}))
 	})
 	r("measurements.get_tags_search", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Measurements.Get(ctx, "memory", &MeasurementsQuery{
+		return one(c.Measurements.List(ctx, "memory", &MeasurementsQuery{
 			Resolution: time.Minute, Duration: 86400 * time.Second, TagsSearch: "region=us-east* and db=*prod*"}))
 	})
 	page := func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Measurements.Get(ctx, "foo", &MeasurementsQuery{StartTime: unix(1234), Resolution: 3 * time.Second}))
+		return one(c.Measurements.List(ctx, "foo", &MeasurementsQuery{StartTime: unix(1234), Resolution: 3 * time.Second}))
 	}
 	r("measurements.page_next", page)
 	r("measurements.page_last", page)
@@ -985,7 +985,7 @@ func refCallFor(c *refCase) refCall {
 // (expect_refused) to the call that makes that request.
 var refRefused = map[string]refCall{
 	"annotations.get_stream": func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.GetStream(ctx, "api-deploys", nil))
+		return one(c.Annotations.Get(ctx, "api-deploys", nil))
 	},
 }
 

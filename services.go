@@ -94,18 +94,18 @@ func (b *serviceBody) validate() error {
 	return nil
 }
 
-// ServiceList is one page of GET /v1/services.
-type ServiceList struct {
+// ServicePage is one page of GET /v1/services.
+type ServicePage struct {
 	Query    Query     `json:"query"`
 	Services []Service `json:"services"`
 }
 
-func (l *ServiceList) page() ([]Service, Query) { return l.Services, l.Query }
+func (l *ServicePage) page() ([]Service, Query) { return l.Services, l.Query }
 
 // List returns one page of services. The API orders them by "title" by
 // default and also allows "updated_at".
-func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*ServiceList, error) {
-	return callInto[ServiceList](ctx, s.client, &request{ep: epServicesList, opts: opts})
+func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*ServicePage, error) {
+	return callInto[ServicePage](ctx, s.client, &request{ep: epServicesList, opts: opts})
 }
 
 // All yields every service from opts.Offset on, page after page; an error

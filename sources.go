@@ -109,18 +109,18 @@ func (o *SourceListOptions) encode(q url.Values) {
 	}
 }
 
-// SourceList is one page of GET /v1/sources.
-type SourceList struct {
+// SourcePage is one page of GET /v1/sources.
+type SourcePage struct {
 	Query   Query    `json:"query"`
 	Sources []Source `json:"sources"`
 }
 
-func (l *SourceList) page() ([]Source, Query) { return l.Sources, l.Query }
+func (l *SourcePage) page() ([]Source, Query) { return l.Sources, l.Query }
 
 // List returns one page of sources filtered by opts; an orderby other
 // than "name" is a *ValidationError.
-func (s *SourcesService) List(ctx context.Context, opts *SourceListOptions) (*SourceList, error) {
-	return callInto[SourceList](ctx, s.client, &request{ep: epSourcesList, opts: opts})
+func (s *SourcesService) List(ctx context.Context, opts *SourceListOptions) (*SourcePage, error) {
+	return callInto[SourcePage](ctx, s.client, &request{ep: epSourcesList, opts: opts})
 }
 
 // All yields every source matching opts, page after page; an error ends

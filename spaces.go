@@ -81,17 +81,17 @@ func (o *SpaceListOptions) encode(q url.Values) {
 	}
 }
 
-// SpaceList is one page of GET /v1/spaces.
-type SpaceList struct {
+// SpacePage is one page of GET /v1/spaces.
+type SpacePage struct {
 	Query  Query   `json:"query"`
 	Spaces []Space `json:"spaces"`
 }
 
-func (l *SpaceList) page() ([]Space, Query) { return l.Spaces, l.Query }
+func (l *SpacePage) page() ([]Space, Query) { return l.Spaces, l.Query }
 
 // List returns one page of spaces (ids and names), filtered by opts.
-func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*SpaceList, error) {
-	return callInto[SpaceList](ctx, s.client, &request{ep: epSpacesList, opts: opts})
+func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*SpacePage, error) {
+	return callInto[SpacePage](ctx, s.client, &request{ep: epSpacesList, opts: opts})
 }
 
 // All yields every space matching opts, page after page; an error ends the

@@ -182,13 +182,13 @@ func (o *APITokenListOptions) encode(q url.Values) {
 	}
 }
 
-// APITokenList is one page of GET /v1/api_tokens.
-type APITokenList struct {
+// APITokenPage is one page of GET /v1/api_tokens.
+type APITokenPage struct {
 	Query     Query      `json:"query"`
 	APITokens []APIToken `json:"api_tokens"`
 }
 
-func (l *APITokenList) page() ([]APIToken, Query) { return l.APITokens, l.Query }
+func (l *APITokenPage) page() ([]APIToken, Query) { return l.APITokens, l.Query }
 
 // APITokenCreate is a new token: Name is required (any length, need not be
 // unique); Role is one of the three roles, or empty for the server's
@@ -232,8 +232,8 @@ func checkTokenRole(r Role) error {
 
 // List returns one page of the account's tokens, each with its secret,
 // filtered by opts.
-func (s *APITokensService) List(ctx context.Context, opts *APITokenListOptions) (*APITokenList, error) {
-	return callInto[APITokenList](ctx, s.client, &request{ep: epAPITokensList, opts: opts})
+func (s *APITokensService) List(ctx context.Context, opts *APITokenListOptions) (*APITokenPage, error) {
+	return callInto[APITokenPage](ctx, s.client, &request{ep: epAPITokensList, opts: opts})
 }
 
 // All yields every token matching opts, page after page; an error ends the

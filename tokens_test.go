@@ -225,7 +225,7 @@ func famAssertNoSecret(t *testing.T, what, out string) {
 func TestAPITokenNeverPrinted(t *testing.T) {
 	tok := decodeExampleToken(t)
 	ptr := &tok
-	list := &APITokenList{APITokens: []APIToken{tok, tok}}
+	list := &APITokenPage{APITokens: []APIToken{tok, tok}}
 	type hidden struct {
 		tok APIToken
 		ptr *APIToken
@@ -265,7 +265,7 @@ func TestAPITokenNeverLoggedOrMarshalled(t *testing.T) {
 	require.NoError(t, err)
 	famAssertNoSecret(t, "json.Marshal", string(b))
 	assert.JSONEq(t, `{"name":"My New Token","active":true,"role":"admin","href":"http://api.librato.dev/v1/api_tokens/28","created_at":"2013-02-01 18:53:38 UTC","updated_at":"2013-02-01 18:53:38 UTC"}`, string(b))
-	b, err = json.Marshal(&APITokenList{APITokens: []APIToken{tok}})
+	b, err = json.Marshal(&APITokenPage{APITokens: []APIToken{tok}})
 	require.NoError(t, err)
 	famAssertNoSecret(t, "json.Marshal list", string(b))
 

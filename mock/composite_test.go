@@ -506,7 +506,7 @@ func TestComposePersisted(t *testing.T) {
 	_, err := f.c.Metrics.Update(ctx, "req.rate", &librato.Metric{Type: "composite", Composite: `derive(s("req", "*"))`})
 	require.NoError(t, err)
 	q := &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute}
-	page, err := f.c.Measurements.Get(ctx, "req.rate", q)
+	page, err := f.c.Measurements.List(ctx, "req.rate", q)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 2)
 	assert.Equal(t, "us-east", page.Series[0].Tags["region"])
@@ -515,14 +515,14 @@ func TestComposePersisted(t *testing.T) {
 
 	qs := *q
 	qs.TagsSearch = "region=us-west"
-	page, err = f.c.Measurements.Get(ctx, "req.rate", &qs)
+	page, err = f.c.Measurements.List(ctx, "req.rate", &qs)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, "b", page.Series[0].Tags["host"])
 
 	qg := *q
 	qg.GroupBy, qg.GroupByFunction = []string{"*"}, "sum"
-	page, err = f.c.Measurements.Get(ctx, "req.rate", &qg)
+	page, err = f.c.Measurements.List(ctx, "req.rate", &qg)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, tv(60, 11, 120, 11), page.Series[0].Measurements)
@@ -531,13 +531,13 @@ func TestComposePersisted(t *testing.T) {
 	f.stream("req", map[string]string{"region": "us-east", "host": "a"}, 9) // a second sample at base: mean 5, sum 10
 	_, err = f.c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {"host": "a"})`})
 	require.NoError(t, err)
-	page, err = f.c.Measurements.Get(ctx, "req.east", q)
+	page, err = f.c.Measurements.List(ctx, "req.east", q)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, tv(0, 5, 60, 2, 120, 3), page.Series[0].Measurements)
 	qf := *q
 	qf.SummaryFunction = "sum"
-	page, err = f.c.Measurements.Get(ctx, "req.east", &qf)
+	page, err = f.c.Measurements.List(ctx, "req.east", &qf)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, tv(0, 10, 60, 2, 120, 3), page.Series[0].Measurements)
@@ -547,7 +547,7 @@ func TestComposePersisted(t *testing.T) {
 	// The tags filter is refused for a composite.
 	qt := *q
 	qt.Tags = map[string][]string{"host": {"*"}}
-	_, err = f.c.Measurements.Get(ctx, "req.rate", &qt)
+	_, err = f.c.Measurements.List(ctx, "req.rate", &qt)
 	require.ErrorIs(t, err, librato.ErrBadRequest)
 
 	// A composite may not use another composite.

@@ -180,7 +180,7 @@ func TestTransportSharesState(t *testing.T) {
 	assert.Equal(t, "shared", m.Name)
 	_, err = inproc.Measurements.Create(ctx, &librato.MeasurementBatch{Measurements: []librato.Measurement{{Name: "shared", Value: 1, Time: base}}})
 	require.NoError(t, err)
-	page, err := sock.Measurements.Get(ctx, "shared", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute})
+	page, err := sock.Measurements.List(ctx, "shared", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute})
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, 4, srv.Requests()-before, "Requests counts both paths")
@@ -325,7 +325,7 @@ func TestConcurrency(t *testing.T) {
 					_, err = c.Metrics.List(ctx, &librato.MetricListOptions{Name: "conc"})
 				}
 				if err == nil {
-					_, err = c.Measurements.Get(ctx, "conc", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute})
+					_, err = c.Measurements.List(ctx, "conc", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute})
 				}
 				if err == nil && i%5 == 0 {
 					srv.SetLatency(0)

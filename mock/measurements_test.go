@@ -28,7 +28,7 @@ func sdk(t testing.TB, srv *mock.Server, role librato.Role, opts ...librato.Opti
 func at(sec int64) time.Time { return time.Unix(sec, 0) }
 
 // seriesByKey indexes series by their tags as "k=v,k2=v2".
-func seriesByKey(page *librato.MeasurementsPage) map[string][]librato.Point {
+func seriesByKey(page *librato.MeasurementPage) map[string][]librato.Point {
 	out := map[string][]librato.Point{}
 	for _, s := range page.Series {
 		var parts []string
@@ -81,7 +81,7 @@ func TestMeasurementsTopLevelVersusOwnTags(t *testing.T) {
 	assert.Equal(t, "CPU", rec[2].Name)
 	assert.Equal(t, 3, srv.RecordedCount())
 
-	page, err := c.Measurements.Get(ctx, "cpu", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: 60 * time.Second})
+	page, err := c.Measurements.List(ctx, "cpu", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: 60 * time.Second})
 	require.NoError(t, err)
 	got := seriesByKey(page)
 	require.Len(t, got, 2, "%+v", page)
@@ -161,7 +161,7 @@ func TestMeasurementsQuery(t *testing.T) {
 	}
 	get := func(q librato.MeasurementsQuery) map[string][]librato.Point {
 		t.Helper()
-		page, err := c.Measurements.Get(ctx, "req", window(q))
+		page, err := c.Measurements.List(ctx, "req", window(q))
 		require.NoError(t, err)
 		return seriesByKey(page)
 	}
@@ -216,13 +216,13 @@ func TestMeasurementsQuery(t *testing.T) {
 		assert.Equal(t, []string{"host=web2,region=us-west"}, names(librato.MeasurementsQuery{TagsSearch: `region!=eu-* and host="web2"`}))
 	})
 	t.Run("group by", func(t *testing.T) {
-		page, err := c.Measurements.Get(ctx, "req", window(librato.MeasurementsQuery{GroupBy: []string{"region"}, GroupByFunction: "sum", Tags: map[string][]string{"region": {"us-*"}}}))
+		page, err := c.Measurements.List(ctx, "req", window(librato.MeasurementsQuery{GroupBy: []string{"region"}, GroupByFunction: "sum", Tags: map[string][]string{"region": {"us-*"}}}))
 		require.NoError(t, err)
 		require.Len(t, page.Series, 2)
 		assert.Equal(t, map[string]string{"region": "us-east"}, page.Series[0].Tags, "series ordered by tag pairs, only the group tags")
 		assert.Equal(t, map[string]string{"region": "us-west"}, page.Series[1].Tags)
 
-		page, err = c.Measurements.Get(ctx, "req", window(librato.MeasurementsQuery{GroupBy: []string{"*"}, GroupByFunction: "sum"}))
+		page, err = c.Measurements.List(ctx, "req", window(librato.MeasurementsQuery{GroupBy: []string{"*"}, GroupByFunction: "sum"}))
 		require.NoError(t, err)
 		require.Len(t, page.Series, 1)
 		assert.Nil(t, page.Series[0].Tags)
@@ -285,7 +285,7 @@ func TestMeasurementsSeriesPagination(t *testing.T) {
 	require.NoError(t, err)
 	q := &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute, Tags: map[string][]string{"host": {"h*"}}}
 
-	page, err := c.Measurements.Get(ctx, "paged", q)
+	page, err := c.Measurements.List(ctx, "paged", q)
 	require.NoError(t, err)
 	require.Len(t, page.Series, 2)
 	next := page.Next()
@@ -374,11 +374,11 @@ func TestMeasurementsCompose(t *testing.T) {
 	// A persisted composite metric answers through GET /v1/measurements/:name.
 	_, err = c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {region: "us-east"}, {function: "max"})`})
 	require.NoError(t, err)
-	page, err := c.Measurements.Get(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute})
+	page, err := c.Measurements.List(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute})
 	require.NoError(t, err)
 	require.Len(t, page.Series, 1)
 	assert.Equal(t, []librato.Point{{Time: base, Value: 20}, {Time: base + 60, Value: 40}}, page.Series[0].Measurements)
-	_, err = c.Measurements.Get(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute, Tags: map[string][]string{"host": {"*"}}})
+	_, err = c.Measurements.List(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute, Tags: map[string][]string{"host": {"*"}}})
 	require.ErrorIs(t, err, librato.ErrBadRequest)
 }
 

@@ -64,7 +64,7 @@ func TestRecordDeploy(t *testing.T) {
 
 	// What a dashboard reading the account sees.
 	viewer := clientFor(t, srv, librato.RoleViewOnly)
-	page, err := viewer.Measurements.Get(ctx, integration.DeployMetric, &librato.MeasurementsQuery{
+	page, err := viewer.Measurements.List(ctx, integration.DeployMetric, &librato.MeasurementsQuery{
 		StartTime:  deploy.At.Add(-time.Minute),
 		EndTime:    deploy.At.Add(time.Minute),
 		Resolution: time.Minute,
@@ -75,7 +75,7 @@ func TestRecordDeploy(t *testing.T) {
 	require.Len(t, page.Series[0].Measurements, 1)
 	assert.Equal(t, 42.0, page.Series[0].Measurements[0].Value)
 
-	stream, err := viewer.Annotations.GetStream(ctx, integration.DeployStream, &librato.AnnotationSearch{Count: 10})
+	stream, err := viewer.Annotations.Get(ctx, integration.DeployStream, &librato.AnnotationSearch{Count: 10})
 	require.NoError(t, err)
 	events := stream.SortedEvents()
 	require.Len(t, events, 1)

@@ -145,7 +145,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	if readClient == nil { // a real Record Only token may read measurements too
 		readClient = recorder
 	}
-	page, err := readClient.Measurements.Get(ctx, "quickstart.cpu", &librato.MeasurementsQuery{
+	page, err := readClient.Measurements.List(ctx, "quickstart.cpu", &librato.MeasurementsQuery{
 		StartTime:  t0,
 		EndTime:    t0.Add(3 * time.Minute),
 		Resolution: time.Minute,
