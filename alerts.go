@@ -86,7 +86,7 @@ type AlertCondition struct {
 	// DetectReset matters only with SummaryFunction "derivative": true
 	// treats a drop as a counter reset (a derivative of 0), false takes the
 	// plain difference. nil leaves it out, for the server's default, true;
-	// Bool(false) sends false.
+	// Ptr(false) sends false.
 	DetectReset *bool `json:"detect_reset,omitempty"`
 	// Threshold is a pointer because 0 is a valid threshold.
 	Threshold *float64 `json:"threshold,omitempty"`
@@ -296,8 +296,7 @@ func (r alertRequest) MarshalJSON() ([]byte, error) {
 // AlertListOptions filters and pages GET /v1/alerts.
 type AlertListOptions struct {
 	ListOptions
-	Version int    // 1 or 2; 0 leaves the server's default, 2
-	Name    string // keeps alerts whose name contains this, any case
+	Version int // 1 or 2; 0 leaves the server's default, 2
 }
 
 func (o *AlertListOptions) validate() error {
@@ -307,10 +306,7 @@ func (o *AlertListOptions) validate() error {
 	if o.Version != 0 && o.Version != 1 && o.Version != 2 {
 		return invalid("version", -1, "%d is not 1 or 2", o.Version)
 	}
-	if o.OrderBy != "" && o.OrderBy != "updated_at" {
-		return invalid("orderby", -1, "%q is not allowed for alerts; the only order is updated_at", o.OrderBy)
-	}
-	return o.ListOptions.validate()
+	return listOf{&o.ListOptions, []string{"updated_at"}, true}.validate()
 }
 
 func (o *AlertListOptions) encode(q url.Values) {
@@ -320,9 +316,6 @@ func (o *AlertListOptions) encode(q url.Values) {
 	o.ListOptions.encode(q)
 	if o.Version != 0 {
 		q.Set("version", strconv.Itoa(o.Version))
-	}
-	if o.Name != "" {
-		q.Set("name", o.Name)
 	}
 }
 

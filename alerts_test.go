@@ -157,10 +157,10 @@ func TestAlertsGetDecodesReferenceExample(t *testing.T) {
 	}, a.Services[0])
 	assert.Equal(t, []int64{17584}, a.ServiceIDs())
 	assert.Equal(t, "http://myco.com/runbooks/response_time", a.RunbookURL())
-	assert.Equal(t, Bool(true), a.Active)
-	assert.Equal(t, Int(600), a.RearmSeconds)
-	assert.Equal(t, Bool(false), a.RearmPerSignal)
-	assert.Equal(t, Bool(true), a.MD)
+	assert.Equal(t, Ptr(true), a.Active)
+	assert.Equal(t, Ptr(600), a.RearmSeconds)
+	assert.Equal(t, Ptr(false), a.RearmPerSignal)
+	assert.Equal(t, Ptr(true), a.MD)
 	assert.Equal(t, int64(1484588756), a.CreatedAt)
 	assert.Equal(t, int64(1484588756), a.UpdatedAt)
 	assert.NoError(t, a.Validate(), "an alert read from the API passes validation")
@@ -191,11 +191,7 @@ func TestAlertsList(t *testing.T) {
     {"id": 1400311, "name": "second", "conditions": [], "services": [], "version": "2"}
   ]
 }`)
-	list, err := c.Alerts.List(context.Background(), &AlertListOptions{
-		ListOptions: ListOptions{Offset: 0, Length: 2, OrderBy: "updated_at", Sort: "desc"},
-		Version:     2,
-		Name:        "CPU",
-	})
+	list, err := c.Alerts.List(context.Background(), &AlertListOptions{ListOptions: ListOptions{Name:        "CPU", Offset: 0, Length: 2, OrderBy: "updated_at", Sort: "desc"}, Version:     2})
 	require.NoError(t, err)
 	r := aaOne(t, seen, "GET", "/v1/alerts")
 	assert.Equal(t, url.Values{"length": {"2"}, "orderby": {"updated_at"}, "sort": {"desc"}, "version": {"2"}, "name": {"CPU"}}, r.Query)
@@ -238,7 +234,7 @@ func TestAlertsAllPagesThroughTwoPages(t *testing.T) {
 			"alerts":[{"id":3,"name":"a.three"}]}`), nil
 	})
 	var ids []int64
-	for a, err := range c.Alerts.All(context.Background(), &AlertListOptions{Name: "a.", ListOptions: ListOptions{Length: 2}}) {
+	for a, err := range c.Alerts.All(context.Background(), &AlertListOptions{ListOptions: ListOptions{Name: "a.", Length: 2}}) {
 		require.NoError(t, err)
 		ids = append(ids, a.ID)
 	}
@@ -274,17 +270,17 @@ func TestAlertsCreateSendsServicesAsIDs(t *testing.T) {
 
 	a := &Alert{
 		Name:        "production.web.frontend.response_time",
-		Description: String("Web Response Time"),
+		Description: Ptr("Web Response Time"),
 		Conditions: []AlertCondition{{
 			Type:            AlertConditionAbove,
 			MetricName:      "web.nginx.response_time",
-			Threshold:       Float(200),
+			Threshold:       Ptr(200.0),
 			SummaryFunction: "max",
 			Tags:            []AlertConditionTag{{Name: "tag_name", Values: []string{"tag_value"}}},
 		}},
 		Services: AlertServiceIDs(849, 850),
-		Active:   Bool(true),
-		MD:       Bool(true),
+		Active:   Ptr(true),
+		MD:       Ptr(true),
 	}
 	a.SetRunbookURL("http://myco.com/runbooks/response_time")
 
@@ -323,7 +319,7 @@ func TestAlertsCreateIsNotRetried(t *testing.T) {
 	seen := aaReply(t, mt, "POST", "/v1/alerts", 503, `{"errors":{"system":["maintenance"]}}`)
 	_, err := c.Alerts.Create(context.Background(), &Alert{
 		Name:       "cpu.high",
-		Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "cpu", Threshold: Float(0)}},
+		Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "cpu", Threshold: Ptr(0.0)}},
 	})
 	require.ErrorIs(t, err, ErrUnavailable)
 	assert.Len(t, *seen, 1)
@@ -333,8 +329,8 @@ func TestAlertsUpdateSendsWholeAlertFromGet(t *testing.T) {
 	c, mt := newMockClient(t)
 	var a Alert
 	require.NoError(t, json.Unmarshal([]byte(alertGetBody), &a))
-	a.Active = Bool(false)
-	a.Conditions[0].Threshold = Float(0) // 0 is a threshold, not "unset"
+	a.Active = Ptr(false)
+	a.Conditions[0].Threshold = Ptr(0.0) // 0 is a threshold, not "unset"
 	seen := aaReply(t, mt, "PUT", "/v1/alerts/123", 204, "")
 
 	require.NoError(t, c.Alerts.Update(context.Background(), 123, &a))
@@ -357,7 +353,7 @@ func TestAlertsUpdateSendsWholeAlertFromGet(t *testing.T) {
 }
 
 func TestAlertsUpdateSendsEmptyAttributesAndServicesButNotNil(t *testing.T) {
-	cond := []AlertCondition{{Type: AlertConditionBelow, MetricName: "free.mem", Threshold: Float(5), Duration: 60}}
+	cond := []AlertCondition{{Type: AlertConditionBelow, MetricName: "free.mem", Threshold: Ptr(5.0), Duration: 60}}
 	for _, tc := range []struct {
 		name  string
 		alert Alert
@@ -380,7 +376,7 @@ func TestAlertsUpdateSendsEmptyAttributesAndServicesButNotNil(t *testing.T) {
 func TestAlertsUpdateRefusesAlertWithoutConditions(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
-	err := c.Alerts.Update(context.Background(), 123, &Alert{Name: "cpu.high", Active: Bool(false)})
+	err := c.Alerts.Update(context.Background(), 123, &Alert{Name: "cpu.high", Active: Ptr(false)})
 	aaValidation(t, err, "conditions")
 	assert.Contains(t, err.Error(), "delete them all")
 	assert.Equal(t, 0, mt.GetTotalCallCount())
@@ -467,11 +463,11 @@ func validAlert() *Alert {
 	return &Alert{
 		Name: "production.web.frontend.response_time",
 		Conditions: []AlertCondition{
-			{Type: AlertConditionAbove, MetricName: "web.nginx.response_time", Threshold: Float(200), Duration: 300, SummaryFunction: "max"},
+			{Type: AlertConditionAbove, MetricName: "web.nginx.response_time", Threshold: Ptr(200.0), Duration: 300, SummaryFunction: "max"},
 			{Type: AlertConditionAbsent, MetricName: "web.nginx.requests", Duration: 3600},
 		},
 		Services:     AlertServiceIDs(849),
-		RearmSeconds: Int(1200),
+		RearmSeconds: Ptr(1200),
 		Version:      2,
 	}
 }
@@ -497,7 +493,7 @@ func TestAlertValidation(t *testing.T) {
 		{"bad metric", func(a *Alert) { a.Conditions[0].MetricName = "web nginx" }, "conditions[0].metric_name"},
 		{"above without threshold", func(a *Alert) { a.Conditions[0].Threshold = nil }, "conditions[0].threshold"},
 		{"below without threshold", func(a *Alert) { a.Conditions[0].Type = "below"; a.Conditions[0].Threshold = nil }, "conditions[0].threshold"},
-		{"threshold too large", func(a *Alert) { a.Conditions[0].Threshold = Float(1e127) }, "conditions[0].threshold"},
+		{"threshold too large", func(a *Alert) { a.Conditions[0].Threshold = Ptr(1e127) }, "conditions[0].threshold"},
 		{"absent without duration", func(a *Alert) { a.Conditions[1].Duration = 0 }, "conditions[1].duration"},
 		{"duration too short", func(a *Alert) { a.Conditions[0].Duration = 59 }, "conditions[0].duration"},
 		{"duration too long", func(a *Alert) { a.Conditions[1].Duration = 3601 }, "conditions[1].duration"},
@@ -506,8 +502,8 @@ func TestAlertValidation(t *testing.T) {
 		{"bad tag name", func(a *Alert) { a.Conditions[0].Tags = []AlertConditionTag{{Name: "", Values: []string{"x"}}} }, "conditions[0].tags[0].name"},
 		{"empty tag value", func(a *Alert) { a.Conditions[0].Tags = []AlertConditionTag{{Name: "env", Values: []string{""}}} }, "conditions[0].tags[0].values"},
 		{"service without id", func(a *Alert) { a.Services = append(a.Services, Service{Title: "ops"}) }, "services[1]"},
-		{"rearm not multiple of 60", func(a *Alert) { a.RearmSeconds = Int(90) }, "rearm_seconds"},
-		{"negative rearm", func(a *Alert) { a.RearmSeconds = Int(-60) }, "rearm_seconds"},
+		{"rearm not multiple of 60", func(a *Alert) { a.RearmSeconds = Ptr(90) }, "rearm_seconds"},
+		{"negative rearm", func(a *Alert) { a.RearmSeconds = Ptr(-60) }, "rearm_seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -529,16 +525,16 @@ func TestAlertValidationAccepts(t *testing.T) {
 	}{
 		{"underscore in name, as the reference's example", func(a *Alert) { a.Name = "production.web.frontend.response_time" }},
 		{"name of 255", func(a *Alert) { a.Name = strings.Repeat("a", 255) }},
-		{"threshold zero", func(a *Alert) { a.Conditions[0].Threshold = Float(0) }},
+		{"threshold zero", func(a *Alert) { a.Conditions[0].Threshold = Ptr(0.0) }},
 		{"no duration on above", func(a *Alert) { a.Conditions[0].Duration = 0 }},
 		{"duration bounds", func(a *Alert) { a.Conditions[0].Duration = 60; a.Conditions[1].Duration = 3600 }},
 		{"version 1", func(a *Alert) { a.Version = 1 }},
 		{"no version", func(a *Alert) { a.Version = 0 }},
 		{"no services", func(a *Alert) { a.Services = nil }},
-		{"rearm zero", func(a *Alert) { a.RearmSeconds = Int(0) }},
+		{"rearm zero", func(a *Alert) { a.RearmSeconds = Ptr(0) }},
 		{"derivative with detect_reset", func(a *Alert) {
 			a.Conditions[0].SummaryFunction = "derivative"
-			a.Conditions[0].DetectReset = Bool(false)
+			a.Conditions[0].DetectReset = Ptr(false)
 		}},
 		{"wildcard tag value", func(a *Alert) {
 			a.Conditions[0].Tags = []AlertConditionTag{{Name: "host", Grouped: true, Values: []string{"prod-*"}}}
@@ -650,8 +646,8 @@ func TestAlertConditionDetectResetOnTheWire(t *testing.T) {
 		want any // the member in the condition sent; nil: absent
 	}{
 		{"unset leaves the server's default", nil, nil},
-		{"false is sent", Bool(false), false},
-		{"true is sent", Bool(true), true},
+		{"false is sent", Ptr(false), false},
+		{"true is sent", Ptr(true), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)

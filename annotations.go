@@ -40,32 +40,6 @@ type AnnotationStream struct {
 	DisplayName string `json:"display_name,omitempty"`
 }
 
-// AnnotationListOptions filters and pages GET /v1/annotations.
-type AnnotationListOptions struct {
-	ListOptions
-	Name string // keeps streams whose name contains this ("api" matches "api-deploys")
-}
-
-func (o *AnnotationListOptions) validate() error {
-	if o == nil {
-		return nil
-	}
-	if o.OrderBy != "" && o.OrderBy != "name" {
-		return invalid("orderby", -1, "%q is not allowed for annotation streams; the only order is name", o.OrderBy)
-	}
-	return o.ListOptions.validate()
-}
-
-func (o *AnnotationListOptions) encode(q url.Values) {
-	if o == nil {
-		return
-	}
-	o.ListOptions.encode(q)
-	if o.Name != "" {
-		q.Set("name", o.Name)
-	}
-}
-
 // AnnotationStreamPage is one page of GET /v1/annotations; the API calls
 // the streams "annotations".
 type AnnotationStreamPage struct {
@@ -77,13 +51,13 @@ func (l *AnnotationStreamPage) page() ([]AnnotationStream, Query) { return l.Str
 
 // List returns one page of annotation streams (names only, no
 // events).
-func (s *AnnotationsService) List(ctx context.Context, opts *AnnotationListOptions) (*AnnotationStreamPage, error) {
-	return callInto[AnnotationStreamPage](ctx, s.client, &request{ep: epAnnotationsList, opts: opts})
+func (s *AnnotationsService) List(ctx context.Context, opts *ListOptions) (*AnnotationStreamPage, error) {
+	return callInto[AnnotationStreamPage](ctx, s.client, &request{ep: epAnnotationsList, opts: listOf{opts, []string{"name"}, true}})
 }
 
 // All yields every annotation stream matching opts, page after
 // page; an error is yielded once and ends the sequence.
-func (s *AnnotationsService) All(ctx context.Context, opts *AnnotationListOptions) iter.Seq2[AnnotationStream, error] {
+func (s *AnnotationsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[AnnotationStream, error] {
 	return allPages[AnnotationStream](ctx, opts, s.List)
 }
 

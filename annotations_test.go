@@ -50,10 +50,7 @@ func TestAnnotationsListStreams(t *testing.T) {
     {"name": "app-deploys", "display_name": "Deploys to UX app", "extra": 1}
   ]
 }`)
-	list, err := c.Annotations.List(context.Background(), &AnnotationListOptions{
-		Name:        "api",
-		ListOptions: ListOptions{Offset: 10, Length: 5, OrderBy: "name", Sort: "asc"},
-	})
+	list, err := c.Annotations.List(context.Background(), &ListOptions{Name: "api", Offset: 10, Length: 5, OrderBy: "name", Sort: "asc"})
 	require.NoError(t, err)
 	r := aaOne(t, seen, "GET", "/v1/annotations")
 	assert.Equal(t, url.Values{"name": {"api"}, "offset": {"10"}, "length": {"5"}, "orderby": {"name"}, "sort": {"asc"}}, r.Query)
@@ -67,9 +64,9 @@ func TestAnnotationsListStreams(t *testing.T) {
 func TestAnnotationsListStreamsOptionsValidation(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
-	_, err := c.Annotations.List(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{OrderBy: "updated_at"}})
+	_, err := c.Annotations.List(context.Background(), &ListOptions{OrderBy: "updated_at"})
 	aaValidation(t, err, "orderby")
-	_, err = c.Annotations.List(context.Background(), &AnnotationListOptions{ListOptions: ListOptions{Sort: "up"}})
+	_, err = c.Annotations.List(context.Background(), &ListOptions{Sort: "up"})
 	aaValidation(t, err, "sort")
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
@@ -88,7 +85,7 @@ func TestAnnotationsAllStreamsPagesThroughTwoPages(t *testing.T) {
 			"annotations":[{"name":"c","display_name":"C"}]}`), nil
 	})
 	var names []string
-	for s, err := range c.Annotations.All(context.Background(), &AnnotationListOptions{Name: "x"}) {
+	for s, err := range c.Annotations.All(context.Background(), &ListOptions{Name: "x"}) {
 		require.NoError(t, err)
 		names = append(names, s.Name)
 	}
@@ -328,12 +325,12 @@ func TestAnnotationsUpdateEventSendsOnlySetFields(t *testing.T) {
 		update AnnotationEventUpdate
 		want   string
 	}{
-		{"title", AnnotationEventUpdate{Title: String("v92")}, `{"title":"v92"}`},
-		{"empty description", AnnotationEventUpdate{Description: String("")}, `{"description":""}`},
+		{"title", AnnotationEventUpdate{Title: Ptr("v92")}, `{"title":"v92"}`},
+		{"empty description", AnnotationEventUpdate{Description: Ptr("")}, `{"description":""}`},
 		{"end time", AnnotationEventUpdate{EndTime: &end}, `{"end_time":1234567958}`},
 		{"clear end time", AnnotationEventUpdate{EndTime: &time.Time{}}, `{"end_time":null}`},
 		{"empty links", AnnotationEventUpdate{Links: []Link{}}, `{"links":[]}`},
-		{"everything", AnnotationEventUpdate{Title: String("t"), Description: String("d"), EndTime: &end,
+		{"everything", AnnotationEventUpdate{Title: Ptr("t"), Description: Ptr("d"), EndTime: &end,
 			Links: []Link{{Rel: "ci", Href: "https://ci/1"}}},
 			`{"title":"t","description":"d","end_time":1234567958,"links":[{"rel":"ci","href":"https://ci/1"}]}`},
 	} {
@@ -354,7 +351,7 @@ func TestAnnotationsUpdateEventValidation(t *testing.T) {
 	}{
 		{"nil", nil, "event"},
 		{"nothing set", &AnnotationEventUpdate{}, "event"},
-		{"blank title", &AnnotationEventUpdate{Title: String(" ")}, "title"},
+		{"blank title", &AnnotationEventUpdate{Title: Ptr(" ")}, "title"},
 		{"bad link", &AnnotationEventUpdate{Links: []Link{{Rel: "ci"}}}, "links[0].href"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -445,7 +442,7 @@ func TestAnnotationsEscapePathParameters(t *testing.T) {
 			return err
 		}},
 		{"UpdateEvent", "/7", func(c *Client, s string) error {
-			return c.Annotations.UpdateEvent(ctx, s, 7, &AnnotationEventUpdate{Title: String("t")})
+			return c.Annotations.UpdateEvent(ctx, s, 7, &AnnotationEventUpdate{Title: Ptr("t")})
 		}},
 		{"DeleteEvent", "/7", func(c *Client, s string) error { return c.Annotations.DeleteEvent(ctx, s, 7) }},
 		{"AddLink", "/7/links", func(c *Client, s string) error {

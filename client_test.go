@@ -101,7 +101,7 @@ func TestRequestHeaders(t *testing.T) {
 		got = req.Header.Clone()
 		return httpmock.NewStringResponse(204, ""), nil
 	})
-	_, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: String("d")})
+	_, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: Ptr("d")})
 	require.NoError(t, err)
 	assert.Equal(t, "application/json", got.Get("Content-Type"))
 	assert.Equal(t, want, got.Get("Authorization"))
@@ -482,7 +482,7 @@ func TestPaginateAll(t *testing.T) {
 		}
 	})
 	var names []string
-	opts := &MetricListOptions{Name: "req", ListOptions: ListOptions{Length: 2}}
+	opts := &ListOptions{Name: "req", Length: 2}
 	for m, err := range c.Metrics.All(context.Background(), opts) {
 		require.NoError(t, err)
 		names = append(names, m.Name)
@@ -492,7 +492,7 @@ func TestPaginateAll(t *testing.T) {
 	assert.Equal(t, []string{"", "2", "4"}, offsets)
 
 	offsets = nil
-	for m, err := range c.Metrics.All(context.Background(), &MetricListOptions{Name: "req", ListOptions: ListOptions{Length: 2}}) {
+	for m, err := range c.Metrics.All(context.Background(), &ListOptions{Name: "req", Length: 2}) {
 		require.NoError(t, err)
 		if m.Name == "c" {
 			break
@@ -523,7 +523,7 @@ func TestPaginateStopsOnEmptyPageAndError(t *testing.T) {
 func TestListOptionsValidation(t *testing.T) {
 	c, mt := newMockClient(t)
 	for _, o := range []ListOptions{{Offset: -1}, {Length: 101}, {Length: -1}, {Sort: "up"}} {
-		_, err := c.Metrics.List(context.Background(), &MetricListOptions{ListOptions: o})
+		_, err := c.Metrics.List(context.Background(), &o)
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve, "%+v", o)
 	}

@@ -132,8 +132,8 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 			{Name: "c", Value: 1e21, Tags: shared},
 			{Name: "d", Value: 1e-7, Tags: map[string]string{}},
 			{Name: "e", Value: 123456789.125, Time: 5, Period: 10},
-			{Name: "f", Count: 4, Sum: Float(10), Min: Float(-1e126), Max: Float(1e126), Last: Float(5e-324), StdDev: Float(1.5), Tags: shared},
-			{Name: "g", Value: math.MaxFloat64 / 1e200, Attributes: &MetricAttributes{Color: "#aabbcc", Aggregate: Bool(true)}, DisplayName: "G <&>", Description: "line\nbreak"},
+			{Name: "f", Count: 4, Sum: Ptr(10.0), Min: Ptr(-1e126), Max: Ptr(1e126), Last: Ptr(5e-324), StdDev: Ptr(1.5), Tags: shared},
+			{Name: "g", Value: math.MaxFloat64 / 1e200, Attributes: &MetricAttributes{Color: "#aabbcc", Aggregate: Ptr(true)}, DisplayName: "G <&>", Description: "line\nbreak"},
 			{Name: "q\"uote\\back\x01\x1f\u2028\u2029\xff\xfeé中", Value: 1, Tags: map[string]string{"k\"": "v\\\t\r\n"}},
 		},
 	}

@@ -176,7 +176,7 @@ func ExampleMetricsService_All() {
 	}
 
 	before := srv.Requests()
-	opts := &librato.MetricListOptions{ListOptions: librato.ListOptions{Length: 2}}
+	opts := &librato.ListOptions{Length: 2}
 	for m, err := range c.Metrics.All(context.Background(), opts) {
 		if err != nil {
 			fmt.Println(err)

@@ -218,7 +218,7 @@ var pathParamCalls = []struct {
 	{"/v1/metrics/:name", "GET", func(ctx context.Context, c *Client, p string) error { _, err := c.Metrics.Get(ctx, p); return err }},
 	{"/v1/metrics/:name", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Metrics.Delete(ctx, p) }},
 	{"/v1/metrics/:name", "PUT", func(ctx context.Context, c *Client, p string) error {
-		_, err := c.Metrics.Update(ctx, p, &Metric{Period: Int(60)})
+		_, err := c.Metrics.Update(ctx, p, &Metric{Period: Ptr(60)})
 		return err
 	}},
 	{"/v1/measurements/:name", "GET", func(ctx context.Context, c *Client, p string) error {
@@ -242,7 +242,7 @@ var pathParamCalls = []struct {
 		return err
 	}},
 	{"/v1/annotations/:name/:id", "PUT", func(ctx context.Context, c *Client, p string) error {
-		return c.Annotations.UpdateEvent(ctx, p, 1, &AnnotationEventUpdate{Title: String("t")})
+		return c.Annotations.UpdateEvent(ctx, p, 1, &AnnotationEventUpdate{Title: Ptr("t")})
 	}},
 	{"/v1/annotations/:name/:id", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Annotations.DeleteEvent(ctx, p, 1) }},
 	{"/v1/annotations/:name/:id/links", "POST", func(ctx context.Context, c *Client, p string) error {

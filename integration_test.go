@@ -127,8 +127,8 @@ func (h *e2e) newFixture(t testing.TB) *e2eFixture {
 
 	f.alert, err = a.Alerts.Create(ctx, &librato.Alert{
 		Name:        "e2e.alert." + id,
-		Description: librato.String("fixture " + id),
-		Conditions:  []librato.AlertCondition{{Type: librato.AlertConditionAbove, MetricName: f.metric, Threshold: librato.Float(90)}},
+		Description: librato.Ptr("fixture " + id),
+		Conditions:  []librato.AlertCondition{{Type: librato.AlertConditionAbove, MetricName: f.metric, Threshold: librato.Ptr(90.0)}},
 		Services:    librato.AlertServiceIDs(f.service.ID),
 	})
 	require.NoError(t, err)
@@ -155,7 +155,7 @@ func (h *e2e) newFixture(t testing.TB) *e2eFixture {
 	require.NoError(t, err)
 	require.Positive(t, f.token.ID())
 
-	f.job, err = a.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Names: []string{f.metric}}, Description: librato.String("batch " + id)})
+	f.job, err = a.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Names: []string{f.metric}}, Description: librato.Ptr("batch " + id)})
 	require.NoError(t, err)
 	require.NotNil(t, f.job)
 	require.Positive(t, f.job.ID)
@@ -341,7 +341,7 @@ var e2eCalls = []e2eCall{
 	// --- metrics ---
 	{"Metrics.List", "GET", "/v1/metrics",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Metrics.List(ctx, &librato.MetricListOptions{Name: f.metric})
+			return c.Metrics.List(ctx, &librato.ListOptions{Name: f.metric})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.MetricPage)
@@ -352,7 +352,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Metrics.All", "GET", "/v1/metrics",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Metrics.All(ctx, &librato.MetricListOptions{Name: f.metric}))
+			return e2eCollect(c.Metrics.All(ctx, &librato.ListOptions{Name: f.metric}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ms := out.([]librato.Metric)
@@ -370,7 +370,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Metrics.Update", "PUT", "/v1/metrics/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Metrics.Update(ctx, f.metric, &librato.Metric{DisplayName: librato.String("CPU of " + f.id)})
+			return c.Metrics.Update(ctx, f.metric, &librato.Metric{DisplayName: librato.Ptr("CPU of " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			assert.Nil(t, out.(*librato.Metric), "an update of an existing metric answers 204")
@@ -391,7 +391,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Metrics.UpdateBatch", "PUT", "/v1/metrics",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Pattern: f.metric + "*"}, DisplayName: librato.String("batched " + f.id)})
+			return c.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Pattern: f.metric + "*"}, DisplayName: librato.Ptr("batched " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			job := out.(*librato.Job)
@@ -424,7 +424,7 @@ var e2eCalls = []e2eCall{
 				Source: "e2e-" + f.id, MeasureTime: f.points[2].Time,
 				Gauges: []librato.LegacyMeasurement{
 					{Name: "e2e.legacy." + f.id, Value: 4.5},
-					{Name: "e2e.legacy." + f.id, Count: 2, Sum: librato.Float(3), Min: librato.Float(1), Max: librato.Float(2), SumSquares: librato.Float(5), Source: "e2e-other-" + f.id},
+					{Name: "e2e.legacy." + f.id, Count: 2, Sum: librato.Ptr(3.0), Min: librato.Ptr(1.0), Max: librato.Ptr(2.0), SumSquares: librato.Ptr(5.0), Source: "e2e-other-" + f.id},
 				},
 				Counters: []librato.LegacyMeasurement{{Name: "e2e.legacy.count." + f.id, Value: 7}},
 			})
@@ -468,7 +468,7 @@ var e2eCalls = []e2eCall{
 	// --- alerts ---
 	{"Alerts.List", "GET", "/v1/alerts",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Alerts.List(ctx, &librato.AlertListOptions{Name: f.alert.Name})
+			return c.Alerts.List(ctx, &librato.AlertListOptions{ListOptions: librato.ListOptions{Name: f.alert.Name}})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.AlertPage)
@@ -478,7 +478,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Alerts.All", "GET", "/v1/alerts",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Alerts.All(ctx, &librato.AlertListOptions{Name: f.alert.Name}))
+			return e2eCollect(c.Alerts.All(ctx, &librato.AlertListOptions{ListOptions: librato.ListOptions{Name: f.alert.Name}}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			as := out.([]librato.Alert)
@@ -502,7 +502,7 @@ var e2eCalls = []e2eCall{
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return c.Alerts.Create(ctx, &librato.Alert{
 				Name:       "e2e.alert.new." + f.id,
-				Conditions: []librato.AlertCondition{{Type: librato.AlertConditionBelow, MetricName: f.metric, Threshold: librato.Float(0)}},
+				Conditions: []librato.AlertCondition{{Type: librato.AlertConditionBelow, MetricName: f.metric, Threshold: librato.Ptr(0.0)}},
 				Services:   librato.AlertServiceIDs(f.service2.ID),
 			})
 		},
@@ -519,7 +519,7 @@ var e2eCalls = []e2eCall{
 	{"Alerts.Update", "PUT", "/v1/alerts/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			a := *f.alert
-			a.Description = librato.String("updated " + f.id)
+			a.Description = librato.Ptr("updated " + f.id)
 			a.Services = librato.AlertServiceIDs(a.ServiceIDs()...)
 			return nil, c.Alerts.Update(ctx, f.alert.ID, &a)
 		},
@@ -596,7 +596,7 @@ var e2eCalls = []e2eCall{
 	// --- annotations ---
 	{"Annotations.ListStreams", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Annotations.List(ctx, &librato.AnnotationListOptions{Name: f.stream})
+			return c.Annotations.List(ctx, &librato.ListOptions{Name: f.stream})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.AnnotationStreamPage)
@@ -606,7 +606,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Annotations.AllStreams", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Annotations.All(ctx, &librato.AnnotationListOptions{Name: f.stream}))
+			return e2eCollect(c.Annotations.All(ctx, &librato.ListOptions{Name: f.stream}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ss := out.([]librato.AnnotationStream)
@@ -631,7 +631,7 @@ var e2eCalls = []e2eCall{
 			return nil, c.Annotations.UpdateStream(ctx, f.stream, "Deploys "+f.id)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			l, err := h.admin.Annotations.List(e2eCtx(), &librato.AnnotationListOptions{Name: f.stream})
+			l, err := h.admin.Annotations.List(e2eCtx(), &librato.ListOptions{Name: f.stream})
 			require.NoError(t, err)
 			require.Len(t, l.Streams, 1)
 			assert.Equal(t, "Deploys "+f.id, l.Streams[0].DisplayName)
@@ -676,7 +676,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Annotations.UpdateEvent", "PUT", "/v1/annotations/:name/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Annotations.UpdateEvent(ctx, f.stream, f.event.ID, &librato.AnnotationEventUpdate{Title: librato.String("redeploy " + f.id)})
+			return nil, c.Annotations.UpdateEvent(ctx, f.stream, f.event.ID, &librato.AnnotationEventUpdate{Title: librato.Ptr("redeploy " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			got, err := h.admin.Annotations.GetEvent(e2eCtx(), f.stream, f.event.ID)
@@ -716,7 +716,7 @@ var e2eCalls = []e2eCall{
 	// --- API tokens ---
 	{"APITokens.List", "GET", "/v1/api_tokens",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.List(ctx, &librato.APITokenListOptions{Name: *f.token.Name})
+			return c.APITokens.List(ctx, &librato.ListOptions{Name: *f.token.Name})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.APITokenPage)
@@ -727,7 +727,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"APITokens.All", "GET", "/v1/api_tokens",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.APITokens.All(ctx, &librato.APITokenListOptions{Name: "e2e-token-" + f.id}))
+			return e2eCollect(c.APITokens.All(ctx, &librato.ListOptions{Name: "e2e-token-" + f.id}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ts := out.([]librato.APIToken)
@@ -773,7 +773,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"APITokens.Update", "PUT", "/v1/api_tokens/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.Update(ctx, f.token.ID(), &librato.APITokenUpdate{Active: librato.Bool(false)})
+			return c.APITokens.Update(ctx, f.token.ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			tok := out.(*librato.APIToken)
@@ -800,7 +800,7 @@ var e2eCalls = []e2eCall{
 	// --- spaces ---
 	{"Spaces.List", "GET", "/v1/spaces",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Spaces.List(ctx, &librato.SpaceListOptions{Name: f.space.Name})
+			return c.Spaces.List(ctx, &librato.ListOptions{Name: f.space.Name})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.SpacePage)
@@ -810,7 +810,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Spaces.All", "GET", "/v1/spaces",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Spaces.All(ctx, &librato.SpaceListOptions{Name: f.space.Name}))
+			return e2eCollect(c.Spaces.All(ctx, &librato.ListOptions{Name: f.space.Name}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ss := out.([]librato.Space)
@@ -1239,7 +1239,7 @@ func TestE2ELeastPrivilege(t *testing.T) {
 		role, rows := workload(t, func(c *librato.Client) {
 			must(c.Measurements.Create(ctx, &librato.MeasurementBatch{Tags: map[string]string{"host": "agent"}, Measurements: []librato.Measurement{
 				{Name: "agent.load", Value: 0.5, Time: time.Now().Unix() - 10}, {Name: "agent.mem", Value: 512, Time: time.Now().Unix() - 10}}}))
-			must(c.Metrics.List(ctx, &librato.MetricListOptions{Name: "agent."}))
+			must(c.Metrics.List(ctx, &librato.ListOptions{Name: "agent."}))
 			must(c.Metrics.Get(ctx, "agent.load"))
 			must(c.Measurements.List(ctx, "agent.load", &librato.MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute}))
 			must(c.Annotations.CreateEvent(ctx, "agent.restarts", &librato.AnnotationEvent{Title: "restart"}))
@@ -1322,11 +1322,11 @@ func TestE2EDetectRole(t *testing.T) {
 		email, token := h.srv.Credentials(librato.RoleViewOnly)
 		c, err := librato.NewClient(email, token, append([]librato.Option{librato.WithBaseURL(h.srv.URL())}, h.opts...)...)
 		require.NoError(t, err)
-		list, err := h.admin.APITokens.List(e2eCtx(), &librato.APITokenListOptions{Name: "*"})
+		list, err := h.admin.APITokens.List(e2eCtx(), &librato.ListOptions{Name: "*"})
 		require.NoError(t, err)
 		i := slices.IndexFunc(list.APITokens, func(x librato.APIToken) bool { return x.Token() == token })
 		require.GreaterOrEqual(t, i, 0)
-		_, err = h.admin.APITokens.Update(e2eCtx(), list.APITokens[i].ID(), &librato.APITokenUpdate{Active: librato.Bool(false)})
+		_, err = h.admin.APITokens.Update(e2eCtx(), list.APITokens[i].ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)})
 		require.NoError(t, err)
 		_, err = c.DetectRole(e2eCtx())
 		assert.ErrorIs(t, err, librato.ErrUnauthorized)

@@ -107,8 +107,8 @@ func TestLegacyBatcherSourceAndSummaries(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	before := time.Now().Unix()
-	require.NoError(t, b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 3, Sum: librato.Float(12),
-		Min: librato.Float(2), Max: librato.Float(6), SumSquares: librato.Float(56)}))
+	require.NoError(t, b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 3, Sum: librato.Ptr(12.0),
+		Min: librato.Ptr(2.0), Max: librato.Ptr(6.0), SumSquares: librato.Ptr(56.0)}))
 	require.NoError(t, b.AddGauge(ctx, librato.LegacyMeasurement{Name: "temp", Value: 21.5, Source: "room-2"}))
 	require.NoError(t, b.Close(ctx))
 	after := time.Now().Unix()
@@ -145,9 +145,9 @@ func TestLegacyBatcherRefusesWhatTheAPIWould(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	var ve *librato.ValidationError
-	err = b.AddCounter(ctx, librato.LegacyMeasurement{Name: "hits", Count: 2, Sum: librato.Float(3)})
+	err = b.AddCounter(ctx, librato.LegacyMeasurement{Name: "hits", Count: 2, Sum: librato.Ptr(3.0)})
 	require.ErrorAs(t, err, &ve, "a counter takes a value only")
-	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 2, Sum: librato.Float(10), Min: librato.Float(6)})
+	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 2, Sum: librato.Ptr(10.0), Min: librato.Ptr(6.0)})
 	require.ErrorAs(t, err, &ve, "min above the mean")
 	assert.Equal(t, "min", ve.Field)
 	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "bad name!", Value: 1})

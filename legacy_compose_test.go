@@ -62,10 +62,10 @@ func TestComposeLegacyRequestAndAnswer(t *testing.T) {
 		Resolution: 60,
 		Measurements: []LegacyCompositeSeries{{
 			Metric: &Metric{
-				Name: "collectd.cpu.0.cpu.idle", Type: "counter", Period: Int(60),
+				Name: "collectd.cpu.0.cpu.idle", Type: "counter", Period: Ptr(60),
 				Attributes: &MetricAttributes{
-					Aggregate: Bool(false), CreatedByUA: "Collectd-Librato.py/0.0.8 (Linux; x86_64) Python-Urllib2/2.7",
-					DisplayStacked: Bool(true), DisplayUnitsLong: "Units", GapDetection: Bool(true),
+					Aggregate: Ptr(false), CreatedByUA: "Collectd-Librato.py/0.0.8 (Linux; x86_64) Python-Urllib2/2.7",
+					DisplayStacked: Ptr(true), DisplayUnitsLong: "Units", GapDetection: Ptr(true),
 				},
 			},
 			Period: 60,

@@ -25,7 +25,7 @@ func ExampleMetricsService_CreateLegacy() {
 		Gauges: []librato.LegacyMeasurement{
 			{Name: "app.load", Value: 0.42},
 			// A summary of the minute's 3 requests, as statsd sends timers.
-			{Name: "app.request.time", Count: 3, Sum: librato.Float(0.6), Min: librato.Float(0.1), Max: librato.Float(0.3), SumSquares: librato.Float(0.14)},
+			{Name: "app.request.time", Count: 3, Sum: librato.Ptr(0.6), Min: librato.Ptr(0.1), Max: librato.Ptr(0.3), SumSquares: librato.Ptr(0.14)},
 		},
 		Counters: []librato.LegacyMeasurement{{Name: "app.requests", Value: 123456}},
 	})

@@ -62,9 +62,9 @@ func TestCreateLegacySummaries(t *testing.T) {
 	batch := &LegacyBatch{
 		Period: 60,
 		Gauges: []LegacyMeasurement{
-			{Name: "app.request.time", Count: 3, Sum: Float(0.6), Min: Float(0.1), Max: Float(0.3), SumSquares: Float(0.14), Source: "web-1"},
+			{Name: "app.request.time", Count: 3, Sum: Ptr(0.6), Min: Ptr(0.1), Max: Ptr(0.3), SumSquares: Ptr(0.14), Source: "web-1"},
 			{Name: "app.load", Value: -0.5, MeasureTime: 1700000000, Period: 30, DisplayName: "Load", Description: "1-minute load",
-				Attributes: &MetricAttributes{DisplayMin: Float(0), Aggregate: Bool(false)}},
+				Attributes: &MetricAttributes{DisplayMin: Ptr(0.0), Aggregate: Ptr(false)}},
 		},
 		Counters: []LegacyMeasurement{{Name: "app.requests", Value: 123456789, Source: "web-1", MeasureTime: 1700000000}},
 	}
@@ -136,22 +136,22 @@ func TestLegacyValidationRefuses(t *testing.T) {
 		{"NaN value", g(LegacyMeasurement{Name: "m", Value: math.NaN()}), "gauges[0].value"},
 		{"infinite value", g(LegacyMeasurement{Name: "m", Value: math.Inf(-1)}), "gauges[0].value"},
 		{"value beyond 1e126", g(LegacyMeasurement{Name: "m", Value: 2e126}), "gauges[0].value"},
-		{"negative count", g(LegacyMeasurement{Name: "m", Count: -1, Sum: Float(1)}), "gauges[0].count"},
+		{"negative count", g(LegacyMeasurement{Name: "m", Count: -1, Sum: Ptr(1.0)}), "gauges[0].count"},
 		{"count without sum", g(LegacyMeasurement{Name: "m", Count: 2}), "gauges[0].sum"},
-		{"sum without count", g(LegacyMeasurement{Name: "m", Sum: Float(2)}), "gauges[0].count"},
-		{"min without count", g(LegacyMeasurement{Name: "m", Min: Float(0)}), "gauges[0].count"},
-		{"max without count", g(LegacyMeasurement{Name: "m", Max: Float(0)}), "gauges[0].count"},
-		{"sum_squares without count", g(LegacyMeasurement{Name: "m", SumSquares: Float(0)}), "gauges[0].count"},
-		{"min above the mean", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Float(4), Min: Float(2.5)}), "gauges[0].min"},
-		{"max below the mean", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Float(4), Max: Float(1.5)}), "gauges[0].max"},
-		{"sum_squares below sum²/count", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Float(4), SumSquares: Float(7.9)}), "gauges[0].sum_squares"},
-		{"negative sum_squares", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Float(0), SumSquares: Float(-1)}), "gauges[0].sum_squares"},
-		{"infinite sum", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Float(math.Inf(1))}), "gauges[0].sum"},
-		{"NaN min", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Float(1), Min: Float(math.NaN())}), "gauges[0].min"},
-		{"huge sum_squares", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Float(1), SumSquares: Float(1e127)}), "gauges[0].sum_squares"},
-		{"counter with count", ctr(LegacyMeasurement{Name: "c", Count: 2, Sum: Float(2)}), "counters[0].count"},
-		{"counter with min", ctr(LegacyMeasurement{Name: "c", Value: 3, Min: Float(1)}), "counters[0].count"},
-		{"counter with sum_squares", ctr(LegacyMeasurement{Name: "c", Value: 3, SumSquares: Float(9)}), "counters[0].count"},
+		{"sum without count", g(LegacyMeasurement{Name: "m", Sum: Ptr(2.0)}), "gauges[0].count"},
+		{"min without count", g(LegacyMeasurement{Name: "m", Min: Ptr(0.0)}), "gauges[0].count"},
+		{"max without count", g(LegacyMeasurement{Name: "m", Max: Ptr(0.0)}), "gauges[0].count"},
+		{"sum_squares without count", g(LegacyMeasurement{Name: "m", SumSquares: Ptr(0.0)}), "gauges[0].count"},
+		{"min above the mean", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Ptr(4.0), Min: Ptr(2.5)}), "gauges[0].min"},
+		{"max below the mean", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Ptr(4.0), Max: Ptr(1.5)}), "gauges[0].max"},
+		{"sum_squares below sum²/count", g(LegacyMeasurement{Name: "m", Count: 2, Sum: Ptr(4.0), SumSquares: Ptr(7.9)}), "gauges[0].sum_squares"},
+		{"negative sum_squares", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Ptr(0.0), SumSquares: Ptr(-1.0)}), "gauges[0].sum_squares"},
+		{"infinite sum", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Ptr(math.Inf(1))}), "gauges[0].sum"},
+		{"NaN min", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Ptr(1.0), Min: Ptr(math.NaN())}), "gauges[0].min"},
+		{"huge sum_squares", g(LegacyMeasurement{Name: "m", Count: 1, Sum: Ptr(1.0), SumSquares: Ptr(1e127)}), "gauges[0].sum_squares"},
+		{"counter with count", ctr(LegacyMeasurement{Name: "c", Count: 2, Sum: Ptr(2.0)}), "counters[0].count"},
+		{"counter with min", ctr(LegacyMeasurement{Name: "c", Value: 3, Min: Ptr(1.0)}), "counters[0].count"},
+		{"counter with sum_squares", ctr(LegacyMeasurement{Name: "c", Value: 3, SumSquares: Ptr(9.0)}), "counters[0].count"},
 		{"counter without a name", ctr(LegacyMeasurement{Value: 3}), "counters[0].name"},
 		{"bad attribute", g(LegacyMeasurement{Name: "m", Attributes: &MetricAttributes{Color: "red"}}), "gauges[0].attributes.color"},
 	} {
@@ -177,12 +177,12 @@ func TestLegacyValidationAccepts(t *testing.T) {
 		{"every name character", LegacyMeasurement{Name: "A-Za-z0-9.:_", Value: 1}},
 		{"name and source of 255", LegacyMeasurement{Name: strings.Repeat("n", 255), Source: strings.Repeat("s", 255)}},
 		{"source allx is not all", LegacyMeasurement{Name: "m", Source: "allx"}},
-		{"count of one", LegacyMeasurement{Name: "m", Count: 1, Sum: Float(5), Min: Float(5), Max: Float(5), SumSquares: Float(25)}},
+		{"count of one", LegacyMeasurement{Name: "m", Count: 1, Sum: Ptr(5.0), Min: Ptr(5.0), Max: Ptr(5.0), SumSquares: Ptr(25.0)}},
 		// 0.1+0.2+0.3 and its squares do not add up exactly in float64.
-		{"float rounding", LegacyMeasurement{Name: "m", Count: 3, Sum: Float(0.1 + 0.1 + 0.1), Min: Float(0.1), Max: Float(0.1), SumSquares: Float(0.01 + 0.01 + 0.01)}},
-		{"negative values", LegacyMeasurement{Name: "m", Count: 2, Sum: Float(-6), Min: Float(-4), Max: Float(-2), SumSquares: Float(20)}},
-		{"summary without min and max", LegacyMeasurement{Name: "m", Count: 10, Sum: Float(0)}},
-		{"value ignored in a summary", LegacyMeasurement{Name: "m", Value: math.NaN(), Count: 1, Sum: Float(1)}},
+		{"float rounding", LegacyMeasurement{Name: "m", Count: 3, Sum: Ptr(0.1 + 0.1 + 0.1), Min: Ptr(0.1), Max: Ptr(0.1), SumSquares: Ptr(0.01 + 0.01 + 0.01)}},
+		{"negative values", LegacyMeasurement{Name: "m", Count: 2, Sum: Ptr(-6.0), Min: Ptr(-4.0), Max: Ptr(-2.0), SumSquares: Ptr(20.0)}},
+		{"summary without min and max", LegacyMeasurement{Name: "m", Count: 10, Sum: Ptr(0.0)}},
+		{"value ignored in a summary", LegacyMeasurement{Name: "m", Value: math.NaN(), Count: 1, Sum: Ptr(1.0)}},
 		{"metric properties", LegacyMeasurement{Name: "m", Period: 60, DisplayName: "M (ms)", Description: "any text", Attributes: &MetricAttributes{Color: "#52D74C"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,11 +315,11 @@ func TestLegacyQueryEncoding(t *testing.T) {
 		{LegacyQuery{Source: "server*", Count: 4, Resolution: time.Minute}, url.Values{"source": {"server*"}, "count": {"4"}, "resolution": {"60"}}},
 		{LegacyQuery{StartTime: time.Unix(1305560000, 900), EndTime: time.Unix(1305562061, 0)}, url.Values{"start_time": {"1305560000"}, "end_time": {"1305562061"}}},
 		{LegacyQuery{Count: 10, EndTime: time.Unix(1305562061, 0)}, url.Values{"count": {"10"}, "end_time": {"1305562061"}}},
-		{LegacyQuery{StartTime: time.Unix(100, 0), SummarizeTime: true, SummarizeSources: true, BreakoutSources: Bool(false)},
+		{LegacyQuery{StartTime: time.Unix(100, 0), SummarizeTime: true, SummarizeSources: true, BreakoutSources: Ptr(false)},
 			url.Values{"start_time": {"100"}, "summarize_time": {"true"}, "summarize_sources": {"true"}, "breakout_sources": {"false"}}},
 		{LegacyQuery{StartTime: time.Unix(100, 0), Sources: []string{"a", "b"}, GroupBy: LegacyGroupByMax},
 			url.Values{"start_time": {"100"}, "sources[]": {"a", "b"}, "group_by": {"max"}, "summarize_sources": {"true"}}},
-		{LegacyQuery{StartTime: time.Unix(100, 0), Sources: []string{"a"}, GroupBy: LegacyGroupBySum, BreakoutSources: Bool(true)},
+		{LegacyQuery{StartTime: time.Unix(100, 0), Sources: []string{"a"}, GroupBy: LegacyGroupBySum, BreakoutSources: Ptr(true)},
 			url.Values{"start_time": {"100"}, "sources[]": {"a"}, "group_by": {"sum"}, "summarize_sources": {"true"}, "breakout_sources": {"true"}}},
 	} {
 		got := capture(mt, 200, `{"name":"m"}`)
@@ -349,7 +349,7 @@ func TestLegacyQueryValidation(t *testing.T) {
 		{"bad group_by", &LegacyQuery{StartTime: start, Sources: []string{"a"}, GroupBy: "average"}, "group_by"},
 		{"group_by without sources", &LegacyQuery{StartTime: start, GroupBy: "max"}, "group_by"},
 		{"group_by with a source pattern", &LegacyQuery{StartTime: start, Source: "web*", GroupBy: "max"}, "group_by"},
-		{"breakout false alone", &LegacyQuery{StartTime: start, BreakoutSources: Bool(false)}, "breakout_sources"},
+		{"breakout false alone", &LegacyQuery{StartTime: start, BreakoutSources: Ptr(false)}, "breakout_sources"},
 		{"source with a space", &LegacyQuery{StartTime: start, Source: "web 1"}, "source"},
 		{"source too long", &LegacyQuery{StartTime: start, Source: strings.Repeat("s", 256)}, "source"},
 		{"empty source in list", &LegacyQuery{StartTime: start, Sources: []string{"a", ""}}, "sources[1]"},
@@ -376,8 +376,8 @@ func TestLegacyQueryValidation(t *testing.T) {
 		{Count: 3, EndTime: end},
 		{StartTime: start, EndTime: start},
 		{StartTime: start, Source: "server*"},
-		{StartTime: start, Sources: []string{"a", "b"}, GroupBy: "count", BreakoutSources: Bool(false)},
-		{StartTime: start, SummarizeSources: true, BreakoutSources: Bool(false)},
+		{StartTime: start, Sources: []string{"a", "b"}, GroupBy: "count", BreakoutSources: Ptr(false)},
+		{StartTime: start, SummarizeSources: true, BreakoutSources: Ptr(false)},
 	} {
 		assert.NoError(t, q.validate(), "%+v", q)
 	}
@@ -396,8 +396,8 @@ func TestGetLegacySummaries(t *testing.T) {
 		"query":{"next_time":1305562061}}`)
 	m, err := c.Metrics.GetLegacy(context.Background(), "lat", &LegacyQuery{StartTime: time.Unix(1305560000, 0), Sources: []string{"web-1", "web-2"}, GroupBy: "mean", SummarizeTime: true})
 	require.NoError(t, err)
-	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 3, Min: Float(1), Max: Float(3), Sum: Float(6), SumSquares: Float(14), Rollups: 5}}, m.Measurements["web-1"])
-	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 6, Min: Float(0), Max: Float(3), Sum: Float(12), SumSquares: Float(28), Summarized: 2}}, m.Measurements[SummarySource])
+	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 3, Min: Ptr(1.0), Max: Ptr(3.0), Sum: Ptr(6.0), SumSquares: Ptr(14.0), Rollups: 5}}, m.Measurements["web-1"])
+	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 6, Min: Ptr(0.0), Max: Ptr(3.0), Sum: Ptr(12.0), SumSquares: Ptr(28.0), Summarized: 2}}, m.Measurements[SummarySource])
 	assert.EqualValues(t, 1305562061, m.NextTime())
 	assert.Equal(t, 300, m.Resolution)
 
@@ -523,7 +523,7 @@ func BenchmarkEncodeLegacy(b *testing.B) {
 	for i := 0; i < 300; i++ {
 		m := LegacyMeasurement{Name: "app.metric." + strconv.Itoa(i%20), Source: "web-" + strconv.Itoa(i%15), Value: float64(i) * 1.25}
 		if i%3 == 0 {
-			m = LegacyMeasurement{Name: m.Name, Source: m.Source, Count: 10, Sum: Float(12.5), Min: Float(0.25), Max: Float(3.5), SumSquares: Float(30)}
+			m = LegacyMeasurement{Name: m.Name, Source: m.Source, Count: 10, Sum: Ptr(12.5), Min: Ptr(0.25), Max: Ptr(3.5), SumSquares: Ptr(30.0)}
 		}
 		batch.Gauges = append(batch.Gauges, m)
 	}
@@ -579,7 +579,7 @@ func TestLegacyBatchUnmarshalForms(t *testing.T) {
 		{"form values are strings", `{"measure_time":"1481637660","source":"my.app","gauges":{"0":{"name":"my.metric","value":"42"},"1":{"name":"cpu","value":"88.4","source":"my.machine","measure_time":"1481637540"}}}`,
 			LegacyBatch{MeasureTime: 1481637660, Source: "my.app", Gauges: []LegacyMeasurement{{Name: "my.metric", Value: 42}, {Name: "cpu", Value: 88.4, Source: "my.machine", MeasureTime: 1481637540}}}},
 		{"summary", `{"gauges":{"lat":{"count":"3","sum":"12","min":2,"max":6,"sum_squares":56}},"period":60}`,
-			LegacyBatch{Period: 60, Gauges: []LegacyMeasurement{{Name: "lat", Count: 3, Sum: Float(12), Min: Float(2), Max: Float(6), SumSquares: Float(56)}}}},
+			LegacyBatch{Period: 60, Gauges: []LegacyMeasurement{{Name: "lat", Count: 3, Sum: Ptr(12.0), Min: Ptr(2.0), Max: Ptr(6.0), SumSquares: Ptr(56.0)}}}},
 		{"null groups", `{"gauges":null,"counters":[{"name":"c","value":1}]}`,
 			LegacyBatch{Counters: []LegacyMeasurement{{Name: "c", Value: 1}}}},
 	}

@@ -267,7 +267,7 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 						ledger.mu.Unlock()
 					}
 				case 4: // reads
-					_, err := c.Spaces.List(cctx, &librato.SpaceListOptions{ListOptions: librato.ListOptions{Length: 5}})
+					_, err := c.Spaces.List(cctx, &librato.ListOptions{Length: 5})
 					ledger.classify(role, guarded, loadSpaceListOp, err)
 					_, err = c.Metrics.List(cctx, nil)
 					ledger.classify(role, guarded, loadMetricListOp, err)
@@ -281,7 +281,7 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 				case 5: // reads that split the roles; deletes a space
 					_, err := c.Alerts.List(cctx, nil)
 					ledger.classify(role, guarded, loadAlertListOp, err)
-					_, err = c.APITokens.List(cctx, &librato.APITokenListOptions{ListOptions: librato.ListOptions{Length: 1}})
+					_, err = c.APITokens.List(cctx, &librato.ListOptions{Length: 1})
 					ledger.classify(role, guarded, loadTokenListOp, err)
 					if len(mine) > 0 && k%12 == 5 {
 						id := mine[0]
@@ -355,7 +355,7 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 
 	// Spaces: the accepted creations, less the accepted deletions, by id.
 	listed := map[int64]string{}
-	for s, err := range admin.Spaces.All(context.Background(), &librato.SpaceListOptions{ListOptions: librato.ListOptions{Length: 7}}) {
+	for s, err := range admin.Spaces.All(context.Background(), &librato.ListOptions{Length: 7}) {
 		require.NoError(t, err)
 		listed[s.ID] = s.Name
 	}
@@ -799,7 +799,7 @@ func TestLoadAggRateLimitCountsEscapedPaths(t *testing.T) {
 
 func loadFindSpace(t *testing.T, c *librato.Client, name string) int64 {
 	t.Helper()
-	for s, err := range c.Spaces.All(context.Background(), &librato.SpaceListOptions{Name: name}) {
+	for s, err := range c.Spaces.All(context.Background(), &librato.ListOptions{Name: name}) {
 		require.NoError(t, err)
 		if s.Name == name {
 			return s.ID

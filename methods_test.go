@@ -26,7 +26,7 @@ func first[T any](seq func(func(T, error) bool)) error {
 }
 
 func minimalAlert() *Alert {
-	return &Alert{Name: "api.latency", Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "api.latency", Threshold: Float(200)}}}
+	return &Alert{Name: "api.latency", Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "api.latency", Threshold: Ptr(200.0)}}}
 }
 
 // typedCalls is every typed method of the SDK. The coverage test below
@@ -56,7 +56,7 @@ var typedCalls = []typedCall{
 	}},
 	{"Metrics.Delete", func(ctx context.Context, c *Client) error { return c.Metrics.Delete(ctx, "cpu") }},
 	{"Metrics.UpdateBatch", func(ctx context.Context, c *Client) error {
-		_, err := c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "cpu*"}, Period: Int(60)})
+		_, err := c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "cpu*"}, Period: Ptr(60)})
 		return err
 	}},
 	{"Metrics.DeleteBatch", func(ctx context.Context, c *Client) error {
@@ -106,7 +106,7 @@ var typedCalls = []typedCall{
 		return err
 	}},
 	{"Annotations.UpdateEvent", func(ctx context.Context, c *Client) error {
-		return c.Annotations.UpdateEvent(ctx, "deploys", 3, &AnnotationEventUpdate{Title: String("v46")})
+		return c.Annotations.UpdateEvent(ctx, "deploys", 3, &AnnotationEventUpdate{Title: Ptr("v46")})
 	}},
 	{"Annotations.DeleteEvent", func(ctx context.Context, c *Client) error { return c.Annotations.DeleteEvent(ctx, "deploys", 3) }},
 	{"Annotations.AddLink", func(ctx context.Context, c *Client) error {
@@ -125,7 +125,7 @@ var typedCalls = []typedCall{
 		return err
 	}},
 	{"APITokens.Update", func(ctx context.Context, c *Client) error {
-		_, err := c.APITokens.Update(ctx, 4, &APITokenUpdate{Active: Bool(false)})
+		_, err := c.APITokens.Update(ctx, 4, &APITokenUpdate{Active: Ptr(false)})
 		return err
 	}},
 	{"APITokens.Delete", func(ctx context.Context, c *Client) error { return c.APITokens.Delete(ctx, 4) }},

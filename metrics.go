@@ -52,17 +52,6 @@ type Measurement struct {
 	Attributes  *MetricAttributes `json:"attributes,omitempty"`
 }
 
-// Float returns a pointer to v, for the optional number fields.
-func Float(v float64) *float64 { return &v }
-
-// Int returns a pointer to v, for the optional integer fields.
-func Int(v int) *int { return &v }
-
-// Bool returns a pointer to v, for the optional boolean fields.
-func Bool(v bool) *bool { return &v }
-
-// String returns a pointer to v, for the optional string fields.
-func String(v string) *string { return &v }
 
 // MarshalJSON encodes the measurement as the API wants it, with the same
 // encoder Create uses: Value is left out of a summary.
@@ -485,29 +474,6 @@ func validColor(c string) bool {
 	return true
 }
 
-// MetricListOptions filters and pages GET /v1/metrics.
-type MetricListOptions struct {
-	ListOptions
-	Name string // keeps metrics whose name contains this text
-}
-
-func (o *MetricListOptions) validate() error {
-	if o == nil {
-		return nil
-	}
-	return o.ListOptions.validate()
-}
-
-func (o *MetricListOptions) encode(q url.Values) {
-	if o == nil {
-		return
-	}
-	o.ListOptions.encode(q)
-	if o.Name != "" {
-		q.Set("name", o.Name)
-	}
-}
-
 // MetricPage is one page of GET /v1/metrics.
 type MetricPage struct {
 	Query   Query    `json:"query"`
@@ -517,12 +483,12 @@ type MetricPage struct {
 func (l *MetricPage) page() ([]Metric, Query) { return l.Metrics, l.Query }
 
 // List returns one page of metric metadata, never measurements.
-func (s *MetricsService) List(ctx context.Context, opts *MetricListOptions) (*MetricPage, error) {
-	return callInto[MetricPage](ctx, s.client, &request{ep: epMetricsList, opts: opts})
+func (s *MetricsService) List(ctx context.Context, opts *ListOptions) (*MetricPage, error) {
+	return callInto[MetricPage](ctx, s.client, &request{ep: epMetricsList, opts: listOf{opts, nil, true}})
 }
 
 // All yields every metric matching opts, page after page.
-func (s *MetricsService) All(ctx context.Context, opts *MetricListOptions) iter.Seq2[Metric, error] {
+func (s *MetricsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Metric, error] {
 	return allPages[Metric](ctx, opts, s.List)
 }
 

@@ -51,8 +51,8 @@ func TestMeasurementsCreateRequest(t *testing.T) {
 			{Name: "memory", Value: 34.5, Tags: map[string]string{"az": "e", "db": "db-prod-1"}},
 			{
 				Name: "cpu.summary", Time: 1421530100, Period: 30, Count: 3,
-				Sum: Float(35), Min: Float(4.5), Max: Float(6.7), Last: Float(2.5), StdDev: Float(1.34),
-				Attributes:  &MetricAttributes{Aggregate: Bool(false), DisplayMin: Float(0)},
+				Sum: Ptr(35.0), Min: Ptr(4.5), Max: Ptr(6.7), Last: Ptr(2.5), StdDev: Ptr(1.34),
+				Attributes:  &MetricAttributes{Aggregate: Ptr(false), DisplayMin: Ptr(0.0)},
 				DisplayName: "CPU", Description: "per host",
 				Tags: map[string]string{"region": "us-east-1"},
 			},
@@ -118,10 +118,10 @@ func TestMeasurementValidation(t *testing.T) {
 		{"+Inf", MeasurementBatch{Measurements: []Measurement{{Name: "m", Value: math.Inf(1)}}}, "value", 0},
 		{"too large", MeasurementBatch{Measurements: []Measurement{{Name: "m", Value: -1.1e126}}}, "value", 0},
 		{"count without sum", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: 3}}}, "sum", 0},
-		{"sum without count", MeasurementBatch{Measurements: []Measurement{{Name: "m", Sum: Float(3)}}}, "count", 0},
-		{"negative count", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: -1, Sum: Float(1)}}}, "count", 0},
-		{"huge max", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: 1, Sum: Float(1), Max: Float(1e127)}}}, "max", 0},
-		{"NaN stddev", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: 1, Sum: Float(1), StdDev: Float(math.NaN())}}}, "stddev", 0},
+		{"sum without count", MeasurementBatch{Measurements: []Measurement{{Name: "m", Sum: Ptr(3.0)}}}, "count", 0},
+		{"negative count", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: -1, Sum: Ptr(1.0)}}}, "count", 0},
+		{"huge max", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: 1, Sum: Ptr(1.0), Max: Ptr(1e127)}}}, "max", 0},
+		{"NaN stddev", MeasurementBatch{Measurements: []Measurement{{Name: "m", Count: 1, Sum: Ptr(1.0), StdDev: Ptr(math.NaN())}}}, "stddev", 0},
 		{"negative time", MeasurementBatch{Measurements: []Measurement{{Name: "m", Time: -5}}}, "time", 0},
 		{"bad color", MeasurementBatch{Measurements: []Measurement{{Name: "m", Attributes: &MetricAttributes{Color: "red"}}}}, "attributes.color", 0},
 	}
@@ -139,7 +139,7 @@ func TestMeasurementValidation(t *testing.T) {
 	ok := []Measurement{
 		{Name: "A.b:c-d_e", Value: 1e126, Tags: map[string]string{"host-1.x:y_z": `a-b.c:d_e?f\g/h i`}},
 		{Name: "m", Value: 1e-300}, // tiny values are the server's to round to 0
-		{Name: "m", Count: 1, Sum: Float(0)},
+		{Name: "m", Count: 1, Sum: Ptr(0.0)},
 		{Name: strings.Repeat("n", 255), Value: 0, Tags: map[string]string{strings.Repeat("k", 64): strings.Repeat("v", 255)}},
 	}
 	for _, m := range ok {
@@ -291,10 +291,10 @@ func TestMetricsBatchUpdateAttributesAtTopLevel(t *testing.T) {
 	got := capture(mt, 204, ``)
 	_, err := c.Metrics.UpdateBatch(context.Background(), &MetricsBatchUpdate{
 		MetricNames: MetricNames{Names: []string{"cpu", "servers", "reqs"}},
-		Period:      Int(60),
-		DisplayName: String("CPU"),
-		Description: String("all of them"),
-		Attributes:  &MetricAttributes{DisplayMin: Float(0), DisplayStacked: Bool(false), Color: "#52D74C"},
+		Period:      Ptr(60),
+		DisplayName: Ptr("CPU"),
+		Description: Ptr("all of them"),
+		Attributes:  &MetricAttributes{DisplayMin: Ptr(0.0), DisplayStacked: Ptr(false), Color: "#52D74C"},
 	})
 	require.NoError(t, err)
 	var body map[string]any
@@ -324,7 +324,7 @@ func TestPointsKeepEveryField(t *testing.T) {
 	require.NoError(t, err)
 	pts := page.Series[0].Measurements
 	require.Len(t, pts, 2)
-	assert.Equal(t, Point{Time: 60, Value: 2.5, Count: ptr[int64](4), Sum: Float(10), Min: Float(0), Max: Float(4.5), Last: Float(3), StdDev: Float(1.25)}, pts[0])
+	assert.Equal(t, Point{Time: 60, Value: 2.5, Count: ptr[int64](4), Sum: Ptr(10.0), Min: Ptr(0.0), Max: Ptr(4.5), Last: Ptr(3.0), StdDev: Ptr(1.25)}, pts[0])
 	assert.Equal(t, Point{Time: 120, Value: 7}, pts[1], "a plain point has no summary")
 	raw, err := json.Marshal(pts[1])
 	require.NoError(t, err)
@@ -336,7 +336,7 @@ func TestPointsKeepEveryField(t *testing.T) {
 	capture(mt, 200, `[{"tags":{"host":"a"},"measurements":[{"time":60,"value":1,"count":2,"sum":2,"min":0.5,"max":1.5,"last":1.5,"stddev":0.5}],"period":60}]`)
 	series, err := c.Measurements.Compose(context.Background(), &CompositeQuery{Compose: `s("cpu","*")`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, []Point{{Time: 60, Value: 1, Count: ptr[int64](2), Sum: Float(2), Min: Float(0.5), Max: Float(1.5), Last: Float(1.5), StdDev: Float(0.5)}}, series[0].Measurements)
+	assert.Equal(t, []Point{{Time: 60, Value: 1, Count: ptr[int64](2), Sum: Ptr(2.0), Min: Ptr(0.5), Max: Ptr(1.5), Last: Ptr(1.5), StdDev: Ptr(0.5)}}, series[0].Measurements)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -369,7 +369,7 @@ func TestMetricsGetDecodes(t *testing.T) {
 func TestMetricsListRequest(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 200, `{"query":{"found":1,"length":1,"offset":0,"total":2},"metrics":[`+metricBody+`]}`)
-	list, err := c.Metrics.List(context.Background(), &MetricListOptions{Name: "request", ListOptions: ListOptions{Offset: 5, Length: 10, OrderBy: "name", Sort: "desc"}})
+	list, err := c.Metrics.List(context.Background(), &ListOptions{Name: "request", Offset: 5, Length: 10, OrderBy: "name", Sort: "desc"})
 	require.NoError(t, err)
 	assert.Equal(t, Query{Found: 1, Length: 1, Offset: 0, Total: 2}, list.Query)
 	require.Len(t, list.Metrics, 1)
@@ -387,7 +387,7 @@ func TestMetricsListRequest(t *testing.T) {
 func TestMetricsUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 201, `{"name":"cpu","type":"gauge","period":60}`, "Location", "/v1/metrics/cpu")
-	m, err := c.Metrics.Update(context.Background(), "cpu", &Metric{Type: "gauge", Period: Int(60), Attributes: &MetricAttributes{DisplayMin: Float(0), DisplayStacked: Bool(false)}})
+	m, err := c.Metrics.Update(context.Background(), "cpu", &Metric{Type: "gauge", Period: Ptr(60), Attributes: &MetricAttributes{DisplayMin: Ptr(0.0), DisplayStacked: Ptr(false)}})
 	require.NoError(t, err)
 	require.NotNil(t, m, "201 returns the created metric")
 	assert.Equal(t, "cpu", m.Name)
@@ -397,18 +397,18 @@ func TestMetricsUpdate(t *testing.T) {
 	assert.JSONEq(t, `{"type":"gauge","period":60,"attributes":{"display_min":0,"display_stacked":false}}`, r.body)
 
 	got = capture(mt, 204, ``)
-	m, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: String("")})
+	m, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: Ptr("")})
 	require.NoError(t, err)
 	assert.Nil(t, m, "204 means updated, no body")
 	assert.JSONEq(t, `{"description":""}`, (*got)[0].body, "only what was set is sent; an empty string clears")
 
 	got = capture(mt, 201, `{"name":"cpu.comp","type":"composite","composite":"s(\"cpu\", \"*\")"}`)
-	m, err = c.Metrics.Update(context.Background(), "cpu.comp", &Metric{Type: MetricTypeComposite, Composite: `s("cpu", "*")`, DisplayName: String("CPU composite")})
+	m, err = c.Metrics.Update(context.Background(), "cpu.comp", &Metric{Type: MetricTypeComposite, Composite: `s("cpu", "*")`, DisplayName: Ptr("CPU composite")})
 	require.NoError(t, err)
 	assert.Equal(t, "composite", m.Type)
 	assert.JSONEq(t, `{"type":"composite","composite":"s(\"cpu\", \"*\")","display_name":"CPU composite"}`, (*got)[0].body)
 
-	for _, bad := range []*Metric{{Type: "counter2"}, {Type: MetricTypeComposite}, {Composite: "s()"}, {Period: Int(0)}, {Attributes: &MetricAttributes{SummarizeFunction: "median"}}, {Attributes: &MetricAttributes{DisplayMax: Float(math.Inf(1))}}} {
+	for _, bad := range []*Metric{{Type: "counter2"}, {Type: MetricTypeComposite}, {Composite: "s()"}, {Period: Ptr(0)}, {Attributes: &MetricAttributes{SummarizeFunction: "median"}}, {Attributes: &MetricAttributes{DisplayMax: Ptr(math.Inf(1))}}} {
 		_, err := c.Metrics.Update(context.Background(), "cpu", bad)
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve)
@@ -427,7 +427,7 @@ func TestMetricsBatch(t *testing.T) {
 	ctx := context.Background()
 	c, mt := newMockClient(t)
 	got := capture(mt, 204, ``)
-	job, err := c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Names: []string{"cpu", "mem"}}, Period: Int(60), Attributes: &MetricAttributes{DisplayUnitsShort: "%"}})
+	job, err := c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Names: []string{"cpu", "mem"}}, Period: Ptr(60), Attributes: &MetricAttributes{DisplayUnitsShort: "%"}})
 	require.NoError(t, err)
 	assert.Nil(t, job, "204: applied at once")
 	r := (*got)[0]
@@ -438,7 +438,7 @@ func TestMetricsBatch(t *testing.T) {
 	assert.JSONEq(t, `{"names":["cpu","mem"],"period":60,"display_units_short":"%"}`, r.body)
 
 	got = capture(mt, 202, ``, "Location", "https://metrics-api.librato.com/v1/jobs/123456789")
-	job, err = c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "*.time"}, DisplayName: String("t")})
+	job, err = c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "*.time"}, DisplayName: Ptr("t")})
 	require.NoError(t, err)
 	require.NotNil(t, job)
 	assert.Equal(t, int64(123456789), job.ID)
@@ -448,7 +448,7 @@ func TestMetricsBatch(t *testing.T) {
 	got = capture(mt, 202, `{"id":77,"state":"working","progress":12.5}`, "Location", "/v1/jobs/77")
 	job, err = c.Metrics.DeleteBatch(ctx, &MetricsBatchDelete{MetricNames{Pattern: "cpu*.90"}})
 	require.NoError(t, err)
-	assert.Equal(t, &Job{ID: 77, State: JobWorking, Progress: Float(12.5)}, job)
+	assert.Equal(t, &Job{ID: 77, State: JobWorking, Progress: Ptr(12.5)}, job)
 	r = (*got)[0]
 	assert.Equal(t, "DELETE", r.method)
 	assert.Equal(t, "/prefix/v1/metrics", r.path)
@@ -473,7 +473,7 @@ func TestMetricsBatch(t *testing.T) {
 }
 
 func TestMeasurementMarshalJSON(t *testing.T) {
-	b, err := json.Marshal(Measurement{Name: "m", Count: 2, Sum: Float(3), Value: 99})
+	b, err := json.Marshal(Measurement{Name: "m", Count: 2, Sum: Ptr(3.0), Value: 99})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"m","count":2,"sum":3}`, string(b), "a summary sends no value")
 	b, err = json.Marshal(&MeasurementBatch{Measurements: []Measurement{{Name: "m", Value: 0}}})

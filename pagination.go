@@ -6,16 +6,26 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"slices"
+	"strings"
 	"strconv"
 )
 
-// ListOptions pages through a list endpoint. Zero fields are left to the
-// server: offset 0, length 100 (the maximum), the resource's own order.
+// ListOptions pages and filters a list endpoint; it is what every family's
+// List and All take (Alerts' AlertListOptions embeds it). Zero fields are
+// left to the server: offset 0, length 100 (the maximum), the resource's
+// own order, no filter.
 type ListOptions struct {
 	Offset  int    // results to skip
 	Length  int    // page size, at most 100
 	OrderBy string // a field the resource allows, such as "name"
 	Sort    string // "asc" or "desc"
+	// Name keeps items whose name contains this text, as the API matches
+	// it for each family: a substring for metrics, spaces, annotation
+	// streams and alerts (any case for alerts and sources, which also
+	// match display names), '*' wildcards for API tokens. Services have no
+	// name filter, and refuse one.
+	Name string
 }
 
 // MaxPageLength is the largest page the API returns.
@@ -37,6 +47,9 @@ func (o *ListOptions) encode(q url.Values) {
 	if o.Sort != "" {
 		q.Set("sort", o.Sort)
 	}
+	if o.Name != "" {
+		q.Set("name", o.Name)
+	}
 }
 
 func (o *ListOptions) validate() error {
@@ -52,6 +65,27 @@ func (o *ListOptions) validate() error {
 		return &ValidationError{Field: "sort", Index: -1, Reason: `must be "asc" or "desc"`}
 	}
 	return nil
+}
+
+// listOf is the options of one list endpoint: ListOptions checked against
+// the orders that endpoint documents (none: any) and its name filter.
+type listOf struct {
+	*ListOptions
+	orders   []string
+	filtered bool // the endpoint filters by name
+}
+
+func (o listOf) validate() error {
+	if o.ListOptions == nil {
+		return nil
+	}
+	if o.OrderBy != "" && len(o.orders) > 0 && !slices.Contains(o.orders, o.OrderBy) {
+		return invalid("orderby", -1, "%s is not an order of this list; use one of %s", quoteShort(o.OrderBy), strings.Join(o.orders, ", "))
+	}
+	if o.Name != "" && !o.filtered {
+		return invalid("name", -1, "is not a filter of this list; the API has none")
+	}
+	return o.ListOptions.validate()
 }
 
 // Query is the "query" block of a paginated answer.

@@ -102,7 +102,7 @@ func TestPaginationStallsOnAnOffsetThatDoesNotAdvance(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, fmt.Sprintf(`{"query":{"found":100,"length":2,"offset":%d},"metrics":[{"name":"a%d"},{"name":"b%d"}]}`, off, off, off)), nil
 	})
-	n, errs := drain(c.Metrics.All(context.Background(), &MetricListOptions{ListOptions: ListOptions{Length: 2}}))
+	n, errs := drain(c.Metrics.All(context.Background(), &ListOptions{Length: 2}))
 	requireStalled(t, errs, "/v1/metrics", 3, "offset 1 for the page after offset 2")
 	assert.Equal(t, 4, n)
 	assert.Equal(t, 3, mt.GetTotalCallCount())
@@ -120,7 +120,7 @@ func TestPaginationIsBounded(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, `{"query":{"found":1000000000,"length":1,"offset":`+off+`},"spaces":[{"id":1,"name":"same"}]}`), nil
 	})
-	n, errs := drain(c.Spaces.All(context.Background(), &SpaceListOptions{ListOptions: ListOptions{Length: 1}}))
+	n, errs := drain(c.Spaces.All(context.Background(), &ListOptions{Length: 1}))
 	requireStalled(t, errs, "/v1/spaces", MaxPaginationRequests, "1000000000")
 	assert.Equal(t, MaxPaginationRequests, n)
 	assert.Equal(t, MaxPaginationRequests, mt.GetTotalCallCount())
@@ -159,7 +159,7 @@ func TestPaginationEndsAsTheReferenceSays(t *testing.T) {
 			}
 			return httpmock.NewStringResponse(200, body), nil
 		})
-		n, errs := drain(c.Metrics.All(context.Background(), &MetricListOptions{ListOptions: ListOptions{Length: 2}}))
+		n, errs := drain(c.Metrics.All(context.Background(), &ListOptions{Length: 2}))
 		assert.Empty(t, errs, tc.name)
 		assert.Equal(t, tc.items, n, tc.name)
 		assert.Equal(t, tc.calls, mt.GetTotalCallCount(), tc.name)

@@ -515,7 +515,7 @@ func init() {
 		return one(c.Spaces.Create(ctx, &Space{Name: "CPUs"}))
 	})
 	r("legacy:spaces.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Spaces.Create(ctx, &Space{Name: "CPUs", Tags: Bool(false)}))
+		return one(c.Spaces.Create(ctx, &Space{Name: "CPUs", Tags: Ptr(false)}))
 	})
 	r("spaces.create_json", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Spaces.Create(ctx, &Space{Name: "CPUs"}))
@@ -534,7 +534,7 @@ func init() {
 		return one(c.Spaces.List(ctx, nil))
 	})
 	r("spaces.list_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Spaces.List(ctx, &SpaceListOptions{Name: "ops"}))
+		return one(c.Spaces.List(ctx, &ListOptions{Name: "ops"}))
 	})
 
 	// --- charts
@@ -619,7 +619,7 @@ func init() {
 	})
 	r("annotations.update_event", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.Annotations.UpdateEvent(ctx, "app-deploys", 143, &AnnotationEventUpdate{
-			Description: String("Deployed git SHA 601060a68ff2e")}))
+			Description: Ptr("Deployed git SHA 601060a68ff2e")}))
 	})
 	r("annotations.delete_stream", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.Annotations.Delete(ctx, "api-deploys"))
@@ -634,7 +634,7 @@ func init() {
 		return one(c.Annotations.List(ctx, nil))
 	})
 	r("annotations.list_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.List(ctx, &AnnotationListOptions{Name: "api"}))
+		return one(c.Annotations.List(ctx, &ListOptions{Name: "api"}))
 	})
 
 	// --- services
@@ -672,7 +672,7 @@ func init() {
 	})
 	refCalls["api_tokens.create_json"] = refCalls["api_tokens.create"]
 	r("api_tokens.search", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		l, err := c.APITokens.List(ctx, &APITokenListOptions{Name: "*token*"})
+		l, err := c.APITokens.List(ctx, &ListOptions{Name: "*token*"})
 		if err != nil {
 			return nil, err
 		}
@@ -686,7 +686,7 @@ func init() {
 		return tokenJSON(t, *tok), nil
 	})
 	r("api_tokens.update", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		tok, err := c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: String("New Token Name"), Active: Bool(false), Role: RoleFullAccess})
+		tok, err := c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: Ptr("New Token Name"), Active: Ptr(false), Role: RoleFullAccess})
 		if err != nil {
 			return nil, err
 		}
@@ -728,10 +728,10 @@ func init() {
 		return map[string]any{"errors": errs}, nil
 	})
 	r("pagination.offset_length", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.List(ctx, &MetricListOptions{ListOptions: ListOptions{Offset: 10, Length: 10}}))
+		return one(c.Metrics.List(ctx, &ListOptions{Offset: 10, Length: 10}))
 	})
 	r("pagination.name_limit", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.List(ctx, &MetricListOptions{Name: "api", ListOptions: ListOptions{Offset: 20, Length: 10}}))
+		return one(c.Metrics.List(ctx, &ListOptions{Name: "api", Offset: 20, Length: 10}))
 	})
 
 	// --- snapshots
@@ -776,8 +776,8 @@ func init() {
 	})
 	r("measurements.create_summary", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Measurements.Create(ctx, &MeasurementBatch{Measurements: []Measurement{{
-			Name: "cpu", Time: 1421530163, Period: 60, Attributes: &MetricAttributes{Aggregate: Bool(false)},
-			Sum: Float(35), Count: 3, Min: Float(4.5), Max: Float(6.7), Last: Float(2.5), StdDev: Float(1.34),
+			Name: "cpu", Time: 1421530163, Period: 60, Attributes: &MetricAttributes{Aggregate: Ptr(false)},
+			Sum: Ptr(35.0), Count: 3, Min: Ptr(4.5), Max: Ptr(6.7), Last: Ptr(2.5), StdDev: Ptr(1.34),
 			Tags: map[string]string{"region": "us-east-1", "az": "b", "role": "kafka", "environment": "prod", "instance": "3"},
 		}}}))
 	})
@@ -812,7 +812,7 @@ func init() {
 	// --- metrics
 	r("metrics.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.Update(ctx, "librato.cpu.percent.used", &Metric{Type: MetricTypeGauge, Name: "librato.cpu.percent.used",
-			Period: Int(60), Attributes: &MetricAttributes{SummarizeFunction: "sum", Color: "#FFFFFF"}}))
+			Period: Ptr(60), Attributes: &MetricAttributes{SummarizeFunction: "sum", Color: "#FFFFFF"}}))
 	})
 	r("metrics.create_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.Update(ctx, "librato.cpu.percent.used", &Metric{Type: MetricTypeComposite, Name: "librato.cpu.percent.used",
@@ -823,19 +823,19 @@ func init() {
 	})
 	r("metrics.update_batch_names", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Names: []string{"cpu", "servers", "reqs"}},
-			Period: Int(60), Attributes: &MetricAttributes{DisplayMin: Float(0)}}))
+			Period: Ptr(60), Attributes: &MetricAttributes{DisplayMin: Ptr(0.0)}}))
 	})
 	r("metrics.update_batch_pattern", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Pattern: "*.time"},
 			Attributes: &MetricAttributes{DisplayUnitsShort: "ms"}}))
 	})
 	r("metrics.update", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "temp", &Metric{DisplayName: String("Temperature in Celsius"),
-			Attributes: &MetricAttributes{DisplayMin: Float(0)}}))
+		return one(c.Metrics.Update(ctx, "temp", &Metric{DisplayName: Ptr("Temperature in Celsius"),
+			Attributes: &MetricAttributes{DisplayMin: Ptr(0.0)}}))
 	})
 	r("metrics.create_form", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.Update(ctx, "queue_len", &Metric{Type: MetricTypeGauge,
-			Description: String("Length of app queue"), DisplayName: String("num. elements")}))
+			Description: Ptr("Length of app queue"), DisplayName: Ptr("num. elements")}))
 	})
 	r("metrics.delete_batch_names", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.DeleteBatch(ctx, &MetricsBatchDelete{MetricNames{Names: []string{"cpu", "servers", "reqs"}}}))
@@ -850,13 +850,13 @@ func init() {
 		return one(c.Metrics.List(ctx, nil))
 	})
 	r("metrics.list_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.List(ctx, &MetricListOptions{Name: "request"}))
+		return one(c.Metrics.List(ctx, &ListOptions{Name: "request"}))
 	})
 	r("metric_attributes.display_max", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "temperature", &Metric{Attributes: &MetricAttributes{DisplayMax: Float(150)}}))
+		return one(c.Metrics.Update(ctx, "temperature", &Metric{Attributes: &MetricAttributes{DisplayMax: Ptr(150.0)}}))
 	})
 	r("metric_attributes.aggregate", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "speed", &Metric{Attributes: &MetricAttributes{Aggregate: Bool(true)}}))
+		return one(c.Metrics.Update(ctx, "speed", &Metric{Attributes: &MetricAttributes{Aggregate: Ptr(true)}}))
 	})
 
 	// --- legacy (source-based) metrics: Metrics.CreateLegacy and
@@ -901,16 +901,16 @@ func init() {
 	runbook := map[string]any{"runbook_url": "http://myco.com/runbooks/response_time"}
 	r("master:alerts.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Alerts.Create(ctx, &Alert{
-			Name: "production.web.frontend.response_time", Description: String("Web Response Time"),
-			Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "web.nginx.response_time", Threshold: Float(200),
+			Name: "production.web.frontend.response_time", Description: Ptr("Web Response Time"),
+			Conditions: []AlertCondition{{Type: AlertConditionAbove, MetricName: "web.nginx.response_time", Threshold: Ptr(200.0),
 				SummaryFunction: "max", Tags: []AlertConditionTag{{Name: "tag_name", Values: []string{"tag_value"}}}}},
-			Services: AlertServiceIDs(849), Attributes: runbook, Active: Bool(true), MD: Bool(true),
+			Services: AlertServiceIDs(849), Attributes: runbook, Active: Ptr(true), MD: Ptr(true),
 		}))
 	})
 	r("legacy:alerts.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Alerts.Create(ctx, &Alert{
 			Name: "production.web.frontend.response_time", Version: 2,
-			Conditions: []AlertCondition{{Type: AlertConditionAbove, Threshold: Float(200), MetricName: "web.nginx.response_time"}},
+			Conditions: []AlertCondition{{Type: AlertConditionAbove, Threshold: Ptr(200.0), MetricName: "web.nginx.response_time"}},
 			Services:   AlertServiceIDs(849), Attributes: runbook,
 		}))
 	})
@@ -918,7 +918,7 @@ func init() {
 		return one(c.Alerts.Get(ctx, 123))
 	})
 	r("alerts.list_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Alerts.List(ctx, &AlertListOptions{Name: "production"}))
+		return one(c.Alerts.List(ctx, &AlertListOptions{ListOptions: ListOptions{Name: "production"}}))
 	})
 	r("alerts.status_triggered", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Alerts.Status(ctx, 120))
@@ -929,10 +929,10 @@ func init() {
 	masterUpdate := func(description string, active bool, attrs map[string]any) refCall {
 		return func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 			return none(c.Alerts.Update(ctx, 123, &Alert{
-				Name: "my.alert.name", Description: String(description),
-				Conditions: []AlertCondition{{ID: 19375969, Type: AlertConditionAbove, MetricName: "my.alert.name", Threshold: Float(90),
+				Name: "my.alert.name", Description: Ptr(description),
+				Conditions: []AlertCondition{{ID: 19375969, Type: AlertConditionAbove, MetricName: "my.alert.name", Threshold: Ptr(90.0),
 					SummaryFunction: "average", Tags: []AlertConditionTag{{Name: "my.environment", Values: []string{"production"}}}}},
-				Attributes: attrs, Active: Bool(active),
+				Attributes: attrs, Active: Ptr(active),
 			}))
 		}
 	}
@@ -943,9 +943,9 @@ func init() {
 	legacyUpdate := func(description string, active bool, attrs map[string]any) refCall {
 		return func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 			return none(c.Alerts.Update(ctx, 123, &Alert{
-				Name: "my.alert.name", Description: String(description),
-				Conditions: []AlertCondition{{Type: AlertConditionAbsent, MetricName: "service.alive", Source: String("*"), Duration: 900}},
-				Attributes: attrs, Active: Bool(active),
+				Name: "my.alert.name", Description: Ptr(description),
+				Conditions: []AlertCondition{{Type: AlertConditionAbsent, MetricName: "service.alive", Source: Ptr("*"), Duration: 900}},
+				Attributes: attrs, Active: Ptr(active),
 			}))
 		}
 	}

@@ -105,8 +105,10 @@ func (l *ServicePage) page() ([]Service, Query) { return l.Services, l.Query }
 // List returns one page of services. The API orders them by "title" by
 // default and also allows "updated_at".
 func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*ServicePage, error) {
-	return callInto[ServicePage](ctx, s.client, &request{ep: epServicesList, opts: opts})
+	return callInto[ServicePage](ctx, s.client, &request{ep: epServicesList, opts: listOf{opts, []string{"title", "updated_at"}, false}})
 }
+
+
 
 // All yields every service from opts.Offset on, page after page; an error
 // ends the sequence.

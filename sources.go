@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -38,7 +37,7 @@ type Source struct {
 }
 
 // SourceUpdate is what Update sets on a source. A nil DisplayName leaves
-// the display name as it is (a new source gets none); String("") removes
+// the display name as it is (a new source gets none); Ptr("") removes
 // it.
 type SourceUpdate struct {
 	DisplayName *string `json:"display_name,omitempty"`
@@ -82,33 +81,6 @@ func checkSourceName(field, name string) error {
 	return nil
 }
 
-// SourceListOptions filters and pages GET /v1/sources. The only order the
-// API allows is "name", its default.
-type SourceListOptions struct {
-	ListOptions
-	Name string // keeps sources whose name or display name contains this text, ignoring case
-}
-
-func (o *SourceListOptions) validate() error {
-	if o == nil {
-		return nil
-	}
-	if o.OrderBy != "" && o.OrderBy != "name" {
-		return invalid("orderby", -1, "%s is not allowed; sources order by name only", quoteShort(o.OrderBy))
-	}
-	return o.ListOptions.validate()
-}
-
-func (o *SourceListOptions) encode(q url.Values) {
-	if o == nil {
-		return
-	}
-	o.ListOptions.encode(q)
-	if o.Name != "" {
-		q.Set("name", o.Name)
-	}
-}
-
 // SourcePage is one page of GET /v1/sources.
 type SourcePage struct {
 	Query   Query    `json:"query"`
@@ -119,13 +91,13 @@ func (l *SourcePage) page() ([]Source, Query) { return l.Sources, l.Query }
 
 // List returns one page of sources filtered by opts; an orderby other
 // than "name" is a *ValidationError.
-func (s *SourcesService) List(ctx context.Context, opts *SourceListOptions) (*SourcePage, error) {
-	return callInto[SourcePage](ctx, s.client, &request{ep: epSourcesList, opts: opts})
+func (s *SourcesService) List(ctx context.Context, opts *ListOptions) (*SourcePage, error) {
+	return callInto[SourcePage](ctx, s.client, &request{ep: epSourcesList, opts: listOf{opts, []string{"name"}, true}})
 }
 
 // All yields every source matching opts, page after page; an error ends
 // the sequence.
-func (s *SourcesService) All(ctx context.Context, opts *SourceListOptions) iter.Seq2[Source, error] {
+func (s *SourcesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Source, error] {
 	return allPages[Source](ctx, opts, s.List)
 }
 

@@ -27,7 +27,7 @@ const sourcesListExample = `{
 func TestSourcesList(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "GET", "/v1/sources", 200, sourcesListExample, "")
-	page, err := c.Sources.List(context.Background(), &SourceListOptions{Name: "example", ListOptions: ListOptions{Offset: 2, Length: 4, OrderBy: "name", Sort: "desc"}})
+	page, err := c.Sources.List(context.Background(), &ListOptions{Name: "example", Offset: 2, Length: 4, OrderBy: "name", Sort: "desc"})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "GET", "/v1/sources")
@@ -52,11 +52,11 @@ func TestSourcesListNilOptionsSendsNoQuery(t *testing.T) {
 }
 
 func TestSourcesListRefusesBadOptions(t *testing.T) {
-	for field, opts := range map[string]*SourceListOptions{
-		"orderby": {ListOptions: ListOptions{OrderBy: "display_name"}},
-		"sort":    {ListOptions: ListOptions{Sort: "up"}},
-		"length":  {ListOptions: ListOptions{Length: MaxPageLength + 1}},
-		"offset":  {ListOptions: ListOptions{Offset: -1}},
+	for field, opts := range map[string]*ListOptions{
+		"orderby": {OrderBy: "display_name"},
+		"sort":    {Sort: "up"},
+		"length":  {Length: MaxPageLength + 1},
+		"offset":  {Offset: -1},
 	} {
 		t.Run(field, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -76,7 +76,7 @@ func TestSourcesAll(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, `{"query":{"found":3,"length":2,"offset":2,"total":9},"sources":[{"name":"c"}]}`), nil
 	})
-	opts := &SourceListOptions{Name: "x", ListOptions: ListOptions{Length: 2}}
+	opts := &ListOptions{Name: "x", Length: 2}
 	var got []Source
 	for s, err := range c.Sources.All(context.Background(), opts) {
 		require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestSourcesUpdateCreated(t *testing.T) {
 	c, mt := newMockClient(t)
 	// the "Create a Source" example (api-docs, legacy, _sources.md)
 	rec := famRespond(t, mt, "PUT", "/v1/sources/foo.bar.com", 201, `{"name":"foo.bar.com","display_name":"FooBar"}`, "/v1/sources/foo.bar.com")
-	s, err := c.Sources.Update(context.Background(), "foo.bar.com", &SourceUpdate{DisplayName: String("FooBar")})
+	s, err := c.Sources.Update(context.Background(), "foo.bar.com", &SourceUpdate{DisplayName: Ptr("FooBar")})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "PUT", "/v1/sources/foo.bar.com")
@@ -139,7 +139,7 @@ func TestSourcesUpdateUpdated(t *testing.T) {
 	c, mt := newMockClient(t)
 	// the "update i-d32d61af" example (api-docs, legacy, _sources.md)
 	rec := famRespond(t, mt, "PUT", "/v1/sources/i-d32d61af", 204, "", "")
-	s, err := c.Sources.Update(context.Background(), "i-d32d61af", &SourceUpdate{DisplayName: String("web-frontend-0")})
+	s, err := c.Sources.Update(context.Background(), "i-d32d61af", &SourceUpdate{DisplayName: Ptr("web-frontend-0")})
 	require.NoError(t, err)
 	assert.Nil(t, s, "204 means updated: no source is returned")
 	assert.JSONEq(t, `{"display_name":"web-frontend-0"}`, rec.one(t).Body)
@@ -153,7 +153,7 @@ func TestSourcesUpdateBodies(t *testing.T) {
 	}{
 		{"nil only ensures the source exists", nil, `{}`},
 		{"nil display name keeps it", &SourceUpdate{}, `{}`},
-		{"empty display name removes it", &SourceUpdate{DisplayName: String("")}, `{"display_name":""}`},
+		{"empty display name removes it", &SourceUpdate{DisplayName: Ptr("")}, `{"display_name":""}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -180,7 +180,7 @@ func TestSourcesUpdateRefusesInvalidInput(t *testing.T) {
 		{"reserved ALL in any case", "ALL", "name", nil},
 		{"space in name", "web 1", "name", nil},
 		{"name too long", strings.Repeat("a", MaxMetricNameLength+1), "name", nil},
-		{"display name too long", "web1", "display_name", &SourceUpdate{DisplayName: String(strings.Repeat("é", MaxSourceDisplayNameLength+1))}},
+		{"display name too long", "web1", "display_name", &SourceUpdate{DisplayName: Ptr(strings.Repeat("é", MaxSourceDisplayNameLength+1))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -191,14 +191,14 @@ func TestSourcesUpdateRefusesInvalidInput(t *testing.T) {
 	// 255 characters of two bytes each are within the limit
 	c, mt := newMockClient(t)
 	famRespond(t, mt, "PUT", "/v1/sources/web1", 204, "", "")
-	_, err := c.Sources.Update(context.Background(), "web1", &SourceUpdate{DisplayName: String(strings.Repeat("é", MaxSourceDisplayNameLength))})
+	_, err := c.Sources.Update(context.Background(), "web1", &SourceUpdate{DisplayName: Ptr(strings.Repeat("é", MaxSourceDisplayNameLength))})
 	require.NoError(t, err)
 }
 
 func TestSourcesAPIErrorKeepsParams(t *testing.T) {
 	c, mt := newMockClient(t)
 	famRespond(t, mt, "PUT", "/v1/sources/web1", 400, `{"errors":{"params":{"display_name":["is too long"]}}}`, "")
-	_, err := c.Sources.Update(context.Background(), "web1", &SourceUpdate{DisplayName: String("x")})
+	_, err := c.Sources.Update(context.Background(), "web1", &SourceUpdate{DisplayName: Ptr("x")})
 	require.ErrorIs(t, err, ErrBadRequest)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
@@ -216,7 +216,7 @@ func TestSourcesRoles(t *testing.T) {
 		{"GET", "/v1/sources", func(ctx context.Context, c *Client) error { _, err := c.Sources.List(ctx, nil); return err }},
 		{"GET", "/v1/sources/web1", func(ctx context.Context, c *Client) error { _, err := c.Sources.Get(ctx, "web1"); return err }},
 		{"PUT", "/v1/sources/web1", func(ctx context.Context, c *Client) error {
-			_, err := c.Sources.Update(ctx, "web1", &SourceUpdate{DisplayName: String("Web 1")})
+			_, err := c.Sources.Update(ctx, "web1", &SourceUpdate{DisplayName: Ptr("Web 1")})
 			return err
 		}},
 	}

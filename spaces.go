@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/url"
 	"strings"
 )
 
@@ -57,30 +56,6 @@ type spaceBody struct {
 
 func (b *spaceBody) validate() error { return checkRequired("name", b.Name) }
 
-// SpaceListOptions filters and pages GET /v1/spaces. The only order the API
-// allows is "name", its default.
-type SpaceListOptions struct {
-	ListOptions
-	Name string // keeps spaces whose name contains this text ("ops" matches "staging_ops")
-}
-
-func (o *SpaceListOptions) validate() error {
-	if o == nil {
-		return nil
-	}
-	return o.ListOptions.validate()
-}
-
-func (o *SpaceListOptions) encode(q url.Values) {
-	if o == nil {
-		return
-	}
-	o.ListOptions.encode(q)
-	if o.Name != "" {
-		q.Set("name", o.Name)
-	}
-}
-
 // SpacePage is one page of GET /v1/spaces.
 type SpacePage struct {
 	Query  Query   `json:"query"`
@@ -90,13 +65,13 @@ type SpacePage struct {
 func (l *SpacePage) page() ([]Space, Query) { return l.Spaces, l.Query }
 
 // List returns one page of spaces (ids and names), filtered by opts.
-func (s *SpacesService) List(ctx context.Context, opts *SpaceListOptions) (*SpacePage, error) {
-	return callInto[SpacePage](ctx, s.client, &request{ep: epSpacesList, opts: opts})
+func (s *SpacesService) List(ctx context.Context, opts *ListOptions) (*SpacePage, error) {
+	return callInto[SpacePage](ctx, s.client, &request{ep: epSpacesList, opts: listOf{opts, []string{"name"}, true}})
 }
 
 // All yields every space matching opts, page after page; an error ends the
 // sequence.
-func (s *SpacesService) All(ctx context.Context, opts *SpaceListOptions) iter.Seq2[Space, error] {
+func (s *SpacesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Space, error] {
 	return allPages[Space](ctx, opts, s.List)
 }
 

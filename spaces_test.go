@@ -101,7 +101,7 @@ func TestSpacesList(t *testing.T) {
 	  "spaces": [{"id": 4, "name": "staging_ops", "owner": "x"}],
 	  "extra": true
 	}`, "")
-	page, err := c.Spaces.List(context.Background(), &SpaceListOptions{Name: "ops", ListOptions: ListOptions{Offset: 5, Length: 10, OrderBy: "name", Sort: "desc"}})
+	page, err := c.Spaces.List(context.Background(), &ListOptions{Name: "ops", Offset: 5, Length: 10, OrderBy: "name", Sort: "desc"})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "GET", "/v1/spaces")
@@ -122,7 +122,7 @@ func TestSpacesListNilOptions(t *testing.T) {
 
 func TestSpacesListInvalidOptions(t *testing.T) {
 	c, mt := newMockClient(t)
-	_, err := c.Spaces.List(context.Background(), &SpaceListOptions{ListOptions: ListOptions{Length: 101}})
+	_, err := c.Spaces.List(context.Background(), &ListOptions{Length: 101})
 	famRequireInvalid(t, mt, err, "length")
 }
 
@@ -140,7 +140,7 @@ func TestSpacesAll(t *testing.T) {
 		return httpmock.NewStringResponse(200, `{"query":{"found":3,"length":2,"offset":2,"total":9},"spaces":[{"id":3,"name":"db3"}]}`), nil
 	})
 	var names []string
-	for sp, err := range c.Spaces.All(context.Background(), &SpaceListOptions{Name: "db", ListOptions: ListOptions{Length: 2}}) {
+	for sp, err := range c.Spaces.All(context.Background(), &ListOptions{Name: "db", Length: 2}) {
 		require.NoError(t, err)
 		names = append(names, sp.Name)
 	}
@@ -307,15 +307,15 @@ func chartExample() Chart {
 				ID: 27035309, Metric: "cpu.percent.idle", Type: "gauge",
 				Tags:          []StreamTag{{Name: "environment", Values: []string{"prod"}, Dynamic: true}},
 				GroupFunction: "average", SummaryFunction: "average", Color: "#ff00AA",
-				UnitsShort: "%", UnitsLong: "percent", Min: Float(0), Max: Float(100),
-				TransformFunction: "x/p", Period: 60, SplitAxis: Bool(true),
+				UnitsShort: "%", UnitsLong: "percent", Min: Ptr(0.0), Max: Ptr(100.0),
+				TransformFunction: "x/p", Period: 60, SplitAxis: Ptr(true),
 			},
 			{ID: 27035310, Composite: `s("cpu.percent.user", {"environment": "prod"})`, Type: "composite", DownsampleFunction: "max"},
 		},
 		Label:        "percent",
 		RelatedSpace: 99,
-		Min:          Float(0),
-		Max:          Float(100.5),
+		Min:          Ptr(0.0),
+		Max:          Ptr(100.5),
 	}
 }
 
@@ -353,8 +353,8 @@ func TestChartsCreate(t *testing.T) {
 		Name: "CPU Usage",
 		Type: ChartTypeLine,
 		Streams: []ChartStream{
-			{Metric: "cpu.percent.idle", Tags: []StreamTag{{Name: "environment", Dynamic: true}}, SplitAxis: Bool(false)},
-			{Metric: "cpu.percent.user", Tags: []StreamTag{{Name: "environment", Values: []string{"prod"}, Grouped: true}}, Min: Float(0)},
+			{Metric: "cpu.percent.idle", Tags: []StreamTag{{Name: "environment", Dynamic: true}}, SplitAxis: Ptr(false)},
+			{Metric: "cpu.percent.user", Tags: []StreamTag{{Name: "environment", Values: []string{"prod"}, Grouped: true}}, Min: Ptr(0.0)},
 		},
 	}
 	ch, err := c.Charts.Create(context.Background(), 129, in)
@@ -392,7 +392,7 @@ func TestChartsUpdateSendsOnlySetFields(t *testing.T) {
 		want string
 	}{
 		{"name only", &Chart{Name: "Renamed"}, `{"name":"Renamed"}`},
-		{"axis", &Chart{Min: Float(0), Max: Float(10), Label: "ms"}, `{"min":0,"max":10,"label":"ms"}`},
+		{"axis", &Chart{Min: Ptr(0.0), Max: Ptr(10.0), Label: "ms"}, `{"min":0,"max":10,"label":"ms"}`},
 		{"replace streams", &Chart{Streams: []ChartStream{{ID: 1, Metric: "a"}, {Composite: `s("b","*")`}}},
 			`{"streams":[{"id":1,"metric":"a"},{"composite":"s(\"b\",\"*\")"}]}`},
 		{"clear streams", &Chart{Streams: []ChartStream{}}, `{"streams":[]}`},
@@ -466,7 +466,7 @@ func TestChartsValidation(t *testing.T) {
 		{"bignumber without thresholds", "thresholds", create(&Chart{Name: "c", Type: ChartTypeBigNumber, Streams: okStream})},
 		{"threshold operator", "thresholds[0].operator", create(&Chart{Name: "c", Type: ChartTypeBigNumber, Thresholds: []ChartThreshold{{Operator: ">=", Type: "red"}}})},
 		{"threshold type", "thresholds[0].type", create(&Chart{Name: "c", Type: ChartTypeBigNumber, Thresholds: []ChartThreshold{{Operator: ">", Type: "green"}}})},
-		{"min above max", "min", create(&Chart{Name: "c", Min: Float(5), Max: Float(1)})},
+		{"min above max", "min", create(&Chart{Name: "c", Min: Ptr(5.0), Max: Ptr(1.0)})},
 		{"stream without metric or composite", "streams[1].metric", stream(ChartStream{Color: "#000000"})},
 		{"composite with metric", "streams[1].composite", stream(ChartStream{Composite: `s("a","*")`, Metric: "a"})},
 		{"composite with tags", "streams[1].composite", stream(ChartStream{Composite: `s("a","*")`, Tags: []StreamTag{{Name: "h"}}})},
@@ -480,7 +480,7 @@ func TestChartsValidation(t *testing.T) {
 		{"short color", "streams[1].color", stream(ChartStream{Metric: "a", Color: "#fff"})},
 		{"transform", "streams[1].transform_function", stream(ChartStream{Metric: "a", TransformFunction: "x^2"})},
 		{"transform letters", "streams[1].transform_function", stream(ChartStream{Metric: "a", TransformFunction: "abs(x)"})},
-		{"stream NaN max", "streams[1].max", stream(ChartStream{Metric: "a", Max: Float(famNaN())})},
+		{"stream NaN max", "streams[1].max", stream(ChartStream{Metric: "a", Max: Ptr(famNaN())})},
 		{"negative period", "streams[1].period", stream(ChartStream{Metric: "a", Period: -1})},
 		{"update sets nothing", "chart", update(&Chart{})},
 		{"update nil", "chart", update(nil)},
@@ -542,7 +542,7 @@ func TestChartMarshalOmitsUnset(t *testing.T) {
 	}{
 		{Chart{}, `{}`},
 		{Chart{Thresholds: []ChartThreshold{}}, `{"thresholds":[]}`},
-		{Chart{Streams: []ChartStream{{Metric: "m", Min: Float(0), SplitAxis: Bool(false)}}}, `{"streams":[{"metric":"m","min":0,"split_axis":false}]}`},
+		{Chart{Streams: []ChartStream{{Metric: "m", Min: Ptr(0.0), SplitAxis: Ptr(false)}}}, `{"streams":[{"metric":"m","min":0,"split_axis":false}]}`},
 	} {
 		b, err := tc.in.MarshalJSON()
 		require.NoError(t, err)

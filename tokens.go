@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -159,29 +158,6 @@ func (t APIToken) LogValue() slog.Value {
 	)
 }
 
-// APITokenListOptions filters and pages GET /v1/api_tokens.
-type APITokenListOptions struct {
-	ListOptions
-	Name string // a name to search for; '*' is a wildcard ("*deploy*")
-}
-
-func (o *APITokenListOptions) validate() error {
-	if o == nil {
-		return nil
-	}
-	return o.ListOptions.validate()
-}
-
-func (o *APITokenListOptions) encode(q url.Values) {
-	if o == nil {
-		return
-	}
-	o.ListOptions.encode(q)
-	if o.Name != "" {
-		q.Set("name", o.Name)
-	}
-}
-
 // APITokenPage is one page of GET /v1/api_tokens.
 type APITokenPage struct {
 	Query     Query      `json:"query"`
@@ -232,13 +208,13 @@ func checkTokenRole(r Role) error {
 
 // List returns one page of the account's tokens, each with its secret,
 // filtered by opts.
-func (s *APITokensService) List(ctx context.Context, opts *APITokenListOptions) (*APITokenPage, error) {
-	return callInto[APITokenPage](ctx, s.client, &request{ep: epAPITokensList, opts: opts})
+func (s *APITokensService) List(ctx context.Context, opts *ListOptions) (*APITokenPage, error) {
+	return callInto[APITokenPage](ctx, s.client, &request{ep: epAPITokensList, opts: listOf{opts, nil, true}})
 }
 
 // All yields every token matching opts, page after page; an error ends the
 // sequence.
-func (s *APITokensService) All(ctx context.Context, opts *APITokenListOptions) iter.Seq2[APIToken, error] {
+func (s *APITokensService) All(ctx context.Context, opts *ListOptions) iter.Seq2[APIToken, error] {
 	return allPages[APIToken](ctx, opts, s.List)
 }
 
@@ -265,7 +241,7 @@ func (s *APITokensService) GetByName(ctx context.Context, name string) ([]APITok
 		return nil, err
 	}
 	if strings.Trim(name, "0123456789") == "" {
-		l, err := s.List(ctx, &APITokenListOptions{Name: name})
+		l, err := s.List(ctx, &ListOptions{Name: name})
 		if err != nil {
 			return nil, err
 		}

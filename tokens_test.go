@@ -60,7 +60,7 @@ func TestAPITokensList(t *testing.T) {
 	  "api_tokens": [`+tokenExample+`, {"name": null, "token": "abc", "active": false, "role": "viewer", "href": "https://metrics-api.librato.com/v1/api_tokens/3"}],
 	  "query": {"found": 2, "length": 2, "offset": 0, "total": 7}
 	}`, "")
-	page, err := c.APITokens.List(context.Background(), &APITokenListOptions{Name: "*token*", ListOptions: ListOptions{Length: 2}})
+	page, err := c.APITokens.List(context.Background(), &ListOptions{Name: "*token*", Length: 2})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "GET", "/v1/api_tokens")
@@ -89,7 +89,7 @@ func TestAPITokensAll(t *testing.T) {
 		return httpmock.NewStringResponse(200, `{"query":{"found":2,"length":1,"offset":1,"total":5},"api_tokens":[{"name":"ci-2","token":"b","active":true,"role":"recorder","href":"/v1/api_tokens/2"}]}`), nil
 	})
 	var ids []int64
-	for tok, err := range c.APITokens.All(context.Background(), &APITokenListOptions{Name: "ci-*", ListOptions: ListOptions{Length: 1}}) {
+	for tok, err := range c.APITokens.All(context.Background(), &ListOptions{Name: "ci-*", Length: 1}) {
 		require.NoError(t, err)
 		ids = append(ids, tok.ID())
 	}
@@ -133,10 +133,10 @@ func TestAPITokensUpdateSendsOnlySetFields(t *testing.T) {
 		in   *APITokenUpdate
 		want string
 	}{
-		{"name", &APITokenUpdate{Name: String("Renamed")}, `{"name":"Renamed"}`},
-		{"deactivate", &APITokenUpdate{Active: Bool(false)}, `{"active":false}`},
+		{"name", &APITokenUpdate{Name: Ptr("Renamed")}, `{"name":"Renamed"}`},
+		{"deactivate", &APITokenUpdate{Active: Ptr(false)}, `{"active":false}`},
 		{"role", &APITokenUpdate{Role: RoleViewOnly}, `{"role":"viewer"}`},
-		{"all", &APITokenUpdate{Name: String("Renamed"), Active: Bool(true), Role: RoleRecordOnly}, `{"name":"Renamed","active":true,"role":"recorder"}`},
+		{"all", &APITokenUpdate{Name: Ptr("Renamed"), Active: Ptr(true), Role: RoleRecordOnly}, `{"name":"Renamed","active":true,"role":"recorder"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -180,7 +180,7 @@ func TestAPITokensValidation(t *testing.T) {
 		{"update nothing", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{}); return err }},
 		{"update nil", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, nil); return err }},
 		{"update empty name", "name", func(c *Client) error {
-			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Name: String("")})
+			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Name: Ptr("")})
 			return err
 		}},
 		{"update bad role", "role", func(c *Client) error {
@@ -188,13 +188,13 @@ func TestAPITokensValidation(t *testing.T) {
 			return err
 		}},
 		{"update id 0", "id", func(c *Client) error {
-			_, err := c.APITokens.Update(ctx, 0, &APITokenUpdate{Active: Bool(true)})
+			_, err := c.APITokens.Update(ctx, 0, &APITokenUpdate{Active: Ptr(true)})
 			return err
 		}},
 		{"get id 0", "id", func(c *Client) error { _, err := c.APITokens.Get(ctx, 0); return err }},
 		{"delete id 0", "id", func(c *Client) error { return c.APITokens.Delete(ctx, 0) }},
 		{"list bad offset", "offset", func(c *Client) error {
-			_, err := c.APITokens.List(ctx, &APITokenListOptions{ListOptions: ListOptions{Offset: -1}})
+			_, err := c.APITokens.List(ctx, &ListOptions{Offset: -1})
 			return err
 		}},
 	}

@@ -40,7 +40,7 @@ func (f *cfix) metric(name string, period int) {
 	f.t.Helper()
 	m := &librato.Metric{Type: librato.MetricTypeGauge}
 	if period > 0 {
-		m.Period = librato.Int(period)
+		m.Period = librato.Ptr(period)
 	}
 	_, err := f.c.Metrics.Update(context.Background(), name, m)
 	require.NoError(f.t, err)

@@ -322,7 +322,7 @@ func TestConcurrency(t *testing.T) {
 					err = c.Do(ctx, "POST", "/v1/spaces", map[string]string{"name": fmt.Sprintf("s-%d-%d", g, i)}, nil)
 				}
 				if err == nil {
-					_, err = c.Metrics.List(ctx, &librato.MetricListOptions{Name: "conc"})
+					_, err = c.Metrics.List(ctx, &librato.ListOptions{Name: "conc"})
 				}
 				if err == nil {
 					_, err = c.Measurements.List(ctx, "conc", &librato.MeasurementsQuery{StartTime: at(base), Resolution: time.Minute})

@@ -75,11 +75,11 @@ func ingestCorpus(t testing.TB) (fastBodies, otherBodies []string) {
 			{Name: "cpu", Value: 1.5},
 			{Name: "cpu", Value: -3, Tags: map[string]string{"host": "db1"}, Time: 1_700_000_410},
 			{Name: "CPU", Value: 5e-140},
-			{Name: "lat", Count: 4, Sum: librato.Float(10), Min: librato.Float(1), Max: librato.Float(4), Last: librato.Float(2), StdDev: librato.Float(1.25)},
-			{Name: "lat", Count: 2, Sum: librato.Float(3)},
+			{Name: "lat", Count: 4, Sum: librato.Ptr(10.0), Min: librato.Ptr(1.0), Max: librato.Ptr(4.0), Last: librato.Ptr(2.0), StdDev: librato.Ptr(1.25)},
+			{Name: "lat", Count: 2, Sum: librato.Ptr(3.0)},
 			{Name: "named", Value: 1e126, DisplayName: "Named one", Description: "what it is", Period: 30},
 		}},
-		{Measurements: []librato.Measurement{{Name: "a.b:c-d_e", Value: 0.1, Last: librato.Float(0.2), StdDev: librato.Float(0)}}},
+		{Measurements: []librato.Measurement{{Name: "a.b:c-d_e", Value: 0.1, Last: librato.Ptr(0.2), StdDev: librato.Ptr(0.0)}}},
 	}
 	for _, b := range batches {
 		raw, err := json.Marshal(&b)

@@ -113,7 +113,7 @@ func TestLegacySubmitFormats(t *testing.T) {
 			"&counters[0][name]=conn_servers&counters[0][value]=5&counters[0][source]=prod-us-west", base)).requireStatus(t, 200)
 		rec := srv.Recorded()
 		require.Len(t, rec, 2)
-		assert.Equal(t, librato.Measurement{Name: "lat", Value: 4, Count: 3, Sum: librato.Float(12), Min: librato.Float(2), Max: librato.Float(6),
+		assert.Equal(t, librato.Measurement{Name: "lat", Value: 4, Count: 3, Sum: librato.Ptr(12.0), Min: librato.Ptr(2.0), Max: librato.Ptr(6.0),
 			Time: base, Period: 30, DisplayName: "Latency", Attributes: &librato.MetricAttributes{DisplayUnitsShort: "ms"}}, rec[0])
 		assert.Equal(t, librato.Measurement{Name: "conn_servers", Value: 5, Time: base, Period: 30, Tags: map[string]string{"source": "prod-us-west"}}, rec[1])
 		m := w.do("GET", "/v1/metrics/lat", nil).requireStatus(t, 200).obj(t)

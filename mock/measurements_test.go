@@ -138,7 +138,7 @@ func seedStreams(t *testing.T, c *librato.Client) {
 		{Name: "req", Value: 5, Time: base, Tags: map[string]string{"host": "web2", "region": "us-west"}},
 		{Name: "req", Value: 7, Time: base + 60, Tags: map[string]string{"host": "web2", "region": "us-west"}},
 		{Name: "req", Value: 100, Time: base, Tags: map[string]string{"host": "db1", "region": "eu-west", "role": "db"}},
-		{Name: "req", Count: 4, Sum: librato.Float(8), Min: librato.Float(1), Max: librato.Float(3), Time: base + 120, Tags: map[string]string{"host": "db1", "region": "eu-west", "role": "db"}},
+		{Name: "req", Count: 4, Sum: librato.Ptr(8.0), Min: librato.Ptr(1.0), Max: librato.Ptr(3.0), Time: base + 120, Tags: map[string]string{"host": "db1", "region": "eu-west", "role": "db"}},
 		{Name: "req", Value: 1, Time: base - 7200, Tags: map[string]string{"host": "old"}},
 	}
 	_, err := c.Measurements.Create(context.Background(), &librato.MeasurementBatch{Measurements: ms})
@@ -386,14 +386,14 @@ func TestMetricsViaSDK(t *testing.T) {
 	srv := newServer(t, mock.WithJobSteps(3))
 	c := sdk(t, srv, librato.RoleFullAccess)
 	ctx := context.Background()
-	created, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Type: "gauge", Period: librato.Int(10)})
+	created, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Type: "gauge", Period: librato.Ptr(10)})
 	require.NoError(t, err)
 	require.NotNil(t, created, "201 returns the metric")
-	updated, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Description: librato.String("d")})
+	updated, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Description: librato.Ptr("d")})
 	require.NoError(t, err)
 	assert.Nil(t, updated, "204 on update")
 
-	job, err := c.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Pattern: "sdk.*"}, Period: librato.Int(20)})
+	job, err := c.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Pattern: "sdk.*"}, Period: librato.Ptr(20)})
 	require.NoError(t, err)
 	require.NotNil(t, job)
 	assert.Equal(t, librato.JobQueued, job.State)
@@ -405,7 +405,7 @@ func TestMetricsViaSDK(t *testing.T) {
 	assert.Equal(t, 20, *m.Period)
 
 	var names []string
-	for m, err := range c.Metrics.All(ctx, &librato.MetricListOptions{ListOptions: librato.ListOptions{Length: 1}}) {
+	for m, err := range c.Metrics.All(ctx, &librato.ListOptions{Length: 1}) {
 		require.NoError(t, err)
 		names = append(names, m.Name)
 	}

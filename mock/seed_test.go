@@ -104,7 +104,7 @@ func TestSeedErrors(t *testing.T) {
 func typedSeed() *mock.TypedSeed {
 	return &mock.TypedSeed{
 		Tokens:  []mock.SeedToken{{Name: "ci", Role: librato.RoleViewOnly, Token: "ci-viewer-secret"}},
-		Metrics: []librato.Metric{{Name: "cpu", Type: "gauge", Period: librato.Int(60), Attributes: &librato.MetricAttributes{DisplayUnitsShort: "%"}}},
+		Metrics: []librato.Metric{{Name: "cpu", Type: "gauge", Period: librato.Ptr(60), Attributes: &librato.MetricAttributes{DisplayUnitsShort: "%"}}},
 		Measurements: []librato.Measurement{
 			{Name: "cpu", Value: 10, Time: -120, Tags: map[string]string{"host": "web1"}},
 			{Name: "cpu", Value: 30, Time: -60, Tags: map[string]string{"host": "web1"}},
@@ -117,7 +117,7 @@ func typedSeed() *mock.TypedSeed {
 		Alerts: []mock.SeedAlert{{Firing: true, Alert: librato.Alert{
 			Name:       "cpu.high",
 			Services:   []librato.Service{{Title: "Ops mail"}},
-			Conditions: []librato.AlertCondition{{Type: "above", MetricName: "cpu", Threshold: librato.Float(90)}},
+			Conditions: []librato.AlertCondition{{Type: "above", MetricName: "cpu", Threshold: librato.Ptr(90.0)}},
 		}}},
 		Annotations: []mock.SeedAnnotation{{
 			Stream: librato.AnnotationStream{Name: "deploys", DisplayName: "Deploys"},

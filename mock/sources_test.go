@@ -205,10 +205,10 @@ func TestSourcesThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
 	c := sdk(t, srv, librato.RoleFullAccess)
 
-	s, err := c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.String("FooBar")})
+	s, err := c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("FooBar")})
 	require.NoError(t, err)
 	assert.Equal(t, &librato.Source{Name: "foo.bar.com", DisplayName: "FooBar"}, s)
-	s, err = c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.String("Foo")})
+	s, err = c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("Foo")})
 	require.NoError(t, err)
 	assert.Nil(t, s, "an update answers 204")
 	got, err := c.Sources.Get(ctx, "FOO.bar.com")
@@ -223,12 +223,12 @@ func TestSourcesThroughTheSDK(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	var names []string
-	for s, err := range c.Sources.All(ctx, &librato.SourceListOptions{ListOptions: librato.ListOptions{Length: 1}}) {
+	for s, err := range c.Sources.All(ctx, &librato.ListOptions{Length: 1}) {
 		require.NoError(t, err)
 		names = append(names, s.Name)
 	}
 	assert.Equal(t, []string{"foo.bar.com", "web1", "web2"}, names, "All pages through every source, one per page")
-	page, err := c.Sources.List(ctx, &librato.SourceListOptions{Name: "WEB"})
+	page, err := c.Sources.List(ctx, &librato.ListOptions{Name: "WEB"})
 	require.NoError(t, err)
 	assert.Equal(t, librato.Query{Found: 2, Length: 100, Offset: 0, Total: 3}, page.Query)
 	assert.Equal(t, []librato.Source{{Name: "web1"}, {Name: "web2"}}, page.Sources)
@@ -251,7 +251,7 @@ func TestSourcesGuardAgainstTheMock(t *testing.T) {
 
 	strict := sdk(t, srv, librato.RoleRecordOnly, librato.WithStrictGuard())
 	before = srv.Requests()
-	_, err = strict.Sources.Update(ctx, "web1", &librato.SourceUpdate{DisplayName: librato.String("x")})
+	_, err = strict.Sources.Update(ctx, "web1", &librato.SourceUpdate{DisplayName: librato.Ptr("x")})
 	var fe *librato.ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, []librato.Role{librato.RoleFullAccess}, fe.Allowed)

@@ -102,7 +102,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 
 	// Find the space by name, then read it and its charts.
 	var spaceID int64
-	for sp, err := range viewer.Spaces.All(ctx, &librato.SpaceListOptions{Name: *spaceName}) {
+	for sp, err := range viewer.Spaces.All(ctx, &librato.ListOptions{Name: *spaceName}) {
 		if err != nil {
 			return fmt.Errorf("listing spaces: %w", err)
 		}

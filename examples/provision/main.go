@@ -126,7 +126,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	}
 
 	for _, it := range tokens {
-		if _, err := admin.APITokens.Update(ctx, it.tok.ID(), &librato.APITokenUpdate{Active: librato.Bool(false)}); err != nil {
+		if _, err := admin.APITokens.Update(ctx, it.tok.ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)}); err != nil {
 			return fmt.Errorf("deactivating token %q: %w", name(it.tok), err)
 		}
 		say("deactivate: token %q is now inactive", name(it.tok))
