@@ -191,7 +191,7 @@ func TestAlertsList(t *testing.T) {
     {"id": 1400311, "name": "second", "conditions": [], "services": [], "version": "2"}
   ]
 }`)
-	list, err := c.Alerts.List(context.Background(), &AlertListOptions{ListOptions: ListOptions{Name:        "CPU", Offset: 0, Length: 2, OrderBy: "updated_at", Sort: "desc"}, Version:     2})
+	list, err := c.Alerts.List(context.Background(), &AlertListOptions{ListOptions: ListOptions{Name: "CPU", Offset: 0, Length: 2, OrderBy: "updated_at", Sort: "desc"}, Version: 2})
 	require.NoError(t, err)
 	r := aaOne(t, seen, "GET", "/v1/alerts")
 	assert.Equal(t, url.Values{"length": {"2"}, "orderby": {"updated_at"}, "sort": {"desc"}, "version": {"2"}, "name": {"CPU"}}, r.Query)

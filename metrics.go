@@ -52,7 +52,6 @@ type Measurement struct {
 	Attributes  *MetricAttributes `json:"attributes,omitempty"`
 }
 
-
 // MarshalJSON encodes the measurement as the API wants it, with the same
 // encoder Create uses: Value is left out of a summary.
 func (m Measurement) MarshalJSON() ([]byte, error) {

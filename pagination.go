@@ -7,8 +7,8 @@ import (
 	"iter"
 	"net/url"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 )
 
 // ListOptions pages and filters a list endpoint; it is what every family's

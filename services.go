@@ -108,8 +108,6 @@ func (s *ServicesService) List(ctx context.Context, opts *ListOptions) (*Service
 	return callInto[ServicePage](ctx, s.client, &request{ep: epServicesList, opts: listOf{opts, []string{"title", "updated_at"}, false}})
 }
 
-
-
 // All yields every service from opts.Offset on, page after page; an error
 // ends the sequence.
 func (s *ServicesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Service, error] {
