@@ -94,6 +94,14 @@ type BatcherOptions struct {
 	// rejected for good or that were still undelivered when Close gave up.
 	// It is called from the batcher's goroutines and must not block long.
 	OnError func(err error, lost []Measurement)
+	// OnRetry, if set, hears of every failure the batcher will retry (a
+	// network error, a 429, a 5xx...): nothing is lost yet, the
+	// measurements stay buffered and count in Stats().Buffered. failures
+	// is how many attempts in a row have failed since the last accepted
+	// request. It is called from the batcher's goroutines and must not
+	// block long. Without it, the client's logger (WithLogger) gets a Warn
+	// record when failures reach 3 and every 10 after.
+	OnRetry func(err error, failures int)
 }
 
 // BatcherStats counts what a batcher did. Once it is idle,
@@ -111,27 +119,53 @@ type BatcherStats struct {
 	Concurrency     int           // requests allowed in flight now
 	PeakConcurrency int           // the most requests allowed in flight so far
 	RTT             time.Duration // smoothed round trip of accepted requests; 0 before the first
+	BytesSent       int64         // request bodies as sent (gzipped, retries included), without headers
+
+	LastSuccess time.Time // when the server last accepted a request; zero before the first
+	LastError   error     // the last failure, retried or not; nil before the first
+	Failures    int       // attempts failed in a row since the last accepted request
 }
 
 // Batcher submits measurements in batches from any number of goroutines.
 // It keeps every measurement until the server accepted it or rejected it
-// for good, retrying transient failures (network, 429, 5xx) itself, with
-// backoff, until Close gives up. Close it to deliver what is left.
+// for good, retrying what the retry table calls transient (network errors,
+// 408, 425, 429, 5xx but 501, a rate-limited 403) itself, with backoff,
+// until Close gives up. A wait the server asks for (Retry-After, an
+// exhausted rate limit) is honoured up to the client's WithMaxRetryWait,
+// then the batch is tried again, so a broken or hostile gateway can slow
+// delivery but never park it. Retried failures are reported as they happen
+// (BatcherOptions.OnRetry, or a Warn log) and in Stats (LastError,
+// LastSuccess, Failures). Close it to deliver what is left.
+//
+// Delivery is at least once: a request whose answer was lost (a timeout, a
+// 502 from a proxy after the API stored it) is sent again, and the API
+// then receives those measurements twice. Each measurement carries its
+// time (Add stamps one), and the API keeps one sample per series and
+// time, so the repeat overwrites the first and records nothing new; see
+// "Delivery guarantee" in the package doc.
 //
 // Unless BatcherOptions.Concurrency pins it, the number of requests in
-// flight adapts like a TCP congestion window (AIMD with slow start): it
-// starts at 4; every accepted request while batches wait for a slot adds
-// one, doubling it each round trip, until the first sign of congestion;
-// from then on it grows by one per round trip. A 429, a 5xx, a
-// rate-limited 403 or a request that got no answer halves it, once per
-// round trip however many requests of that round fail; it stays between 1
-// and MaxConcurrency. Without a backlog it does not grow, so an agent that
-// sends little keeps few connections. A Retry-After from the server holds
-// every request, new and retried, until it has passed (or Close gives
-// up). Answers clock the window, so it needs no round-trip estimate and
-// works the same at any latency: from 4 to 32 takes three round trips,
-// under half a second at 150 ms. Stats reports the window, its peak and
-// the smoothed round trip.
+// flight adapts like a TCP congestion window (AIMD with slow start). The
+// first round fits the backlog: before the first answer, every batch
+// already waiting is sent at once, up to MaxConcurrency, so a burst at
+// start costs one round trip (plus the handshakes) rather than a slow
+// start; Flush and Close do the same for what they drain, unless the
+// server showed congestion. From 4 otherwise, every accepted request while
+// batches wait for a slot adds one, doubling it each round trip, until the
+// first sign of congestion; from then on it grows by one per round trip. A
+// 429, a 5xx, a rate-limited 403 or a request that got no answer halves
+// it, once per round trip however many requests of that round fail; it
+// stays between 1 and MaxConcurrency. Without a backlog it does not grow,
+// so an agent that sends little keeps few connections. A Retry-After holds
+// every request, new and retried, until it has passed (capped as above).
+// Answers clock the window, so it needs no round-trip estimate and works
+// the same at any latency. Stats reports the window, its peak and the
+// smoothed round trip.
+//
+// The client's default transport keeps DefaultMaxIdleConnsPerHost idle
+// connections, more than the largest window, so a steady load opens no
+// new connections; with WithHTTPClient, give the transport's
+// MaxIdleConnsPerHost at least MaxConcurrency.
 //
 // The client's own per-call retries are not used: the batcher sees every
 // answer, so a 429 slows the whole batcher rather than one request.
@@ -175,6 +209,7 @@ func (s *MeasurementsService) NewBatcher(opts BatcherOptions) (*Batcher, error) 
 		whenFull:      opts.WhenFull,
 		submit:        b.submit,
 		onLost:        opts.OnError,
+		onRetry:       opts.OnRetry,
 	})
 	b.opts.BatchSize = b.eng.batchSize
 	b.opts.MaxBuffered = b.eng.maxBuffered
@@ -204,8 +239,8 @@ func startEngine[T any](c *Client, cfg engineConfig[T]) *engine[T] {
 
 // submit posts one batch: the request the engine repeats until it is
 // accepted or rejected for good.
-func (b *Batcher) submit(ctx context.Context, ms []Measurement) error {
-	_, err := b.client.call(ctx, &request{ep: epMeasurementsCreate, once: true, body: &measurementBody{common: b.opts.CommonTags, tags: b.opts.DefaultTags, ms: ms}})
+func (b *Batcher) submit(ctx context.Context, ms []Measurement, sent func(int)) error {
+	_, err := b.client.call(ctx, &request{ep: epMeasurementsCreate, once: true, sent: sent, body: &measurementBody{common: b.opts.CommonTags, tags: b.opts.DefaultTags, ms: ms}})
 	return err
 }
 
@@ -383,10 +418,12 @@ type engineConfig[T any] struct {
 	whenFull      FullPolicy
 	retry         retryPolicy
 	logger        *slog.Logger
-	// submit sends one batch in one request; the engine decides what an
-	// error means (errors.As *APIError, *TransportError...).
-	submit func(ctx context.Context, items []T) error
-	onLost func(err error, lost []T)
+	// submit sends one batch in one request and reports the body bytes of
+	// each attempt to sent; the engine decides what an error means (the
+	// retry table, through temporary).
+	submit  func(ctx context.Context, items []T, sent func(int)) error
+	onLost  func(err error, lost []T)
+	onRetry func(err error, failures int)
 }
 
 // engine is the delivery core of a batcher, generic over the item it
@@ -417,8 +454,12 @@ type engine[T any] struct {
 	cancel   context.CancelFunc
 	running  sync.WaitGroup // the ticker and every delivering goroutine
 
-	added, sent, failed, invalid, dropped, retried, batches atomic.Int64
-	sawFull                                                 atomic.Bool
+	added, sent, failed, invalid, dropped, retried, batches, bytes atomic.Int64
+	sawFull                                                        atomic.Bool
+
+	lastSuccess time.Time // guarded by mu
+	lastErr     error     // guarded by mu
+	failures    int       // guarded by mu: attempts failed in a row
 
 	bufPool sync.Pool
 }
@@ -565,6 +606,7 @@ func (e *engine[T]) dispatchLocked() {
 			return
 		}
 	}
+	e.ctl.fit(e.inflight + len(e.queued))
 	for len(e.queued) > 0 && (e.inflight < e.ctl.allowed() || e.gaveUp != nil) {
 		bt := e.queued[0]
 		e.queued[0] = nil
@@ -608,12 +650,13 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 			return e.lose(items, err, why)
 		}
 		sent := time.Now()
-		err := e.submit(e.ctx, items)
+		err := e.submit(e.ctx, items, e.countBytes)
 		now := time.Now()
 		if err == nil {
 			e.sent.Add(int64(len(items)))
 			e.batches.Add(1)
 			e.mu.Lock()
+			e.lastSuccess, e.failures = now, 0
 			e.ctl.onSuccess(now, len(e.queued) > 0)
 			e.srtt = smooth(e.srtt, now.Sub(sent))
 			e.dispatchLocked() // the window may have grown
@@ -622,6 +665,11 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 		}
 		var ae *APIError
 		isAPI := errors.As(err, &ae)
+		e.mu.Lock()
+		e.lastErr = err
+		e.failures++
+		failures := e.failures
+		e.mu.Unlock()
 		switch {
 		case e.ctx.Err() != nil:
 			return e.lose(items, e.closedErr(err), why)
@@ -647,10 +695,7 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 		e.ctl.onCongestion(now, sent, retryAfter)
 		wait = max(wait, time.Until(e.ctl.holdUntil))
 		e.mu.Unlock()
-		if e.logger != nil {
-			e.logger.LogAttrs(e.ctx, slog.LevelDebug, "librato: batcher retrying",
-				slog.Int("attempt", attempt+2), slog.Duration("wait", wait), slog.String("after", err.Error()))
-		}
+		e.heardRetry(err, failures, attempt, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -659,6 +704,27 @@ func (e *engine[T]) deliver(items []T, why *causes) int {
 			t.Stop()
 		}
 	}
+}
+
+// countBytes adds the body bytes of one attempt to Stats().BytesSent.
+func (e *engine[T]) countBytes(n int) { e.bytes.Add(int64(n)) }
+
+// heardRetry makes a retried failure visible: to OnRetry if set, else as a
+// Warn record at the 3rd failure in a row and every 10th after, and always
+// as a Debug record.
+func (e *engine[T]) heardRetry(err error, failures, attempt int, wait time.Duration) {
+	if e.onRetry != nil {
+		e.onRetry(err, failures)
+	}
+	if e.logger == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if e.onRetry == nil && (failures == 3 || failures > 3 && (failures-3)%10 == 0) {
+		level = slog.LevelWarn
+	}
+	e.logger.LogAttrs(e.ctx, level, "librato: batcher retrying",
+		slog.Int("failures", failures), slog.Int("attempt", attempt+2), slog.Duration("wait", wait), slog.String("after", err.Error()))
 }
 
 // smooth is the usual round-trip estimator: 7/8 of the old, 1/8 of the new.
@@ -673,6 +739,16 @@ func (e *engine[T]) gaveUpErr() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.gaveUp
+}
+
+// gaveUpLocked is the cause of what Close could not deliver: the
+// context's end, and the last failure, if any, so that the error says why
+// nothing got through ("connection refused", a 503...).
+func (e *engine[T]) gaveUpLocked(ctxErr error) error {
+	if e.lastErr != nil && e.failures > 0 {
+		return fmt.Errorf("%w: %w; the last attempt failed with: %w", errGaveUp, ctxErr, e.lastErr)
+	}
+	return fmt.Errorf("%w: %w", errGaveUp, ctxErr)
 }
 
 // closedErr is the cause of a batch cut off because Close gave up.
@@ -735,7 +811,9 @@ func (e *engine[T]) tick() {
 // the batches finished since the previous flush that lost items.
 func (e *engine[T]) flush(ctx context.Context) error {
 	e.mu.Lock()
+	e.ctl.draining = true
 	e.cutLocked()
+	e.ctl.draining = e.closed
 	waits := make([]*batch[T], 0, len(e.pending))
 	for bt := range e.pending {
 		waits = append(waits, bt)
@@ -778,6 +856,7 @@ func (e *engine[T]) close(ctx context.Context) error {
 	e.mu.Lock()
 	already := e.closed
 	e.closed = true
+	e.ctl.draining = true
 	e.cutLocked()
 	close(e.space) // wake blocked adds: they see closed
 	e.space = make(chan struct{})
@@ -799,7 +878,7 @@ wait:
 	if ctxErr != nil {
 		e.mu.Lock()
 		if e.gaveUp == nil {
-			e.gaveUp = fmt.Errorf("%w: %w", errGaveUp, ctxErr)
+			e.gaveUp = e.gaveUpLocked(ctxErr)
 		}
 		e.dispatchLocked() // the rest of the queue fails at once
 		e.mu.Unlock()
@@ -830,12 +909,14 @@ func (e *engine[T]) stats() BatcherStats {
 	held := e.held
 	conc, peak := e.ctl.allowed(), e.ctl.peak
 	srtt := e.srtt
+	last, lastErr, failures := e.lastSuccess, e.lastErr, e.failures
 	e.mu.Unlock()
 	return BatcherStats{
 		Added: e.added.Load(), Sent: e.sent.Load(), Failed: e.failed.Load(),
 		Invalid: e.invalid.Load(), Dropped: e.dropped.Load(), Retried: e.retried.Load(),
 		Batches: e.batches.Load(), Buffered: int64(held),
-		Concurrency: conc, PeakConcurrency: peak, RTT: srtt,
+		Concurrency: conc, PeakConcurrency: peak, RTT: srtt, BytesSent: e.bytes.Load(),
+		LastSuccess: last, LastError: lastErr, Failures: failures,
 	}
 }
 
@@ -849,6 +930,8 @@ type controller struct {
 	ssthresh  int // below it the window doubles per round trip
 	acked     int // answers counted towards the next additive step
 	peak      int
+	clocked   bool // an answer has come: the window follows answers now
+	draining  bool // Flush or Close is sending what is left
 	cutAt     time.Time // the last decrease: failures of requests sent before it are the same episode
 	holdUntil time.Time // no request before this (Retry-After)
 }
@@ -859,6 +942,21 @@ func newController(lo, hi, start int) controller {
 	return controller{min: lo, max: hi, limit: start, ssthresh: hi, peak: start}
 }
 
+// fit widens the window to the backlog (batches in flight and waiting),
+// up to max, while no answer has clocked it yet, or while Flush or Close
+// drain it and the server has shown no congestion: those batches are there
+// now, and sending them in one round costs one round trip where a slow
+// start costs several.
+func (c *controller) fit(backlog int) {
+	if c.min == c.max || (c.clocked && (!c.draining || c.ssthresh < c.max)) {
+		return
+	}
+	if backlog > c.limit {
+		c.limit = min(backlog, c.max)
+		c.peak = max(c.peak, c.limit)
+	}
+}
+
 // allowed is the number of requests that may be in flight now.
 func (c *controller) allowed() int { return c.limit }
 
@@ -866,6 +964,7 @@ func (c *controller) allowed() int { return c.limit }
 // waiting for a slot, so a larger window would have been used. During a
 // Retry-After hold the window does not grow.
 func (c *controller) onSuccess(now time.Time, backlog bool) {
+	c.clocked = true
 	if !backlog || now.Before(c.holdUntil) || c.limit >= c.max {
 		return
 	}
@@ -883,6 +982,7 @@ func (c *controller) onSuccess(now time.Time, backlog bool) {
 // window halves once per episode: requests sent before the last decrease
 // were sent under the larger window and do not halve it again.
 func (c *controller) onCongestion(now, sent time.Time, retryAfter time.Duration) {
+	c.clocked = true
 	if retryAfter > 0 {
 		if until := now.Add(retryAfter); until.After(c.holdUntil) {
 			c.holdUntil = until

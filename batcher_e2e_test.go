@@ -104,7 +104,12 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 	st := b.Stats()
 	const n = goroutines * perG
 	assert.Equal(t, librato.BatcherStats{Added: n, Sent: n, Retried: st.Retried, Batches: st.Batches,
-		Concurrency: st.Concurrency, PeakConcurrency: st.PeakConcurrency, RTT: st.RTT}, st)
+		Concurrency: st.Concurrency, PeakConcurrency: st.PeakConcurrency, RTT: st.RTT,
+		BytesSent: st.BytesSent, LastSuccess: st.LastSuccess, LastError: st.LastError}, st)
+	assert.Zero(t, st.Failures, "the last request was accepted")
+	assert.False(t, st.LastSuccess.IsZero())
+	assert.Error(t, st.LastError, "the last failure is kept after a success")
+	assert.Positive(t, st.BytesSent)
 	assert.Positive(t, injected.Load())
 	assert.Positive(t, st.Retried, "some requests met the injected faults")
 	if concurrency > 0 {

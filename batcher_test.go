@@ -67,9 +67,13 @@ func newIngestClient(t *testing.T, f *fakeIngest, opts ...Option) *Client {
 	return c
 }
 
-// counts is st without the controller's fields, which depend on timing.
+// counts is st without the controller's fields, which depend on timing,
+// and without the transport's (bytes, the last success and failure),
+// which TestBatcherReportsRetriesAsTheyHappen and TestBatcherCountsBytesSent
+// check.
 func counts(st BatcherStats) BatcherStats {
 	st.Concurrency, st.PeakConcurrency, st.RTT = 0, 0, 0
+	st.BytesSent, st.LastSuccess, st.LastError, st.Failures = 0, time.Time{}, nil, 0
 	return st
 }
 

@@ -222,6 +222,7 @@ type request struct {
 	rawPath string       // for Do: an already checked path, with optional query
 	noGuard bool         // only DetectRole's probes
 	once    bool         // one attempt: the batchers retry themselves
+	sent    func(int)    // hears the body bytes of each attempt; may be nil
 }
 
 // response is what callers learn of a 2xx answer besides the body.

@@ -29,6 +29,9 @@ type LegacyBatcherOptions struct {
 	// OnError, if set, hears of every measurement that will not be
 	// delivered, as BatcherOptions.OnError does; gauges and counters alike.
 	OnError func(err error, lost []LegacyMeasurement)
+	// OnRetry, if set, hears of every failure the batcher will retry, as
+	// BatcherOptions.OnRetry does.
+	OnRetry func(err error, failures int)
 }
 
 // LegacyBatcher is the Batcher for source-based agents: it submits legacy
@@ -91,6 +94,7 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 		whenFull:      opts.WhenFull,
 		submit:        b.submit,
 		onLost:        onLost,
+		onRetry:       opts.OnRetry,
 	})
 	b.opts.BatchSize = b.eng.batchSize
 	b.opts.MaxBuffered = b.eng.maxBuffered
@@ -99,7 +103,7 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 
 // submit posts one batch: its gauges and counters, in the order added,
 // with the batcher's source.
-func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem) error {
+func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem, sent func(int)) error {
 	body := &LegacyBatch{Source: b.opts.Source}
 	for i := range items {
 		if items[i].counter {
@@ -108,7 +112,7 @@ func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem) error {
 			body.Gauges = append(body.Gauges, items[i].m)
 		}
 	}
-	_, err := b.client.call(ctx, &request{ep: epLegacyCreate, once: true, body: body})
+	_, err := b.client.call(ctx, &request{ep: epLegacyCreate, once: true, sent: sent, body: body})
 	return err
 }
 

@@ -181,6 +181,9 @@ func (c *Client) send(ctx context.Context, r *request, u string, body *requestBo
 		if err != nil {
 			return nil, attempt, err
 		}
+		if r.sent != nil && body != nil {
+			r.sent(len(body.bytes()))
+		}
 		resp, err := c.hc.Do(req)
 		if err == nil && resp.StatusCode == http.StatusUnsupportedMediaType && body.compressed() {
 			c.gzip.Store(false)
