@@ -930,8 +930,8 @@ type controller struct {
 	ssthresh  int // below it the window doubles per round trip
 	acked     int // answers counted towards the next additive step
 	peak      int
-	clocked   bool // an answer has come: the window follows answers now
-	draining  bool // Flush or Close is sending what is left
+	clocked   bool      // an answer has come: the window follows answers now
+	draining  bool      // Flush or Close is sending what is left
 	cutAt     time.Time // the last decrease: failures of requests sent before it are the same episode
 	holdUntil time.Time // no request before this (Retry-After)
 }
