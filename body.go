@@ -13,9 +13,10 @@ import (
 // client compresses: below it gzip's header and CPU cost more than they save.
 const gzipMinBytes = 1024
 
-// gzipLevel is gzip.BestSpeed: on measurement payloads it keeps nine tenths
-// of the saving of the default level for a third of the CPU (see
-// BenchmarkEncodeBody), and CPU is what an agent's host pays for.
+// gzipLevel is gzip.BestSpeed: on a batch of 500 measurements it saves
+// 96% of what the default level saves (15 bytes a measurement left of
+// 127, against 10) for a quarter of its CPU (220 ns a measurement against
+// 880; BenchmarkEncodeBody), and CPU is what an agent's host pays for.
 const gzipLevel = gzip.BestSpeed
 
 // requestBody is a request body in pooled buffers: the JSON and, when the
