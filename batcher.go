@@ -162,9 +162,10 @@ type BatcherStats struct {
 // the same at any latency. Stats reports the window, its peak and the
 // smoothed round trip.
 //
-// The client's default transport keeps DefaultMaxIdleConnsPerHost idle
-// connections, more than the largest window, so a steady load opens no
-// new connections; with WithHTTPClient, give the transport's
+// The client's default transport opens DefaultMaxConnsPerHost connections,
+// as many as the default window's largest, and keeps them idle, so a
+// steady load opens no new connections. With WithHTTPClient, or a larger
+// MaxConcurrency, give the transport's MaxConnsPerHost and
 // MaxIdleConnsPerHost at least MaxConcurrency.
 //
 // The client's own per-call retries are not used: the batcher sees every

@@ -50,8 +50,8 @@ func WithBaseURL(u string) Option {
 // SDK's redirect policy (see NewClient) before the client's own
 // CheckRedirect, if it has one. Its transport's idle pool should hold as
 // many connections per host as requests run at once (a Batcher's
-// MaxConcurrency plus the other calls), or busy periods re-dial and
-// re-handshake; the default transport keeps DefaultMaxIdleConnsPerHost.
+// MaxConcurrency), or busy periods re-dial and re-handshake; see
+// DefaultMaxConnsPerHost for what the default transport does.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) error {
 		if h == nil {

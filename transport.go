@@ -11,12 +11,16 @@ import (
 	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
-// DefaultMaxIdleConnsPerHost is how many idle connections the client's own
-// transport keeps to the API: room for the most requests a Batcher keeps in
-// flight (DefaultMaxConcurrency) and the typed calls beside them, so a
-// steady load reuses its connections instead of paying a TCP and a TLS
-// handshake for each request over the pool's size.
-const DefaultMaxIdleConnsPerHost = 2 * DefaultMaxConcurrency
+// DefaultMaxConnsPerHost is how many connections the client's own transport
+// opens to the API, and keeps idle: as many as the largest window of a
+// Batcher (DefaultMaxConcurrency). A full window thus reuses its
+// connections instead of paying a TCP and a TLS handshake for each request
+// over the pool's size, and a burst cannot make the process dial more;
+// a call made while every connection is busy waits for one, at most about
+// a round trip. With WithHTTPClient, or a MaxConcurrency above the
+// default, size the transport's MaxConnsPerHost and MaxIdleConnsPerHost
+// to the window.
+const DefaultMaxConnsPerHost = DefaultMaxConcurrency
 
 // parseBaseURL checks and normalises the API root: absolute, no userinfo,
 // query or fragment, https (or http to a loopback host), no trailing '/'.
@@ -59,12 +63,13 @@ func isLoopback(host string) bool {
 
 // defaultTransport is a fresh transport with the standard library's dial,
 // TLS handshake and idle timeouts, a response header timeout, TLS
-// verification on, and an idle pool of DefaultMaxIdleConnsPerHost, since
-// one client talks to one host.
+// verification on, and DefaultMaxConnsPerHost connections, all kept idle,
+// since one client talks to one host.
 func defaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = max(t.MaxIdleConns, DefaultMaxIdleConnsPerHost)
-	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConns = max(t.MaxIdleConns, DefaultMaxConnsPerHost)
+	t.MaxIdleConnsPerHost = DefaultMaxConnsPerHost
+	t.MaxConnsPerHost = DefaultMaxConnsPerHost
 	t.ResponseHeaderTimeout = DefaultTimeout
 	return t
 }
