@@ -462,7 +462,8 @@ type engine[T any] struct {
 	lastErr     error     // guarded by mu
 	failures    int       // guarded by mu: attempts failed in a row
 
-	bufPool sync.Pool
+	bufPool sync.Pool // of *[]T, each of batchSize capacity
+	curBuf  *[]T      // the pooled slice cur came from
 }
 
 // flushed sums the batches finished since the last flush.
@@ -473,6 +474,7 @@ type flushed struct {
 
 type batch[T any] struct {
 	items []T
+	buf   *[]T // the pooled slice items lives in
 	n     int // len(items) when cut; items is recycled once delivered
 	done  chan struct{}
 	lost  int    // items of this batch not delivered
@@ -511,14 +513,18 @@ func newEngine[T any](cfg engineConfig[T]) *engine[T] {
 		e.ctl = newController(1, cfg.maxConc, min(initialConcurrency, cfg.maxConc))
 	}
 	size := cfg.batchSize
-	e.bufPool.New = func() any { return make([]T, 0, size) }
-	e.cur = e.newBuf()
+	e.bufPool.New = func() any { b := make([]T, 0, size); return &b }
+	e.newBuf()
 	e.running.Add(1)
 	go e.tick()
 	return e
 }
 
-func (e *engine[T]) newBuf() []T { return e.bufPool.Get().([]T)[:0] }
+// newBuf starts cur on a pooled buffer.
+func (e *engine[T]) newBuf() {
+	e.curBuf = e.bufPool.Get().(*[]T)
+	e.cur = (*e.curBuf)[:0]
+}
 
 // refuse counts an item Add's validation turned away.
 func (e *engine[T]) refuse(err error, item T) {
@@ -580,10 +586,10 @@ func (e *engine[T]) cutLocked() {
 	if len(e.cur) == 0 {
 		return
 	}
-	bt := &batch[T]{items: e.cur, n: len(e.cur), done: make(chan struct{})}
+	bt := &batch[T]{items: e.cur, buf: e.curBuf, n: len(e.cur), done: make(chan struct{})}
 	e.pending[bt] = struct{}{}
 	e.queued = append(e.queued, bt)
-	e.cur = e.newBuf()
+	e.newBuf()
 	e.dispatchLocked()
 }
 
@@ -624,8 +630,9 @@ func (e *engine[T]) run(bt *batch[T]) {
 	bt.lost = e.deliver(bt.items, &bt.why)
 	n := bt.n
 	clear(bt.items)
-	e.bufPool.Put(bt.items[:0])
-	bt.items = nil
+	*bt.buf = bt.items[:0]
+	e.bufPool.Put(bt.buf)
+	bt.items, bt.buf = nil, nil
 	e.mu.Lock()
 	e.held -= n
 	e.inflight--

@@ -158,7 +158,7 @@ func FuzzEncodeMeasurements(f *testing.F) {
 	f.Add("cpu", "host", "db-1", 1.5, int64(0), 0.0, int64(1700000000))
 	f.Add("q\"\\\x00", "k\u2028", "v\xff\xfe", 1e126, int64(3), -1e126, int64(0))
 	f.Add("ü中文", "", "", 1e-130, int64(1), 5e-324, int64(-1))
-	f.Add("", "a b", "\t\n\r", -0.0, int64(-7), 1e21, int64(math.MaxInt64))
+	f.Add("", "a b", "\t\n\r", math.Copysign(0, -1), int64(-7), 1e21, int64(math.MaxInt64))
 	f.Fuzz(func(t *testing.T, name, tagKey, tagValue string, value float64, count int64, sum float64, ts int64) {
 		if math.IsNaN(value) || math.IsInf(value, 0) {
 			value = 0

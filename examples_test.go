@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,12 +35,8 @@ func exampleEnv() []string {
 // goTool finds the go command that runs this test.
 func goTool(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	_, err := os.Stat(p)
-	require.NoError(t, err, "the go command is needed to build the example programs")
+	p, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command, on PATH, is needed to build the example programs")
 	return p
 }
 

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -167,7 +166,7 @@ func TestREADMEGoBlocksRun(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	run := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "-overlay", overlay, "./internal/readmeprog")
+	run := exec.CommandContext(ctx, goTool(t), "run", "-overlay", overlay, "./internal/readmeprog")
 	run.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "LIBRATO_EMAIL=", "LIBRATO_TOKEN=")
 	out, err := run.CombinedOutput()
 	require.NoError(t, err, "the README's Go blocks (%s):\n%s", src, out)
@@ -222,7 +221,7 @@ func main() {
 `), 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	run := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "-mod=mod", ".")
+	run := exec.CommandContext(ctx, goTool(t), "run", "-mod=mod", ".")
 	run.Dir = dir
 	run.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOWORK=off")
 	out, err := run.CombinedOutput()
@@ -297,7 +296,7 @@ func TestREADMEShellBlocksRun(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bash, "-c", script.String())
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Join(runtime.GOROOT(), "bin")+string(os.PathListSeparator)+os.Getenv("PATH"), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(goTool(t))+string(os.PathListSeparator)+os.Getenv("PATH"), "GOFLAGS=-mod=mod", "GOPROXY=off")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the README's shell blocks:\n%s\n%s", script.String(), out)
 	for _, c := range checks {

@@ -272,7 +272,7 @@ func report(say func(string, ...any), recorded []librato.Measurement, made count
 		}
 	}
 	if len(delivered) != len(made) {
-		return fmt.Errorf("Librato received request counts %v, the load generator made %v", delivered, made)
+		return fmt.Errorf("librato received request counts %v, the load generator made %v", delivered, made)
 	}
 	say("check: shop.requests delivered equals the %d request(s) made, per route and status", made.total())
 	return nil
