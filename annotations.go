@@ -405,8 +405,9 @@ func (l linkBody) validate() error {
 }
 
 // AddLink adds link to event id of stream and returns it as stored. Rel
-// and Href are required (a *ValidationError otherwise, nothing sent); a
-// rel the event already has is refused by the server.
+// and Href are required (a nil link, or one without them, is a
+// *ValidationError and nothing is sent); a rel the event already has is
+// refused by the server.
 func (s *AnnotationsService) AddLink(ctx context.Context, stream string, id int64, link *Link) (*Link, error) {
 	var out Link
 	if _, err := s.client.call(ctx, &request{ep: epAnnotationsAddLink, params: []string{stream, idParam(id)}, body: linkBody{link}, out: &out}); err != nil {

@@ -147,7 +147,8 @@ const (
 
 // Chart is a chart of a space, as the API returns it and as Create sends
 // it (without its ID); a zero field is not sent and takes the API's
-// default. ChartUpdate changes one.
+// default, but an empty, non-nil Streams or Thresholds is sent as [].
+// ChartUpdate changes one.
 type Chart struct {
 	ID           int64            `json:"id,omitempty"`
 	Name         string           `json:"name,omitempty"` // the title; required to create
