@@ -47,23 +47,23 @@ const (
 	DefaultRearmSeconds = 600  // what the server uses when RearmSeconds is unset
 )
 
-// Alert is an alert (data model v2 unless Version says 1). The same type is
-// read from and sent to the API; pointer fields are left out of a request
-// when nil, so the server's default applies on create.
+// Alert is an alert (data model v2 unless Version says 1), as the API
+// returns it and as Create sends it; pointer fields are left out of a
+// request when nil, so the server's default applies. AlertUpdate changes
+// one.
 type Alert struct {
 	ID   int64  `json:"id,omitempty"` // set by the server; never sent
 	Name string `json:"name"`         // unique; 1 to 255 of A-Z a-z 0-9 . : - _
 	// Version is 2 (current) or 1 (legacy); 0 sends none, so the server
 	// uses 2. It is sent as a number, as responses carry it.
 	Version int `json:"version,omitempty"`
-	// Conditions must all hold for the alert to fire. An update replaces
-	// the whole list, so it must always carry every condition.
+	// Conditions must all hold for the alert to fire; at least one.
 	Conditions []AlertCondition `json:"conditions,omitempty"`
 	// Services to notify. Requests send only their IDs (see
 	// AlertServiceIDs); responses carry the full service objects.
 	Services []Service `json:"services,omitempty"`
 	// Attributes is free metadata; the key "runbook_url" is shown in the
-	// UI (see RunbookURL). An update removes every key it does not send.
+	// UI (see RunbookURL).
 	Attributes   map[string]any `json:"attributes,omitempty"`
 	Description  *string        `json:"description,omitempty"`
 	Active       *bool          `json:"active,omitempty"`        // nil: true on create
@@ -122,22 +122,6 @@ func AlertServiceIDs(ids ...int64) []Service {
 	return out
 }
 
-// UnmarshalJSON reads an alert, accepting version and id as numbers or
-// numeric strings.
-func (a *Alert) UnmarshalJSON(data []byte) error {
-	type plain Alert
-	aux := struct {
-		*plain
-		ID      lenientInt `json:"id"`
-		Version lenientInt `json:"version"`
-	}{plain: (*plain)(a), ID: lenientInt(a.ID), Version: lenientInt(a.Version)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	a.ID, a.Version = int64(aux.ID), int(aux.Version)
-	return nil
-}
-
 // ServiceIDs returns the IDs of the alert's services.
 func (a *Alert) ServiceIDs() []int64 {
 	ids := make([]int64, len(a.Services))
@@ -154,8 +138,8 @@ func (a *Alert) RunbookURL() string {
 	return u
 }
 
-// SetRunbookURL sets the "runbook_url" attribute; "" removes it, so the
-// next Update unsets it on the server.
+// SetRunbookURL sets the "runbook_url" attribute; "" removes it, so an
+// AlertUpdate that sends these Attributes unsets it on the server.
 func (a *Alert) SetRunbookURL(u string) {
 	if u == "" {
 		delete(a.Attributes, "runbook_url")
@@ -169,32 +153,87 @@ func (a *Alert) SetRunbookURL(u string) {
 
 // Validate reports, as a *ValidationError, the first rule of the API the
 // alert breaks: name, version, conditions (at least one), services and
-// rearm_seconds. Create and Update run it before sending.
+// rearm_seconds. Create runs it before sending.
 func (a *Alert) Validate() error {
 	if a == nil {
 		return invalid("alert", -1, "is nil; pass the alert to send")
 	}
-	if err := checkAlertName(a.Name); err != nil {
-		return err
+	return a.asUpdate().validate()
+}
+
+// asUpdate is the alert's create fields in the shape the API takes, which
+// is the shape of an update that sets every field: the name always,
+// services as ids, server-set fields never.
+func (a *Alert) asUpdate() *AlertUpdate {
+	u := &AlertUpdate{
+		Name:           &a.Name,
+		Conditions:     a.Conditions,
+		Attributes:     a.Attributes,
+		Description:    a.Description,
+		Active:         a.Active,
+		RearmSeconds:   a.RearmSeconds,
+		RearmPerSignal: a.RearmPerSignal,
+		MD:             a.MD,
 	}
-	if a.Version != 0 && a.Version != 1 && a.Version != 2 {
-		return invalid("version", -1, "%d is not 1 or 2 (0 sends none, for the default 2)", a.Version)
+	if a.Version != 0 {
+		u.Version = &a.Version
 	}
-	if len(a.Conditions) == 0 {
-		return invalid("conditions", -1, "is empty: an alert needs at least one condition, and an update without "+
-			"conditions would delete them all; send the full list (start from the alert Get returns)")
+	if a.Services != nil {
+		u.Services = a.ServiceIDs()
 	}
-	for i := range a.Conditions {
-		if err := a.Conditions[i].check(i); err != nil {
+	return u
+}
+
+// AlertUpdate changes an alert (PUT /v1/alerts/:id). A nil pointer, slice
+// or map is not sent and the server keeps what it has, except Conditions,
+// which is required: the API deletes every condition an update leaves out.
+type AlertUpdate struct {
+	Name    *string `json:"name,omitempty"`
+	Version *int    `json:"version,omitempty"` // 1 or 2
+	// Conditions replaces every condition of the alert, so it must hold
+	// all of them (send a kept condition back with its ID); nil or empty
+	// is a *ValidationError rather than an alert left without conditions.
+	Conditions []AlertCondition `json:"conditions"`
+	// Services replaces the services the alert notifies; an empty,
+	// non-nil slice detaches them all.
+	Services []int64 `json:"services,omitzero"`
+	// Attributes replaces the alert's attributes: a key left out is
+	// removed; an empty, non-nil map removes them all.
+	Attributes     map[string]any `json:"attributes,omitzero"`
+	Description    *string        `json:"description,omitempty"`
+	Active         *bool          `json:"active,omitempty"`
+	RearmSeconds   *int           `json:"rearm_seconds,omitempty"` // a multiple of 60
+	RearmPerSignal *bool          `json:"rearm_per_signal,omitempty"`
+	MD             *bool          `json:"md,omitempty"`
+}
+
+func (u *AlertUpdate) validate() error {
+	if u == nil {
+		return invalid("alert", -1, "is nil: an update needs at least the alert's conditions, which it replaces")
+	}
+	if u.Name != nil {
+		if err := checkAlertName(*u.Name); err != nil {
 			return err
 		}
 	}
-	for i, s := range a.Services {
-		if s.ID <= 0 {
+	if v := u.Version; v != nil && *v != 1 && *v != 2 {
+		return invalid("version", -1, "%d is not 1 or 2", *v)
+	}
+	if len(u.Conditions) == 0 {
+		return invalid("conditions", -1, "is empty: an alert needs at least one condition, and an update without "+
+			"conditions would delete them all; send the full list (start from the alert Get returns)")
+	}
+	for i := range u.Conditions {
+		if err := u.Conditions[i].check(i); err != nil {
+			return err
+		}
+	}
+	for i, id := range u.Services {
+		if id <= 0 {
 			return invalid(fmt.Sprintf("services[%d]", i), -1, "has no service id; use the id of an existing service")
 		}
 	}
-	if r := a.RearmSeconds; r != nil && (*r < 0 || *r%60 != 0) {
+	if r := u.RearmSeconds; r != nil && (*r < 0 || *r%60 != 0) {
 		return invalid("rearm_seconds", -1, "%d is not a non-negative multiple of 60", *r)
 	}
 	return nil
@@ -252,46 +291,13 @@ func (c *AlertCondition) check(i int) error {
 	return nil
 }
 
-// alertRequest is the body of Create and Update: the alert in the shape
-// the API takes, with services as IDs and server-set fields left out.
+// alertRequest is the body of Create: the alert in the shape the API
+// takes, with services as IDs and server-set fields left out.
 type alertRequest struct{ a *Alert }
 
 func (r alertRequest) validate() error { return r.a.Validate() }
 
-func (r alertRequest) MarshalJSON() ([]byte, error) {
-	a := r.a
-	w := struct {
-		Name           string           `json:"name"`
-		Version        int              `json:"version,omitempty"`
-		Conditions     []AlertCondition `json:"conditions"`
-		Services       *[]int64         `json:"services,omitempty"`
-		Attributes     *map[string]any  `json:"attributes,omitempty"`
-		Description    *string          `json:"description,omitempty"`
-		Active         *bool            `json:"active,omitempty"`
-		RearmSeconds   *int             `json:"rearm_seconds,omitempty"`
-		RearmPerSignal *bool            `json:"rearm_per_signal,omitempty"`
-		MD             *bool            `json:"md,omitempty"`
-	}{
-		Name:           a.Name,
-		Version:        a.Version,
-		Conditions:     a.Conditions,
-		Description:    a.Description,
-		Active:         a.Active,
-		RearmSeconds:   a.RearmSeconds,
-		RearmPerSignal: a.RearmPerSignal,
-		MD:             a.MD,
-	}
-	// nil leaves a field out; an empty, non-nil slice or map is sent, so
-	// a caller can clear every service or attribute on purpose.
-	if a.Services != nil {
-		ids := a.ServiceIDs()
-		w.Services = &ids
-	}
-	if a.Attributes != nil {
-		w.Attributes = &a.Attributes
-	}
-	return json.Marshal(w)
-}
+func (r alertRequest) MarshalJSON() ([]byte, error) { return json.Marshal(r.a.asUpdate()) }
 
 // AlertListOptions filters and pages GET /v1/alerts.
 type AlertListOptions struct {
@@ -361,14 +367,13 @@ func (s *AlertsService) Create(ctx context.Context, a *Alert) (*Alert, error) {
 	return &out, nil
 }
 
-// Update replaces alert id with a (PUT): every condition is replaced by
-// a.Conditions, so a without conditions is refused with a
-// *ValidationError rather than wiping them; attribute keys missing from a
-// non-nil Attributes are removed on the server; nil Services and nil
-// Attributes are not sent, and the reference does not say whether the
-// server then keeps them. Start from the alert Get returns and change it.
-func (s *AlertsService) Update(ctx context.Context, id int64, a *Alert) error {
-	_, err := s.client.call(ctx, &request{ep: epAlertsUpdate, params: []string{idParam(id)}, body: alertRequest{a}})
+// Update changes what u sets on alert id. u.Conditions replaces every
+// condition, so an update without them is refused with a *ValidationError
+// rather than wiping them, as is any other field that breaks a rule of
+// Validate; nothing is sent then. A duplicate name is an *APIError
+// matching ErrAlreadyExists.
+func (s *AlertsService) Update(ctx context.Context, id int64, u *AlertUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epAlertsUpdate, params: []string{idParam(id)}, body: u})
 	return err
 }
 

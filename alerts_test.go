@@ -333,7 +333,11 @@ func TestAlertsUpdateSendsWholeAlertFromGet(t *testing.T) {
 	a.Conditions[0].Threshold = Ptr(0.0) // 0 is a threshold, not "unset"
 	seen := aaReply(t, mt, "PUT", "/v1/alerts/123", 204, "")
 
-	require.NoError(t, c.Alerts.Update(context.Background(), 123, &a))
+	require.NoError(t, c.Alerts.Update(context.Background(), 123, &AlertUpdate{
+		Name: &a.Name, Version: &a.Version, Conditions: a.Conditions, Services: a.ServiceIDs(),
+		Attributes: a.Attributes, Description: a.Description, Active: a.Active, RearmSeconds: a.RearmSeconds,
+		RearmPerSignal: a.RearmPerSignal, MD: a.MD,
+	}))
 	r := aaOne(t, seen, "PUT", "/v1/alerts/123")
 	// id, created_at and updated_at are the server's; services go as ids;
 	// condition ids go back so the server keeps them.
@@ -355,19 +359,19 @@ func TestAlertsUpdateSendsWholeAlertFromGet(t *testing.T) {
 func TestAlertsUpdateSendsEmptyAttributesAndServicesButNotNil(t *testing.T) {
 	cond := []AlertCondition{{Type: AlertConditionBelow, MetricName: "free.mem", Threshold: Ptr(5.0), Duration: 60}}
 	for _, tc := range []struct {
-		name  string
-		alert Alert
-		want  string
+		name   string
+		update AlertUpdate
+		want   string
 	}{
-		{"nil not sent", Alert{Name: "mem.low", Conditions: cond},
+		{"nil not sent", AlertUpdate{Name: Ptr("mem.low"), Conditions: cond},
 			`{"name":"mem.low","conditions":[{"type":"below","metric_name":"free.mem","threshold":5,"duration":60}]}`},
-		{"empty sent to clear", Alert{Name: "mem.low", Conditions: cond, Attributes: map[string]any{}, Services: []Service{}},
+		{"empty sent to clear", AlertUpdate{Name: Ptr("mem.low"), Conditions: cond, Attributes: map[string]any{}, Services: []int64{}},
 			`{"name":"mem.low","conditions":[{"type":"below","metric_name":"free.mem","threshold":5,"duration":60}],"attributes":{},"services":[]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
 			seen := aaReply(t, mt, "PUT", "/v1/alerts/5", 204, "")
-			require.NoError(t, c.Alerts.Update(context.Background(), 5, &tc.alert))
+			require.NoError(t, c.Alerts.Update(context.Background(), 5, &tc.update))
 			assert.JSONEq(t, tc.want, string(aaOne(t, seen, "PUT", "/v1/alerts/5").Body))
 		})
 	}
@@ -376,10 +380,35 @@ func TestAlertsUpdateSendsEmptyAttributesAndServicesButNotNil(t *testing.T) {
 func TestAlertsUpdateRefusesAlertWithoutConditions(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
-	err := c.Alerts.Update(context.Background(), 123, &Alert{Name: "cpu.high", Active: Ptr(false)})
+	err := c.Alerts.Update(context.Background(), 123, &AlertUpdate{Name: Ptr("cpu.high"), Active: Ptr(false)})
 	aaValidation(t, err, "conditions")
 	assert.Contains(t, err.Error(), "delete them all")
 	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+// TestAlertUpdateValidation: the rules of Validate hold for the fields an
+// update sets, and conditions are required whatever else it sets.
+func TestAlertUpdateValidation(t *testing.T) {
+	cond := []AlertCondition{{Type: AlertConditionAbove, MetricName: "cpu", Threshold: Ptr(90.0)}}
+	for _, tc := range []struct {
+		name   string
+		update *AlertUpdate
+		field  string
+	}{
+		{"empty conditions", &AlertUpdate{Conditions: []AlertCondition{}, Description: Ptr("d")}, "conditions"},
+		{"bad condition", &AlertUpdate{Conditions: []AlertCondition{{Type: "over", MetricName: "cpu"}}}, "conditions[0].type"},
+		{"blank name", &AlertUpdate{Name: Ptr(""), Conditions: cond}, "name"},
+		{"version 0", &AlertUpdate{Version: Ptr(0), Conditions: cond}, "version"},
+		{"service id 0", &AlertUpdate{Services: []int64{4, 0}, Conditions: cond}, "services[1]"},
+		{"rearm", &AlertUpdate{RearmSeconds: Ptr(61), Conditions: cond}, "rearm_seconds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			aaNoCalls(mt)
+			aaValidation(t, c.Alerts.Update(context.Background(), 1, tc.update), tc.field)
+			assert.Equal(t, 0, mt.GetTotalCallCount())
+		})
+	}
 }
 
 func TestAlertsDelete(t *testing.T) {
@@ -512,7 +541,7 @@ func TestAlertValidation(t *testing.T) {
 			tc.edit(a)
 			_, err := c.Alerts.Create(context.Background(), a)
 			aaValidation(t, err, tc.field)
-			aaValidation(t, c.Alerts.Update(context.Background(), 1, a), tc.field)
+			aaValidation(t, c.Alerts.Update(context.Background(), 1, a.asUpdate()), tc.field)
 			assert.Equal(t, 0, mt.GetTotalCallCount())
 		})
 	}
@@ -655,7 +684,7 @@ func TestAlertConditionDetectResetOnTheWire(t *testing.T) {
 			a := validAlert()
 			a.Conditions[0].SummaryFunction = "derivative"
 			a.Conditions[0].DetectReset = tc.set
-			require.NoError(t, c.Alerts.Update(context.Background(), 5, a))
+			require.NoError(t, c.Alerts.Update(context.Background(), 5, a.asUpdate()))
 			var body struct {
 				Conditions []map[string]any `json:"conditions"`
 			}

@@ -30,7 +30,7 @@ var (
 	epAnnotationsDeleteLink   = newEndpoint("DELETE", "/v1/annotations/:name/:id/links/:rel")
 )
 
-// UnassignedSource is the key under which GetStream groups the events that
+// UnassignedSource is the key under which Get groups the events that
 // have no source.
 const UnassignedSource = "unassigned"
 
@@ -61,7 +61,7 @@ func (s *AnnotationsService) All(ctx context.Context, opts *ListOptions) iter.Se
 	return allPages[AnnotationStream](ctx, opts, s.List)
 }
 
-// AnnotationSearch selects the events GetStream returns: the last Count
+// AnnotationSearch selects the events Get returns: the last Count
 // events, or those starting between StartTime and EndTime (EndTime may be
 // zero). One of Count and StartTime is required.
 type AnnotationSearch struct {
@@ -136,10 +136,7 @@ func (s *AnnotationStreamEvents) SortedEvents() []AnnotationEvent {
 		out = append(out, s.Events[src]...)
 	}
 	slices.SortStableFunc(out, func(a, b AnnotationEvent) int {
-		if c := a.StartTime.Compare(b.StartTime); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
+		return cmp.Or(cmp.Compare(a.StartTime, b.StartTime), cmp.Compare(a.ID, b.ID))
 	})
 	return out
 }
@@ -177,7 +174,7 @@ func (s *AnnotationStreamEvents) UnmarshalJSON(data []byte) error {
 			continue
 		}
 		var e AnnotationEvent
-		if err := json.Unmarshal(it, &e); err != nil {
+		if err := decodeJSON(it, &e); err != nil {
 			return fmt.Errorf("librato: annotation stream events: %w", err)
 		}
 		src := e.Source
@@ -192,7 +189,7 @@ func (s *AnnotationStreamEvents) UnmarshalJSON(data []byte) error {
 // addGroups merges one {source: [events]} object into s.Events.
 func (s *AnnotationStreamEvents) addGroups(obj []byte) error {
 	var groups map[string][]AnnotationEvent
-	if err := json.Unmarshal(obj, &groups); err != nil {
+	if err := decodeJSON(obj, &groups); err != nil {
 		return fmt.Errorf("librato: annotation stream events: %w", err)
 	}
 	for src, evs := range groups {
@@ -238,15 +235,25 @@ func (s *AnnotationsService) Get(ctx context.Context, name string, search *Annot
 	return callInto[AnnotationStreamEvents](ctx, s.client, &request{ep: epAnnotationsGetStream, params: []string{name}, opts: search})
 }
 
-// streamUpdate is the body of UpdateStream.
-type streamUpdate struct {
-	DisplayName string `json:"display_name"`
+// AnnotationStreamUpdate changes a stream (PUT /v1/annotations/:name).
+type AnnotationStreamUpdate struct {
+	// DisplayName is the name shown for the stream; nil is a
+	// *ValidationError, since there is nothing else to change.
+	DisplayName *string `json:"display_name,omitempty"`
 }
 
-// UpdateStream sets the display name of stream name; it is sent as given,
-// even empty.
-func (s *AnnotationsService) UpdateStream(ctx context.Context, name, displayName string) error {
-	_, err := s.client.call(ctx, &request{ep: epAnnotationsUpdateStream, params: []string{name}, body: streamUpdate{displayName}})
+func (u *AnnotationStreamUpdate) validate() error {
+	if u == nil || u.DisplayName == nil {
+		return invalid("display_name", -1, "is not set; nothing to update")
+	}
+	return nil
+}
+
+// Update sets what u sets on stream name: its display name, sent as given
+// (the server may refuse a blank one). An update without a display name is
+// a *ValidationError and nothing is sent.
+func (s *AnnotationsService) Update(ctx context.Context, name string, u *AnnotationStreamUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epAnnotationsUpdateStream, params: []string{name}, body: u})
 	return err
 }
 
@@ -258,97 +265,27 @@ func (s *AnnotationsService) Delete(ctx context.Context, name string) error {
 }
 
 // AnnotationEvent is one event of a stream: a point in time, or a span when
-// EndTime is set. Times travel as epoch seconds (sub-second parts are
-// dropped); a zero time is not sent, and a null time decodes as zero.
+// EndTime is set. Times are epoch seconds, as the API writes them; a null
+// source, description or end_time reads as "" or 0.
 type AnnotationEvent struct {
-	ID          int64  // set by the server
-	Title       string // required; a short summary such as "v45 Deployment"
-	Source      string // where it came from (host, user...); "" for none
-	Description string
-	Links       []Link
-	StartTime   time.Time // zero on create: the server uses the current time
-	EndTime     time.Time // zero: the event has no end
+	ID          int64  `json:"id,omitempty"`     // set by the server; never sent
+	Title       string `json:"title"`            // required; a short summary such as "v45 Deployment"
+	Source      string `json:"source,omitempty"` // where it came from (host, user...); "" for none
+	Description string `json:"description,omitempty"`
+	Links       []Link `json:"links,omitzero"`       // nil is not sent; empty is sent as []
+	StartTime   int64  `json:"start_time,omitempty"` // 0 on create: the server uses the current time
+	EndTime     int64  `json:"end_time,omitempty"`   // 0: the event has no end
 }
 
-// annotationEventOut is an event as the API takes it.
-type annotationEventOut struct {
-	ID          int64   `json:"id,omitempty"`
-	Title       string  `json:"title"`
-	Source      string  `json:"source,omitempty"`
-	Description string  `json:"description,omitempty"`
-	Links       *[]Link `json:"links,omitempty"` // nil: not sent; empty: sent as []
-	StartTime   *int64  `json:"start_time,omitempty"`
-	EndTime     *int64  `json:"end_time,omitempty"`
+// eventCreate is an event on its way to CreateEvent: the depth-0 ID, never
+// set, hides the event's own, which is the server's.
+type eventCreate struct {
+	*AnnotationEvent
+	ID *int64 `json:"id,omitempty"`
 }
 
-// annotationEventIn is an event as the API returns it, nulls included.
-type annotationEventIn struct {
-	ID          lenientInt  `json:"id"`
-	Title       string      `json:"title"`
-	Source      *string     `json:"source"`
-	Description *string     `json:"description"`
-	Links       []Link      `json:"links"`
-	StartTime   *lenientInt `json:"start_time"`
-	EndTime     *lenientInt `json:"end_time"`
-}
-
-func epochPtr(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
-	}
-	s := t.Unix()
-	return &s
-}
-
-func fromEpoch(n *lenientInt) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(int64(*n), 0).UTC()
-}
-
-// MarshalJSON writes the event with epoch-second times, leaving out empty
-// strings, nil links and zero times.
-func (e AnnotationEvent) MarshalJSON() ([]byte, error) {
-	w := annotationEventOut{
-		ID:          e.ID,
-		Title:       e.Title,
-		Source:      e.Source,
-		Description: e.Description,
-		StartTime:   epochPtr(e.StartTime),
-		EndTime:     epochPtr(e.EndTime),
-	}
-	if e.Links != nil {
-		w.Links = &e.Links
-	}
-	return json.Marshal(w)
-}
-
-// UnmarshalJSON reads an event; null source, description and end_time
-// become "" and the zero time, and times come back in UTC.
-func (e *AnnotationEvent) UnmarshalJSON(data []byte) error {
-	var in annotationEventIn
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	*e = AnnotationEvent{
-		ID:        int64(in.ID),
-		Title:     in.Title,
-		Links:     in.Links,
-		StartTime: fromEpoch(in.StartTime),
-		EndTime:   fromEpoch(in.EndTime),
-	}
-	if in.Source != nil {
-		e.Source = *in.Source
-	}
-	if in.Description != nil {
-		e.Description = *in.Description
-	}
-	return nil
-}
-
-func (e *AnnotationEvent) validate() error {
-	if e == nil || strings.TrimSpace(e.Title) == "" {
+func (e eventCreate) validate() error {
+	if e.AnnotationEvent == nil || strings.TrimSpace(e.Title) == "" {
 		return invalid("title", -1, "is required: a short summary of the event")
 	}
 	return checkLinks(e.Links)
@@ -386,7 +323,7 @@ func checkLink(prefix string, l Link) error {
 // so a network failure may leave the event created.
 func (s *AnnotationsService) CreateEvent(ctx context.Context, stream string, e *AnnotationEvent) (*AnnotationEvent, error) {
 	var out AnnotationEvent
-	res, err := s.client.call(ctx, &request{ep: epAnnotationsCreateEvent, params: []string{stream}, body: e, out: &out})
+	res, err := s.client.call(ctx, &request{ep: epAnnotationsCreateEvent, params: []string{stream}, body: eventCreate{AnnotationEvent: e}, out: &out})
 	if err != nil {
 		return nil, err
 	}
@@ -402,13 +339,15 @@ func (s *AnnotationsService) GetEvent(ctx context.Context, stream string, id int
 	return callInto[AnnotationEvent](ctx, s.client, &request{ep: epAnnotationsGetEvent, params: []string{stream, idParam(id)}})
 }
 
-// AnnotationEventUpdate changes an event; only the fields set are sent.
+// AnnotationEventUpdate changes an event (PUT
+// /v1/annotations/:name/:id): a nil field is not sent and the server keeps
+// it.
 type AnnotationEventUpdate struct {
 	Title       *string // may not be blank
 	Description *string
-	// EndTime sets the end of the event; a pointer to the zero time sends
-	// null, making the event a point again.
-	EndTime *time.Time
+	// EndTime sets the end of the event in epoch seconds; Ptr(int64(0))
+	// sends null, making the event a point again.
+	EndTime *int64
 	// Links, when non-nil (even empty), is sent; the reference does not
 	// say whether the server replaces the event's links or adds to them.
 	Links []Link
@@ -424,23 +363,19 @@ func (u *AnnotationEventUpdate) validate() error {
 	return checkLinks(u.Links)
 }
 
-// MarshalJSON writes only the fields set.
+// MarshalJSON writes only the fields set, and a zero EndTime as null.
 func (u AnnotationEventUpdate) MarshalJSON() ([]byte, error) {
 	w := struct {
 		Title       *string         `json:"title,omitempty"`
 		Description *string         `json:"description,omitempty"`
 		EndTime     json.RawMessage `json:"end_time,omitempty"`
-		Links       *[]Link         `json:"links,omitempty"`
-	}{Title: u.Title, Description: u.Description}
+		Links       []Link          `json:"links,omitzero"`
+	}{Title: u.Title, Description: u.Description, Links: u.Links}
 	if u.EndTime != nil {
-		if u.EndTime.IsZero() {
-			w.EndTime = json.RawMessage("null")
-		} else {
-			w.EndTime = strconv.AppendInt(nil, u.EndTime.Unix(), 10)
+		w.EndTime = json.RawMessage("null")
+		if *u.EndTime != 0 {
+			w.EndTime = strconv.AppendInt(nil, *u.EndTime, 10)
 		}
-	}
-	if u.Links != nil {
-		w.Links = &u.Links
 	}
 	return json.Marshal(w)
 }
@@ -460,20 +395,26 @@ func (s *AnnotationsService) DeleteEvent(ctx context.Context, stream string, id 
 }
 
 // linkBody is the body of AddLink: a Link with the API's rules.
-type linkBody Link
+type linkBody struct{ *Link }
 
-func (l linkBody) validate() error { return checkLink("", Link(l)) }
+func (l linkBody) validate() error {
+	if l.Link == nil {
+		return invalid("link", -1, "is nil; pass the link to add")
+	}
+	return checkLink("", *l.Link)
+}
 
 // AddLink adds link to event id of stream and returns it as stored. Rel
-// and Href are required (a *ValidationError otherwise, nothing sent); a
-// rel the event already has is refused by the server.
-func (s *AnnotationsService) AddLink(ctx context.Context, stream string, id int64, link Link) (*Link, error) {
+// and Href are required (a nil link, or one without them, is a
+// *ValidationError and nothing is sent); a rel the event already has is
+// refused by the server.
+func (s *AnnotationsService) AddLink(ctx context.Context, stream string, id int64, link *Link) (*Link, error) {
 	var out Link
-	if _, err := s.client.call(ctx, &request{ep: epAnnotationsAddLink, params: []string{stream, idParam(id)}, body: linkBody(link), out: &out}); err != nil {
+	if _, err := s.client.call(ctx, &request{ep: epAnnotationsAddLink, params: []string{stream, idParam(id)}, body: linkBody{link}, out: &out}); err != nil {
 		return nil, err
 	}
 	if out.Rel == "" && out.Href == "" {
-		out = link // the server sent no body
+		out = *link // the server sent no body
 	}
 	return &out, nil
 }

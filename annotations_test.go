@@ -128,7 +128,7 @@ func TestAnnotationsGetStreamByTimeRangeAndSources(t *testing.T) {
 	require.Len(t, un, 1)
 	assert.Equal(t, AnnotationEvent{
 		ID: 45, Title: "Deployed v91",
-		StartTime: time.Unix(1234567890, 0).UTC(),
+		StartTime: 1234567890,
 		Links: []Link{
 			{Label: "Github commit", Rel: "github", Href: "http://github.com/org/app/commit/01beaf"},
 			{Label: "Jenkins CI build job", Rel: "jenkins", Href: "http://ci.acme.com/job/api/34"},
@@ -137,8 +137,8 @@ func TestAnnotationsGetStreamByTimeRangeAndSources(t *testing.T) {
 	foo := got.Events["foo3.bar.com"]
 	require.Len(t, foo, 2)
 	assert.Equal(t, "foo3.bar.com", foo[0].Source)
-	assert.True(t, foo[0].EndTime.IsZero(), "a null end_time is the zero time")
-	assert.Equal(t, time.Unix(1234567958, 0).UTC(), foo[1].EndTime)
+	assert.Zero(t, foo[0].EndTime, "a null end_time is 0")
+	assert.Equal(t, int64(1234567958), foo[1].EndTime)
 	assert.Equal(t, "Chef migrated up to SHA 44a87f9", foo[1].Description)
 
 	var ids []int64
@@ -227,8 +227,17 @@ func TestAnnotationsGetStreamRequiresCountOrTimeRange(t *testing.T) {
 func TestAnnotationsUpdateStream(t *testing.T) {
 	c, mt := newMockClient(t)
 	seen := aaReply(t, mt, "PUT", "/v1/annotations/api-deploys", 204, "")
-	require.NoError(t, c.Annotations.UpdateStream(context.Background(), "api-deploys", "Deploys to API"))
+	require.NoError(t, c.Annotations.Update(context.Background(), "api-deploys", &AnnotationStreamUpdate{DisplayName: Ptr("Deploys to API")}))
 	assert.JSONEq(t, `{"display_name":"Deploys to API"}`, string(aaOne(t, seen, "PUT", "/v1/annotations/api-deploys").Body))
+
+	// An empty display name is sent as given; an update without one has
+	// nothing to send.
+	seen = aaReply(t, mt, "PUT", "/v1/annotations/api-deploys", 204, "")
+	require.NoError(t, c.Annotations.Update(context.Background(), "api-deploys", &AnnotationStreamUpdate{DisplayName: Ptr("")}))
+	assert.JSONEq(t, `{"display_name":""}`, string(aaOne(t, seen, "PUT", "/v1/annotations/api-deploys").Body))
+	aaValidation(t, c.Annotations.Update(context.Background(), "api-deploys", &AnnotationStreamUpdate{}), "display_name")
+	aaValidation(t, c.Annotations.Update(context.Background(), "api-deploys", nil), "display_name")
+	assert.Equal(t, 2, mt.GetTotalCallCount())
 }
 
 func TestAnnotationsDeleteStream(t *testing.T) {
@@ -249,7 +258,7 @@ func TestAnnotationsCreateEvent(t *testing.T) {
 		Title:       "My Annotation",
 		Description: "Joe deployed v29 to metrics",
 		Source:      "foo3.bar.com",
-		StartTime:   time.Unix(1234567890, 500_000_000),
+		StartTime:   1234567890,
 		Links:       []Link{{Label: "Metrics Gem", Href: "https://github.com/librato/librato-metrics", Rel: "github"}},
 	})
 	require.NoError(t, err)
@@ -263,7 +272,7 @@ func TestAnnotationsCreateEvent(t *testing.T) {
 
 	assert.Equal(t, &AnnotationEvent{
 		ID: 123, Title: "My Annotation", Description: "Joe deployed v29 to metrics",
-		StartTime: time.Unix(1234567890, 0).UTC(), Links: []Link{},
+		StartTime: 1234567890, Links: []Link{},
 	}, got)
 }
 
@@ -274,6 +283,16 @@ func TestAnnotationsCreateEventMinimalAndIDFromLocation(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"title":"Deployed v56"}`, string(aaOne(t, seen, "POST", "/v1/annotations/app-deploys").Body))
 	assert.Equal(t, int64(321), got.ID)
+}
+
+// TestAnnotationsCreateEventSendsNoID: an event read from the API can be
+// created again; its id is the server's and is not sent.
+func TestAnnotationsCreateEventSendsNoID(t *testing.T) {
+	c, mt := newMockClient(t)
+	seen := aaReply(t, mt, "POST", "/v1/annotations/app-deploys", 201, `{"id":9,"title":"again"}`)
+	_, err := c.Annotations.CreateEvent(context.Background(), "app-deploys", &AnnotationEvent{ID: 45, Title: "again", StartTime: 100, EndTime: 160})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"title":"again","start_time":100,"end_time":160}`, string(aaOne(t, seen, "POST", "/v1/annotations/app-deploys").Body))
 }
 
 func TestAnnotationsCreateEventValidation(t *testing.T) {
@@ -312,14 +331,13 @@ func TestAnnotationsGetEvent(t *testing.T) {
 	assert.Equal(t, int64(189), e.ID)
 	assert.Equal(t, "", e.Source)
 	assert.Equal(t, "", e.Description)
-	assert.Equal(t, int64(1234567890), e.StartTime.Unix())
-	assert.Equal(t, 100*time.Second, e.EndTime.Sub(e.StartTime))
-	assert.Equal(t, time.UTC, e.StartTime.Location())
+	assert.Equal(t, int64(1234567890), e.StartTime)
+	assert.Equal(t, int64(100), e.EndTime-e.StartTime)
 	assert.Equal(t, []Link{{Label: "Github commit", Rel: "github", Href: "http://github.com/org/app/commit/01beaf"}}, e.Links)
 }
 
 func TestAnnotationsUpdateEventSendsOnlySetFields(t *testing.T) {
-	end := time.Unix(1234567958, 0)
+	end := int64(1234567958)
 	for _, tc := range []struct {
 		name   string
 		update AnnotationEventUpdate
@@ -328,7 +346,7 @@ func TestAnnotationsUpdateEventSendsOnlySetFields(t *testing.T) {
 		{"title", AnnotationEventUpdate{Title: Ptr("v92")}, `{"title":"v92"}`},
 		{"empty description", AnnotationEventUpdate{Description: Ptr("")}, `{"description":""}`},
 		{"end time", AnnotationEventUpdate{EndTime: &end}, `{"end_time":1234567958}`},
-		{"clear end time", AnnotationEventUpdate{EndTime: &time.Time{}}, `{"end_time":null}`},
+		{"clear end time", AnnotationEventUpdate{EndTime: Ptr(int64(0))}, `{"end_time":null}`},
 		{"empty links", AnnotationEventUpdate{Links: []Link{}}, `{"links":[]}`},
 		{"everything", AnnotationEventUpdate{Title: Ptr("t"), Description: Ptr("d"), EndTime: &end,
 			Links: []Link{{Rel: "ci", Href: "https://ci/1"}}},
@@ -376,7 +394,7 @@ func TestAnnotationsAddLink(t *testing.T) {
 		`{"rel": "github", "label": "Github Commit", "href": "https://github.com/acme/app/commits/01beaf"}`,
 		"Location", "/v1/annotations/app-deploys/198/links/github")
 	link := Link{Rel: "github", Label: "Github Commit", Href: "https://github.com/acme/app/commits/01beaf"}
-	got, err := c.Annotations.AddLink(context.Background(), "app-deploys", 198, link)
+	got, err := c.Annotations.AddLink(context.Background(), "app-deploys", 198, &link)
 	require.NoError(t, err)
 	r := aaOne(t, seen, "POST", "/v1/annotations/app-deploys/198/links")
 	assert.JSONEq(t, `{"rel":"github","label":"Github Commit","href":"https://github.com/acme/app/commits/01beaf"}`, string(r.Body))
@@ -387,7 +405,7 @@ func TestAnnotationsAddLinkWithoutResponseBody(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaReply(t, mt, "POST", "/v1/annotations/app-deploys/198/links", 201, "")
 	link := Link{Rel: "ci", Href: "https://ci/34"}
-	got, err := c.Annotations.AddLink(context.Background(), "app-deploys", 198, link)
+	got, err := c.Annotations.AddLink(context.Background(), "app-deploys", 198, &link)
 	require.NoError(t, err)
 	assert.Equal(t, &link, got)
 }
@@ -395,10 +413,12 @@ func TestAnnotationsAddLinkWithoutResponseBody(t *testing.T) {
 func TestAnnotationsAddLinkValidation(t *testing.T) {
 	c, mt := newMockClient(t)
 	aaNoCalls(mt)
-	_, err := c.Annotations.AddLink(context.Background(), "s", 1, Link{Href: "https://x"})
+	_, err := c.Annotations.AddLink(context.Background(), "s", 1, &Link{Href: "https://x"})
 	aaValidation(t, err, "rel")
-	_, err = c.Annotations.AddLink(context.Background(), "s", 1, Link{Rel: "x", Label: "no href"})
+	_, err = c.Annotations.AddLink(context.Background(), "s", 1, &Link{Rel: "x", Label: "no href"})
 	aaValidation(t, err, "href")
+	_, err = c.Annotations.AddLink(context.Background(), "s", 1, nil)
+	aaValidation(t, err, "link")
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
 
@@ -431,7 +451,9 @@ func TestAnnotationsEscapePathParameters(t *testing.T) {
 			_, err := c.Annotations.Get(ctx, s, &AnnotationSearch{Count: 1})
 			return err
 		}},
-		{"UpdateStream", "", func(c *Client, s string) error { return c.Annotations.UpdateStream(ctx, s, "x") }},
+		{"UpdateStream", "", func(c *Client, s string) error {
+			return c.Annotations.Update(ctx, s, &AnnotationStreamUpdate{DisplayName: Ptr("x")})
+		}},
 		{"DeleteStream", "", func(c *Client, s string) error { return c.Annotations.Delete(ctx, s) }},
 		{"CreateEvent", "", func(c *Client, s string) error {
 			_, err := c.Annotations.CreateEvent(ctx, s, &AnnotationEvent{Title: "t"})
@@ -446,7 +468,7 @@ func TestAnnotationsEscapePathParameters(t *testing.T) {
 		}},
 		{"DeleteEvent", "/7", func(c *Client, s string) error { return c.Annotations.DeleteEvent(ctx, s, 7) }},
 		{"AddLink", "/7/links", func(c *Client, s string) error {
-			_, err := c.Annotations.AddLink(ctx, s, 7, Link{Rel: "r", Href: "https://h"})
+			_, err := c.Annotations.AddLink(ctx, s, 7, &Link{Rel: "r", Href: "https://h"})
 			return err
 		}},
 		{"DeleteLink", "/7/links/a%2Fb%20c", func(c *Client, s string) error { return c.Annotations.DeleteLink(ctx, s, 7, "a/b c") }},
@@ -472,7 +494,7 @@ func TestAnnotationsRefuseEmptyPathParameters(t *testing.T) {
 	_, err := c.Annotations.Get(ctx, "", &AnnotationSearch{Count: 1})
 	aaValidation(t, err, "name")
 	aaValidation(t, c.Annotations.Delete(ctx, ""), "name")
-	aaValidation(t, c.Annotations.UpdateStream(ctx, "", "x"), "name")
+	aaValidation(t, c.Annotations.Update(ctx, "", &AnnotationStreamUpdate{DisplayName: Ptr("x")}), "name")
 	_, err = c.Annotations.GetEvent(ctx, "s", 0)
 	aaValidation(t, err, "id")
 	aaValidation(t, c.Annotations.DeleteEvent(ctx, "", 1), "name")
@@ -485,16 +507,18 @@ func TestAnnotationEventJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"title":"t"}`, string(raw), "zero times and empty fields are left out")
 
-	raw, err = json.Marshal(AnnotationEvent{ID: 3, Title: "t", StartTime: time.Unix(100, 0), EndTime: time.Unix(160, 0)})
+	raw, err = json.Marshal(AnnotationEvent{ID: 3, Title: "t", StartTime: 100, EndTime: 160})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"id":3,"title":"t","start_time":100,"end_time":160}`, string(raw))
 
 	var e AnnotationEvent
 	require.NoError(t, json.Unmarshal(raw, &e))
-	assert.Equal(t, AnnotationEvent{ID: 3, Title: "t", StartTime: time.Unix(100, 0).UTC(), EndTime: time.Unix(160, 0).UTC()}, e)
+	assert.Equal(t, AnnotationEvent{ID: 3, Title: "t", StartTime: 100, EndTime: 160}, e)
 
+	// Nulls read as zero values (the pipeline decodes into a fresh event).
+	e = AnnotationEvent{}
 	require.NoError(t, json.Unmarshal([]byte(`{"id":4,"title":"u","start_time":1,"end_time":null,"source":null,"description":null,"links":null}`), &e))
-	assert.Equal(t, AnnotationEvent{ID: 4, Title: "u", StartTime: time.Unix(1, 0).UTC()}, e, "decoding replaces the whole event")
+	assert.Equal(t, AnnotationEvent{ID: 4, Title: "u", StartTime: 1}, e)
 
 	assert.Error(t, json.Unmarshal([]byte(`{"start_time":"soon"}`), &e))
 	assert.Error(t, json.Unmarshal([]byte(`{"start_time":1.5}`), &e))

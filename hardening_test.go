@@ -234,7 +234,7 @@ var pathParamCalls = []struct {
 		return err
 	}},
 	{"/v1/annotations/:name", "PUT", func(ctx context.Context, c *Client, p string) error {
-		return c.Annotations.UpdateStream(ctx, p, "d")
+		return c.Annotations.Update(ctx, p, &AnnotationStreamUpdate{DisplayName: Ptr("d")})
 	}},
 	{"/v1/annotations/:name", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Annotations.Delete(ctx, p) }},
 	{"/v1/annotations/:name/:id", "GET", func(ctx context.Context, c *Client, p string) error {
@@ -246,7 +246,7 @@ var pathParamCalls = []struct {
 	}},
 	{"/v1/annotations/:name/:id", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Annotations.DeleteEvent(ctx, p, 1) }},
 	{"/v1/annotations/:name/:id/links", "POST", func(ctx context.Context, c *Client, p string) error {
-		_, err := c.Annotations.AddLink(ctx, p, 1, Link{Rel: "r", Href: "https://example.com"})
+		_, err := c.Annotations.AddLink(ctx, p, 1, &Link{Rel: "r", Href: "https://example.com"})
 		return err
 	}},
 	{"/v1/annotations/:name/:id/links/:rel", "DELETE", func(ctx context.Context, c *Client, p string) error {

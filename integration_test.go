@@ -151,18 +151,18 @@ func (h *e2e) newFixture(t testing.TB) *e2eFixture {
 	require.NoError(t, err)
 	require.Positive(t, f.event.ID)
 
-	f.token, err = a.APITokens.Create(ctx, &librato.APITokenCreate{Name: "e2e-token-" + id, Role: librato.RoleViewOnly})
+	f.token, err = a.APITokens.Create(ctx, &librato.APIToken{Name: librato.Ptr("e2e-token-" + id), Role: librato.RoleViewOnly})
 	require.NoError(t, err)
-	require.Positive(t, f.token.ID())
+	require.Positive(t, f.token.ID)
 
 	f.job, err = a.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Names: []string{f.metric}}, Description: librato.Ptr("batch " + id)})
 	require.NoError(t, err)
 	require.NotNil(t, f.job)
 	require.Positive(t, f.job.ID)
 
-	f.snapshot, err = a.Snapshots.Create(ctx, &librato.SnapshotCreate{Subject: librato.SnapshotSubject{Chart: librato.SnapshotChart{ID: f.chart.ID, Type: librato.ChartTypeLine}}})
+	f.snapshot, err = a.Snapshots.Create(ctx, &librato.Snapshot{Subject: librato.SnapshotSubject{Chart: librato.SnapshotChart{ID: f.chart.ID, Type: librato.ChartTypeLine}}})
 	require.NoError(t, err)
-	require.Positive(t, f.snapshot.ID())
+	require.Positive(t, f.snapshot.ID)
 	return f
 }
 
@@ -199,7 +199,7 @@ func (h *e2e) state(t *testing.T, f *e2eFixture) e2eState {
 	st.Charts = js(a.Charts.List(ctx, f.space.ID))
 	st.Stream = js(a.Annotations.Get(ctx, f.stream, &librato.AnnotationSearch{Count: 100}))
 	st.Event = js(a.Annotations.GetEvent(ctx, f.stream, f.event.ID))
-	st.Token = js(a.APITokens.Get(ctx, f.token.ID()))
+	st.Token = js(a.APITokens.Get(ctx, f.token.ID))
 	ml, err := a.Metrics.List(ctx, nil)
 	require.NoError(t, err)
 	al, err := a.Alerts.List(ctx, nil)
@@ -518,10 +518,9 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Alerts.Update", "PUT", "/v1/alerts/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			a := *f.alert
-			a.Description = librato.Ptr("updated " + f.id)
-			a.Services = librato.AlertServiceIDs(a.ServiceIDs()...)
-			return nil, c.Alerts.Update(ctx, f.alert.ID, &a)
+			return nil, c.Alerts.Update(ctx, f.alert.ID, &librato.AlertUpdate{
+				Conditions: f.alert.Conditions, Description: librato.Ptr("updated " + f.id),
+			})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			got, err := h.admin.Alerts.Get(e2eCtx(), f.alert.ID)
@@ -530,6 +529,7 @@ var e2eCalls = []e2eCall{
 			assert.Equal(t, "updated "+f.id, *got.Description)
 			assert.Equal(t, f.alert.Name, got.Name)
 			assert.Len(t, got.Conditions, 1)
+			assert.Equal(t, f.alert.ServiceIDs(), got.ServiceIDs(), "services not sent are kept")
 		}},
 	{"Alerts.Delete", "DELETE", "/v1/alerts/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
@@ -594,7 +594,7 @@ var e2eCalls = []e2eCall{
 		}},
 
 	// --- annotations ---
-	{"Annotations.ListStreams", "GET", "/v1/annotations",
+	{"Annotations.List", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return c.Annotations.List(ctx, &librato.ListOptions{Name: f.stream})
 		},
@@ -604,7 +604,7 @@ var e2eCalls = []e2eCall{
 			assert.Equal(t, f.stream, l.Streams[0].Name)
 			assert.Equal(t, f.stream, l.Streams[0].DisplayName)
 		}},
-	{"Annotations.AllStreams", "GET", "/v1/annotations",
+	{"Annotations.All", "GET", "/v1/annotations",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return e2eCollect(c.Annotations.All(ctx, &librato.ListOptions{Name: f.stream}))
 		},
@@ -613,7 +613,7 @@ var e2eCalls = []e2eCall{
 			require.Len(t, ss, 1)
 			assert.Equal(t, f.stream, ss[0].Name)
 		}},
-	{"Annotations.GetStream", "GET", "/v1/annotations/:name",
+	{"Annotations.Get", "GET", "/v1/annotations/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return c.Annotations.Get(ctx, f.stream, &librato.AnnotationSearch{Count: 10})
 		},
@@ -626,9 +626,9 @@ var e2eCalls = []e2eCall{
 			assert.Equal(t, "deploy "+f.id, ev.Title)
 			assert.Equal(t, []string{"github"}, e2eLinkRels(ev.Links))
 		}},
-	{"Annotations.UpdateStream", "PUT", "/v1/annotations/:name",
+	{"Annotations.Update", "PUT", "/v1/annotations/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Annotations.UpdateStream(ctx, f.stream, "Deploys "+f.id)
+			return nil, c.Annotations.Update(ctx, f.stream, &librato.AnnotationStreamUpdate{DisplayName: librato.Ptr("Deploys " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l, err := h.admin.Annotations.List(e2eCtx(), &librato.ListOptions{Name: f.stream})
@@ -636,7 +636,7 @@ var e2eCalls = []e2eCall{
 			require.Len(t, l.Streams, 1)
 			assert.Equal(t, "Deploys "+f.id, l.Streams[0].DisplayName)
 		}},
-	{"Annotations.DeleteStream", "DELETE", "/v1/annotations/:name",
+	{"Annotations.Delete", "DELETE", "/v1/annotations/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return nil, c.Annotations.Delete(ctx, f.stream)
 		},
@@ -694,7 +694,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Annotations.AddLink", "POST", "/v1/annotations/:name/:id/links",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Annotations.AddLink(ctx, f.stream, f.event.ID, librato.Link{Rel: "jira", Href: "https://jira.example.com/" + f.id, Label: "ticket"})
+			return c.Annotations.AddLink(ctx, f.stream, f.event.ID, &librato.Link{Rel: "jira", Href: "https://jira.example.com/" + f.id, Label: "ticket"})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.Link)
@@ -721,7 +721,7 @@ var e2eCalls = []e2eCall{
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			l := out.(*librato.APITokenPage)
 			require.Len(t, l.APITokens, 1)
-			assert.Equal(t, f.token.ID(), l.APITokens[0].ID())
+			assert.Equal(t, f.token.ID, l.APITokens[0].ID)
 			assert.Equal(t, f.token.Token(), l.APITokens[0].Token())
 			assert.Equal(t, librato.RoleViewOnly, l.APITokens[0].Role)
 		}},
@@ -732,11 +732,11 @@ var e2eCalls = []e2eCall{
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			ts := out.([]librato.APIToken)
 			require.Len(t, ts, 1)
-			assert.Equal(t, f.token.ID(), ts[0].ID())
+			assert.Equal(t, f.token.ID, ts[0].ID)
 		}},
 	{"APITokens.Get", "GET", "/v1/api_tokens/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.Get(ctx, f.token.ID())
+			return c.APITokens.Get(ctx, f.token.ID)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			tok := out.(*librato.APIToken)
@@ -745,20 +745,9 @@ var e2eCalls = []e2eCall{
 			assert.True(t, tok.Active)
 			assert.Equal(t, f.token.Token(), tok.Token())
 		}},
-	{"APITokens.GetByName", "GET", "/v1/api_tokens/:id",
-		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.GetByName(ctx, *f.token.Name)
-		},
-		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			toks := out.([]librato.APIToken)
-			require.Len(t, toks, 1)
-			assert.Equal(t, f.token.ID(), toks[0].ID())
-			assert.Equal(t, f.token.Token(), toks[0].Token())
-			assert.Equal(t, librato.RoleViewOnly, toks[0].Role)
-		}},
 	{"APITokens.Create", "POST", "/v1/api_tokens",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.Create(ctx, &librato.APITokenCreate{Name: "e2e-new-" + f.id, Role: librato.RoleRecordOnly})
+			return c.APITokens.Create(ctx, &librato.APIToken{Name: librato.Ptr("e2e-new-" + f.id), Role: librato.RoleRecordOnly})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			tok := out.(*librato.APIToken)
@@ -773,11 +762,14 @@ var e2eCalls = []e2eCall{
 		}},
 	{"APITokens.Update", "PUT", "/v1/api_tokens/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.APITokens.Update(ctx, f.token.ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)})
+			return nil, c.APITokens.Update(ctx, f.token.ID, &librato.APITokenUpdate{Active: librato.Ptr(false)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			tok := out.(*librato.APIToken)
+			tok, err := h.admin.APITokens.Get(e2eCtx(), f.token.ID)
+			require.NoError(t, err)
 			assert.False(t, tok.Active)
+			assert.Equal(t, f.token.Name, tok.Name, "fields not sent are kept")
+			assert.Equal(t, librato.RoleViewOnly, tok.Role)
 			// A revoked token no longer authenticates.
 			c, err := librato.NewClient(h.srv.Email(), f.token.Token(), append([]librato.Option{librato.WithBaseURL(h.srv.URL())}, h.opts...)...)
 			require.NoError(t, err)
@@ -786,10 +778,10 @@ var e2eCalls = []e2eCall{
 		}},
 	{"APITokens.Delete", "DELETE", "/v1/api_tokens/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.APITokens.Delete(ctx, f.token.ID())
+			return nil, c.APITokens.Delete(ctx, f.token.ID)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			_, err := h.admin.APITokens.Get(e2eCtx(), f.token.ID())
+			_, err := h.admin.APITokens.Get(e2eCtx(), f.token.ID)
 			e2eRequireNotFound(t, err)
 			c, err := librato.NewClient(h.srv.Email(), f.token.Token(), append([]librato.Option{librato.WithBaseURL(h.srv.URL())}, h.opts...)...)
 			require.NoError(t, err)
@@ -840,7 +832,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Spaces.Update", "PUT", "/v1/spaces/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Spaces.Update(ctx, f.space.ID, &librato.Space{Name: "e2e renamed " + f.id})
+			return nil, c.Spaces.Update(ctx, f.space.ID, &librato.SpaceUpdate{Name: librato.Ptr("e2e renamed " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			got, err := h.admin.Spaces.Get(e2eCtx(), f.space.ID)
@@ -898,15 +890,14 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Charts.Update", "PUT", "/v1/spaces/:id/charts/:chart_id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Charts.Update(ctx, f.space.ID, f.chart.ID, &librato.Chart{Name: "CPU % " + f.id})
+			return nil, c.Charts.Update(ctx, f.space.ID, f.chart.ID, &librato.ChartUpdate{Name: librato.Ptr("CPU % " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			ch := out.(*librato.Chart)
-			assert.Equal(t, "CPU % "+f.id, ch.Name)
-			assert.Len(t, ch.Streams, 1, "streams not sent are kept")
 			got, err := h.admin.Charts.Get(e2eCtx(), f.space.ID, f.chart.ID)
 			require.NoError(t, err)
 			assert.Equal(t, "CPU % "+f.id, got.Name)
+			assert.Len(t, got.Streams, 1, "streams not sent are kept")
+			assert.Equal(t, f.chart.Type, got.Type)
 		}},
 	{"Charts.Delete", "DELETE", "/v1/spaces/:id/charts/:chart_id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
@@ -967,7 +958,7 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Services.Update", "PUT", "/v1/services/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Services.Update(ctx, f.service.ID, &librato.Service{Title: "e2e ops renamed " + f.id})
+			return nil, c.Services.Update(ctx, f.service.ID, &librato.ServiceUpdate{Title: librato.Ptr("e2e ops renamed " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			got, err := h.admin.Services.Get(e2eCtx(), f.service.ID)
@@ -1015,29 +1006,29 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Snapshots.Create", "POST", "/v1/snapshots",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Snapshots.Create(ctx, &librato.SnapshotCreate{Duration: 10 * time.Minute, Subject: librato.SnapshotSubject{Chart: librato.SnapshotChart{ID: f.chart.ID, Type: librato.ChartTypeStacked}}})
+			return c.Snapshots.Create(ctx, &librato.Snapshot{Duration: 600, Subject: librato.SnapshotSubject{Chart: librato.SnapshotChart{ID: f.chart.ID, Type: librato.ChartTypeStacked}}})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			s := out.(*librato.Snapshot)
-			require.Positive(t, s.ID())
-			require.Positive(t, s.JobID())
+			require.Positive(t, s.ID)
+			require.Positive(t, s.JobID)
 			assert.Equal(t, 600, s.Duration)
 			assert.Equal(t, f.chart.ID, s.Subject.Chart.ID)
 			assert.False(t, s.Ready())
-			_, err := h.admin.Jobs.Wait(e2eCtx(), s.JobID())
+			_, err := h.admin.Jobs.Wait(e2eCtx(), s.JobID)
 			require.NoError(t, err)
-			got, err := h.admin.Snapshots.Get(e2eCtx(), s.ID())
+			got, err := h.admin.Snapshots.Get(e2eCtx(), s.ID)
 			require.NoError(t, err)
 			assert.True(t, got.Ready(), "the image is there once the job completed")
 		}},
 	{"Snapshots.Get", "GET", "/v1/snapshots/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Snapshots.Get(ctx, f.snapshot.ID())
+			return c.Snapshots.Get(ctx, f.snapshot.ID)
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			s := out.(*librato.Snapshot)
-			assert.Equal(t, f.snapshot.ID(), s.ID())
-			assert.Equal(t, f.snapshot.JobID(), s.JobID())
+			assert.Equal(t, f.snapshot.ID, s.ID)
+			assert.Equal(t, f.snapshot.JobID, s.JobID)
 			assert.Equal(t, f.chart.ID, s.Subject.Chart.ID)
 			assert.Equal(t, 3600, s.Duration)
 		}},
@@ -1326,8 +1317,7 @@ func TestE2EDetectRole(t *testing.T) {
 		require.NoError(t, err)
 		i := slices.IndexFunc(list.APITokens, func(x librato.APIToken) bool { return x.Token() == token })
 		require.GreaterOrEqual(t, i, 0)
-		_, err = h.admin.APITokens.Update(e2eCtx(), list.APITokens[i].ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)})
-		require.NoError(t, err)
+		require.NoError(t, h.admin.APITokens.Update(e2eCtx(), list.APITokens[i].ID, &librato.APITokenUpdate{Active: librato.Ptr(false)}))
 		_, err = c.DetectRole(e2eCtx())
 		assert.ErrorIs(t, err, librato.ErrUnauthorized)
 		assert.NotErrorIs(t, err, librato.ErrRoleUndetected)
@@ -1398,7 +1388,7 @@ func TestE2EConcurrentRolesRace(t *testing.T) {
 					mu.Unlock()
 				case role == librato.RoleRecordOnly && k%3 == 1:
 					title := fmt.Sprintf("w%02d k%02d", w, k)
-					ev, err := c.Annotations.CreateEvent(ctx, stream, &librato.AnnotationEvent{Title: title, StartTime: time.Unix(base+int64(k), 0)})
+					ev, err := c.Annotations.CreateEvent(ctx, stream, &librato.AnnotationEvent{Title: title, StartTime: base + int64(k)})
 					if err != nil {
 						fail("event", err)
 						continue

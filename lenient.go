@@ -30,7 +30,10 @@ import (
 //
 // A type with its own UnmarshalJSON is walked by its exported fields and
 // their JSON names, the shape such methods in this package decode into; a
-// non-struct type with its own decoder (lenientInt, Role) is left to it.
+// non-struct type with its own decoder (Role) is left to it. Those methods
+// decode their parts with decodeJSON too, so the shapes the walk cannot
+// follow (a service given as a bare id, an annotation stream's events) are
+// lenient all the same, and so is a caller's own json.Unmarshal of them.
 
 // decodeJSON decodes data into out like json.Unmarshal, accepting numbers
 // sent as strings (see above). out must be a non-nil pointer.
@@ -168,9 +171,9 @@ func normalize(v any, t reflect.Type) (any, error) {
 }
 
 // numberFromString reads s as a number fit for t. Surrounding space is
-// ignored, an empty string reads as null (the zero value, as lenientInt
-// does), an integer field takes an integral "60.0" or "6e1", and anything
-// else, NaN, infinities and out-of-range values included, is an error.
+// ignored, an empty string reads as null (the zero value), an integer
+// field takes an integral "60.0" or "6e1", and anything else, NaN,
+// infinities and out-of-range values included, is an error.
 func numberFromString(s string, t reflect.Type) (any, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -141,7 +141,7 @@ func (g *fixtureGen) members(t reflect.Type, m map[string]any, depth int) {
 }
 
 // numbersIn counts the non-zero numbers reachable in v, unexported fields
-// included (lenientInt, the token's secret pointer...).
+// included.
 func numbersIn(v reflect.Value) int {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -358,7 +358,7 @@ func TestNumberFromStringKinds(t *testing.T) {
 		require.ErrorAs(t, err, &le, body)
 		assert.Equal(t, field, le.path, body)
 	}
-	// An empty string reads as null, as lenientInt reads it.
+	// An empty string reads as null.
 	v.I8 = 9
 	require.NoError(t, decodeJSON([]byte(`{"i8":"","u16":"1"}`), &v))
 	assert.Zero(t, v.I8)

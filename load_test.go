@@ -94,7 +94,7 @@ var (
 	loadSpaceDelOp   = loadOp{"Spaces.Delete", "DELETE", "/v1/spaces/:id"}
 	loadSpaceListOp  = loadOp{"Spaces.List", "GET", "/v1/spaces"}
 	loadEventNewOp   = loadOp{"Annotations.CreateEvent", "POST", "/v1/annotations/:name"}
-	loadStreamListOp = loadOp{"Annotations.ListStreams", "GET", "/v1/annotations"}
+	loadStreamListOp = loadOp{"Annotations.List", "GET", "/v1/annotations"}
 	loadMetricListOp = loadOp{"Metrics.List", "GET", "/v1/metrics"}
 	loadAlertListOp  = loadOp{"Alerts.List", "GET", "/v1/alerts"}
 	loadTokenListOp  = loadOp{"APITokens.List", "GET", "/v1/api_tokens"}
@@ -260,7 +260,7 @@ func TestLoadMixedRolesSocket(t *testing.T) {
 					}
 				case 2: // records an event (Full Access, Record Only)
 					title := fmt.Sprintf("c%02d k%03d", i, k)
-					ev, err := c.Annotations.CreateEvent(cctx, stream, &librato.AnnotationEvent{Title: title, StartTime: time.Unix(base+int64(k), 0)})
+					ev, err := c.Annotations.CreateEvent(cctx, stream, &librato.AnnotationEvent{Title: title, StartTime: base + int64(k)})
 					if ledger.classify(role, guarded, loadEventNewOp, err) {
 						ledger.mu.Lock()
 						ledger.events[ev.ID] = title
@@ -636,7 +636,7 @@ func TestLoadAbuse(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, page.Series)
 		assert.Contains(t, page.Series[0].Measurements, librato.Point{Time: now - 5, Value: 7})
-		require.NoError(t, c.Spaces.Update(ctx, sp.ID, &librato.Space{Name: "target " + fmt.Sprint(now)}))
+		require.NoError(t, c.Spaces.Update(ctx, sp.ID, &librato.SpaceUpdate{Name: librato.Ptr("target " + fmt.Sprint(now))}))
 		got, err := c.Spaces.Get(ctx, sp.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "target "+fmt.Sprint(now), got.Name)

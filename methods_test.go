@@ -77,26 +77,26 @@ var typedCalls = []typedCall{
 	{"Alerts.All", func(ctx context.Context, c *Client) error { return first(c.Alerts.All(ctx, nil)) }},
 	{"Alerts.Get", func(ctx context.Context, c *Client) error { _, err := c.Alerts.Get(ctx, 7); return err }},
 	{"Alerts.Create", func(ctx context.Context, c *Client) error { _, err := c.Alerts.Create(ctx, minimalAlert()); return err }},
-	{"Alerts.Update", func(ctx context.Context, c *Client) error { return c.Alerts.Update(ctx, 7, minimalAlert()) }},
+	{"Alerts.Update", func(ctx context.Context, c *Client) error { return c.Alerts.Update(ctx, 7, minimalAlert().asUpdate()) }},
 	{"Alerts.Delete", func(ctx context.Context, c *Client) error { return c.Alerts.Delete(ctx, 7) }},
 	{"Alerts.Status", func(ctx context.Context, c *Client) error { _, err := c.Alerts.Status(ctx, 7); return err }},
 	{"Alerts.StatusAll", func(ctx context.Context, c *Client) error { _, err := c.Alerts.StatusAll(ctx); return err }},
 	{"Alerts.Clear", func(ctx context.Context, c *Client) error { return c.Alerts.Clear(ctx, 7) }},
 	{"Alerts.AddService", func(ctx context.Context, c *Client) error { return c.Alerts.AddService(ctx, 7, 9) }},
 	{"Alerts.RemoveService", func(ctx context.Context, c *Client) error { return c.Alerts.RemoveService(ctx, 7, 9) }},
-	{"Annotations.ListStreams", func(ctx context.Context, c *Client) error {
+	{"Annotations.List", func(ctx context.Context, c *Client) error {
 		_, err := c.Annotations.List(ctx, nil)
 		return err
 	}},
-	{"Annotations.AllStreams", func(ctx context.Context, c *Client) error { return first(c.Annotations.All(ctx, nil)) }},
-	{"Annotations.GetStream", func(ctx context.Context, c *Client) error {
+	{"Annotations.All", func(ctx context.Context, c *Client) error { return first(c.Annotations.All(ctx, nil)) }},
+	{"Annotations.Get", func(ctx context.Context, c *Client) error {
 		_, err := c.Annotations.Get(ctx, "deploys", &AnnotationSearch{Count: 5})
 		return err
 	}},
-	{"Annotations.UpdateStream", func(ctx context.Context, c *Client) error {
-		return c.Annotations.UpdateStream(ctx, "deploys", "Deploys")
+	{"Annotations.Update", func(ctx context.Context, c *Client) error {
+		return c.Annotations.Update(ctx, "deploys", &AnnotationStreamUpdate{DisplayName: Ptr("Deploys")})
 	}},
-	{"Annotations.DeleteStream", func(ctx context.Context, c *Client) error { return c.Annotations.Delete(ctx, "deploys") }},
+	{"Annotations.Delete", func(ctx context.Context, c *Client) error { return c.Annotations.Delete(ctx, "deploys") }},
 	{"Annotations.CreateEvent", func(ctx context.Context, c *Client) error {
 		_, err := c.Annotations.CreateEvent(ctx, "deploys", &AnnotationEvent{Title: "v45"})
 		return err
@@ -110,7 +110,7 @@ var typedCalls = []typedCall{
 	}},
 	{"Annotations.DeleteEvent", func(ctx context.Context, c *Client) error { return c.Annotations.DeleteEvent(ctx, "deploys", 3) }},
 	{"Annotations.AddLink", func(ctx context.Context, c *Client) error {
-		_, err := c.Annotations.AddLink(ctx, "deploys", 3, Link{Rel: "github", Href: "https://github.com/x"})
+		_, err := c.Annotations.AddLink(ctx, "deploys", 3, &Link{Rel: "github", Href: "https://github.com/x"})
 		return err
 	}},
 	{"Annotations.DeleteLink", func(ctx context.Context, c *Client) error {
@@ -119,14 +119,12 @@ var typedCalls = []typedCall{
 	{"APITokens.List", func(ctx context.Context, c *Client) error { _, err := c.APITokens.List(ctx, nil); return err }},
 	{"APITokens.All", func(ctx context.Context, c *Client) error { return first(c.APITokens.All(ctx, nil)) }},
 	{"APITokens.Get", func(ctx context.Context, c *Client) error { _, err := c.APITokens.Get(ctx, 4); return err }},
-	{"APITokens.GetByName", func(ctx context.Context, c *Client) error { _, err := c.APITokens.GetByName(ctx, "ci"); return err }},
 	{"APITokens.Create", func(ctx context.Context, c *Client) error {
-		_, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "ci", Role: RoleViewOnly})
+		_, err := c.APITokens.Create(ctx, &APIToken{Name: Ptr("ci"), Role: RoleViewOnly})
 		return err
 	}},
 	{"APITokens.Update", func(ctx context.Context, c *Client) error {
-		_, err := c.APITokens.Update(ctx, 4, &APITokenUpdate{Active: Ptr(false)})
-		return err
+		return c.APITokens.Update(ctx, 4, &APITokenUpdate{Active: Ptr(false)})
 	}},
 	{"APITokens.Delete", func(ctx context.Context, c *Client) error { return c.APITokens.Delete(ctx, 4) }},
 	{"Spaces.List", func(ctx context.Context, c *Client) error { _, err := c.Spaces.List(ctx, nil); return err }},
@@ -136,7 +134,9 @@ var typedCalls = []typedCall{
 		_, err := c.Spaces.Create(ctx, &Space{Name: "ops"})
 		return err
 	}},
-	{"Spaces.Update", func(ctx context.Context, c *Client) error { return c.Spaces.Update(ctx, 5, &Space{Name: "ops2"}) }},
+	{"Spaces.Update", func(ctx context.Context, c *Client) error {
+		return c.Spaces.Update(ctx, 5, &SpaceUpdate{Name: Ptr("ops2")})
+	}},
 	{"Spaces.Delete", func(ctx context.Context, c *Client) error { return c.Spaces.Delete(ctx, 5) }},
 	{"Charts.List", func(ctx context.Context, c *Client) error { _, err := c.Charts.List(ctx, 5); return err }},
 	{"Charts.Get", func(ctx context.Context, c *Client) error { _, err := c.Charts.Get(ctx, 5, 6); return err }},
@@ -145,8 +145,7 @@ var typedCalls = []typedCall{
 		return err
 	}},
 	{"Charts.Update", func(ctx context.Context, c *Client) error {
-		_, err := c.Charts.Update(ctx, 5, 6, &Chart{Name: "CPU %"})
-		return err
+		return c.Charts.Update(ctx, 5, 6, &ChartUpdate{Name: Ptr("CPU %")})
 	}},
 	{"Charts.Delete", func(ctx context.Context, c *Client) error { return c.Charts.Delete(ctx, 5, 6) }},
 	{"Services.List", func(ctx context.Context, c *Client) error { _, err := c.Services.List(ctx, nil); return err }},
@@ -156,12 +155,14 @@ var typedCalls = []typedCall{
 		_, err := c.Services.Create(ctx, &Service{Type: "mail", Title: "ops", Settings: map[string]any{"addresses": "ops@example.com"}})
 		return err
 	}},
-	{"Services.Update", func(ctx context.Context, c *Client) error { return c.Services.Update(ctx, 9, &Service{Title: "ops2"}) }},
+	{"Services.Update", func(ctx context.Context, c *Client) error {
+		return c.Services.Update(ctx, 9, &ServiceUpdate{Title: Ptr("ops2")})
+	}},
 	{"Services.Delete", func(ctx context.Context, c *Client) error { return c.Services.Delete(ctx, 9) }},
 	{"Jobs.Get", func(ctx context.Context, c *Client) error { _, err := c.Jobs.Get(ctx, 11); return err }},
 	{"Jobs.Wait", func(ctx context.Context, c *Client) error { _, err := c.Jobs.Wait(ctx, 11); return err }},
 	{"Snapshots.Create", func(ctx context.Context, c *Client) error {
-		_, err := c.Snapshots.Create(ctx, &SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 6, Type: ChartTypeLine}}})
+		_, err := c.Snapshots.Create(ctx, &Snapshot{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 6, Type: ChartTypeLine}}})
 		return err
 	}},
 	{"Snapshots.Get", func(ctx context.Context, c *Client) error { _, err := c.Snapshots.Get(ctx, 12); return err }},

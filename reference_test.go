@@ -502,6 +502,13 @@ func one[T any](v *T, err error) (any, error) {
 
 func none(err error) (any, error) { return nil, err }
 
+// discardedAnswer is the result of a call that reads no answer (Update
+// returns only an error; a caller reads the object with Get): its request
+// is checked, and the documented answer is not compared with anything.
+type discardedAnswer struct{}
+
+func discards(err error) (any, error) { return discardedAnswer{}, err }
+
 func init() {
 	r := func(id string, f refCall) {
 		if _, dup := refCalls[id]; dup {
@@ -524,7 +531,7 @@ func init() {
 		return one(c.Spaces.Get(ctx, 129))
 	})
 	r("spaces.update", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return none(c.Spaces.Update(ctx, 129, &Space{Name: "MEMORY"}))
+		return none(c.Spaces.Update(ctx, 129, &SpaceUpdate{Name: Ptr("MEMORY")}))
 	})
 	refCalls["spaces.update_json"] = refCalls["spaces.update"]
 	r("spaces.delete", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
@@ -557,18 +564,18 @@ func init() {
 		return one(c.Charts.Get(ctx, 123, 6637))
 	})
 	r("master:charts.update_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Charts.Update(ctx, 123, 3700969, &Chart{Type: ChartTypeLine, Name: "Temperature"}))
+		return discards(c.Charts.Update(ctx, 123, 3700969, &ChartUpdate{Type: Ptr(ChartTypeLine), Name: Ptr("Temperature")}))
 	})
 	r("legacy:charts.update_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Charts.Update(ctx, 123, 1, &Chart{Name: "Temperature"}))
+		return discards(c.Charts.Update(ctx, 123, 1, &ChartUpdate{Name: Ptr("Temperature")}))
 	})
 	r("master:charts.update_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Charts.Update(ctx, 123, 1234567, &Chart{Type: ChartTypeLine, Streams: []ChartStream{{
+		return discards(c.Charts.Update(ctx, 123, 1234567, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
 			Composite: `divide([sum(s("librato.cpu.percent.idle",{"environment":"*"})),sum(s("librato.cpu.percent.user",{"environment":"*"}))])`,
 		}}}))
 	})
 	r("legacy:charts.update_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Charts.Update(ctx, 123, 6637, &Chart{Type: ChartTypeLine, Streams: []ChartStream{{
+		return discards(c.Charts.Update(ctx, 123, 6637, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
 			Composite: `divide([sum(s("memory_total","prod.web*")),sum(s("memory_used","prod.web*"))])`,
 		}}}))
 	})
@@ -593,11 +600,11 @@ func init() {
 	})
 	r("annotations.create_time", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Annotations.CreateEvent(ctx, "api-deploys", &AnnotationEvent{
-			Title: "My Annotation", Description: "Joe deployed v29 to metrics", StartTime: unix(1234567890)}))
+			Title: "My Annotation", Description: "Joe deployed v29 to metrics", StartTime: 1234567890}))
 	})
 	r("annotations.create_links", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Annotations.CreateEvent(ctx, "api-deploys", &AnnotationEvent{
-			Title: "My Annotation", Description: "Joe deployed v29 to metrics", StartTime: unix(1234567890),
+			Title: "My Annotation", Description: "Joe deployed v29 to metrics", StartTime: 1234567890,
 			Links: []Link{{Label: "Metrics Gem", Href: "https://github.com/librato/librato-metrics", Rel: "github"}}}))
 	})
 	r("annotations.get_stream", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
@@ -611,11 +618,11 @@ func init() {
 		return one(c.Annotations.GetEvent(ctx, "api-deploys", 189))
 	})
 	r("annotations.add_link", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Annotations.AddLink(ctx, "app-deploys", 198, Link{
+		return one(c.Annotations.AddLink(ctx, "app-deploys", 198, &Link{
 			Rel: "github", Label: "Github Commit", Href: "https://github.com/acme/app/commits/01beaf"}))
 	})
 	r("annotations.update_stream", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return none(c.Annotations.UpdateStream(ctx, "api-deploys", "Deploys to API"))
+		return none(c.Annotations.Update(ctx, "api-deploys", &AnnotationStreamUpdate{DisplayName: Ptr("Deploys to API")}))
 	})
 	r("annotations.update_event", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.Annotations.UpdateEvent(ctx, "app-deploys", 143, &AnnotationEventUpdate{
@@ -646,7 +653,7 @@ func init() {
 		return one(c.Services.Get(ctx, 156))
 	})
 	r("services.update", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return none(c.Services.Update(ctx, 145, &Service{Title: "Notify Ops Chatroom"}))
+		return none(c.Services.Update(ctx, 145, &ServiceUpdate{Title: Ptr("Notify Ops Chatroom")}))
 	})
 	r("services.delete", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.Services.Delete(ctx, 145))
@@ -664,7 +671,7 @@ func init() {
 
 	// --- API tokens
 	r("api_tokens.create", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		tok, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "My New Token", Role: RoleFullAccess})
+		tok, err := c.APITokens.Create(ctx, &APIToken{Name: Ptr("My New Token"), Role: RoleFullAccess})
 		if err != nil {
 			return nil, err
 		}
@@ -686,11 +693,7 @@ func init() {
 		return tokenJSON(t, *tok), nil
 	})
 	r("api_tokens.update", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		tok, err := c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: Ptr("New Token Name"), Active: Ptr(false), Role: RoleFullAccess})
-		if err != nil {
-			return nil, err
-		}
-		return tokenJSON(t, *tok), nil
+		return discards(c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: Ptr("New Token Name"), Active: Ptr(false), Role: Ptr(RoleFullAccess)}))
 	})
 	r("api_tokens.delete", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.APITokens.Delete(ctx, 28))
@@ -736,11 +739,11 @@ func init() {
 
 	// --- snapshots
 	r("master:snapshots.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Snapshots.Create(ctx, &SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{
+		return one(c.Snapshots.Create(ctx, &Snapshot{Subject: SnapshotSubject{Chart: SnapshotChart{
 			ID: 1, Type: ChartTypeStacked, Tags: []SnapshotTag{{Name: "environment", Values: []string{"prod*"}}}}}}))
 	})
 	r("legacy:snapshots.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Snapshots.Create(ctx, &SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{
+		return one(c.Snapshots.Create(ctx, &Snapshot{Subject: SnapshotSubject{Chart: SnapshotChart{
 			ID: 1, Type: ChartTypeStacked, Source: "*"}}}))
 	})
 	r("snapshots.get", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
@@ -882,12 +885,14 @@ func init() {
 		return callByName(ctx, c.Metrics, "ComposeLegacy", queryArg{refQuery(t, rc)})
 	})
 
-	// --- legacy sources: no family yet; called by name on Client.Sources.
+	// --- legacy sources, called by name on Client.Sources.
 	r("sources.update", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		return callField(ctx, c, "Sources", "Update", "i-d32d61af", jsonArg{rc.bodyJSON(t)})
+		_, err := callField(ctx, c, "Sources", "Update", "i-d32d61af", jsonArg{rc.bodyJSON(t)})
+		return discardedAnswer{}, err
 	})
 	r("sources.create", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		return callField(ctx, c, "Sources", "Update", "foo.bar.com", jsonArg{rc.bodyJSON(t)})
+		_, err := callField(ctx, c, "Sources", "Update", "foo.bar.com", jsonArg{rc.bodyJSON(t)})
+		return discardedAnswer{}, err
 	})
 	r("sources.get", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return callField(ctx, c, "Sources", "Get", "foo.bar.com")
@@ -928,8 +933,8 @@ func init() {
 	})
 	masterUpdate := func(description string, active bool, attrs map[string]any) refCall {
 		return func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-			return none(c.Alerts.Update(ctx, 123, &Alert{
-				Name: "my.alert.name", Description: Ptr(description),
+			return none(c.Alerts.Update(ctx, 123, &AlertUpdate{
+				Name: Ptr("my.alert.name"), Description: Ptr(description),
 				Conditions: []AlertCondition{{ID: 19375969, Type: AlertConditionAbove, MetricName: "my.alert.name", Threshold: Ptr(90.0),
 					SummaryFunction: "average", Tags: []AlertConditionTag{{Name: "my.environment", Values: []string{"production"}}}}},
 				Attributes: attrs, Active: Ptr(active),
@@ -942,8 +947,8 @@ func init() {
 	r("master:alerts.update_runbook", masterUpdate("A new description", true, runbook))
 	legacyUpdate := func(description string, active bool, attrs map[string]any) refCall {
 		return func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-			return none(c.Alerts.Update(ctx, 123, &Alert{
-				Name: "my.alert.name", Description: Ptr(description),
+			return none(c.Alerts.Update(ctx, 123, &AlertUpdate{
+				Name: Ptr("my.alert.name"), Description: Ptr(description),
 				Conditions: []AlertCondition{{Type: AlertConditionAbsent, MetricName: "service.alive", Source: Ptr("*"), Duration: 900}},
 				Attributes: attrs, Active: Ptr(active),
 			}))
@@ -1260,7 +1265,7 @@ func TestReferenceRequests(t *testing.T) {
 				require.Equal(t, wantC, gotC, "body: documented %s\nsent %s", brief(want), s.body)
 			}
 
-			if len(respBody) == 0 {
+			if _, discarded := got.(discardedAnswer); len(respBody) == 0 || discarded {
 				return
 			}
 			var doc any

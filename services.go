@@ -3,7 +3,6 @@ package librato
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 )
@@ -37,59 +36,62 @@ type Service struct {
 	Name string `json:"name,omitempty"`
 }
 
-// UnmarshalJSON accepts a service object whose id is a number or, as
-// /v1/services sends it, a string of digits; and, as alert requests carry
-// services, a bare id.
+// UnmarshalJSON reads a service object or, as alert requests carry
+// services, a bare id. Both go through the lenient decode every answer
+// gets, so this works for a caller's own json.Unmarshal too, with ids
+// written as strings as /v1/services writes them.
 func (s *Service) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if string(data) == "null" {
 		return nil
 	}
 	if len(data) == 0 || data[0] != '{' {
-		var id lenientInt
-		if err := id.UnmarshalJSON(data); err != nil {
+		var id int64
+		if err := decodeJSON(data, &id); err != nil {
 			return fmt.Errorf("librato: service id: %w", err)
 		}
-		*s = Service{ID: int64(id)}
+		*s = Service{ID: id}
 		return nil
 	}
 	type plain Service
-	aux := struct {
-		*plain
-		ID lenientInt `json:"id"`
-	}{plain: (*plain)(s), ID: lenientInt(s.ID)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	return decodeJSON(data, (*plain)(s))
+}
+
+// serviceCreate is what Create sends: never the id.
+type serviceCreate struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+func (b *serviceCreate) validate() error {
+	if err := checkRequired("title", b.Title); err != nil {
 		return err
 	}
-	s.ID = int64(aux.ID)
-	return nil
+	return checkRequired("type", b.Type)
 }
 
-// serviceBody is what create and update send: never the id.
-type serviceBody struct {
-	Type     string         `json:"type,omitempty"`
-	Title    string         `json:"title,omitempty"`
-	Settings map[string]any `json:"settings,omitempty"`
-	create   bool
+// ServiceUpdate changes a service (PUT /v1/services/:id): a nil field is
+// not sent and the server keeps it.
+type ServiceUpdate struct {
+	Type  *string `json:"type,omitempty"`  // the backend, such as "mail"; not blank
+	Title *string `json:"title,omitempty"` // not blank
+	// Settings replaces the service's settings as a whole: a key left out
+	// is removed.
+	Settings map[string]any `json:"settings,omitzero"`
 }
 
-func newServiceBody(sv *Service, create bool) *serviceBody {
-	b := &serviceBody{create: create}
-	if sv != nil {
-		b.Type, b.Title, b.Settings = sv.Type, sv.Title, sv.Settings
+func (u *ServiceUpdate) validate() error {
+	if u == nil || (u.Type == nil && u.Title == nil && u.Settings == nil) {
+		return invalid("service", -1, "sets no field; nothing to update")
 	}
-	return b
-}
-
-func (b *serviceBody) validate() error {
-	if b.create {
-		if err := checkRequired("title", b.Title); err != nil {
+	if u.Title != nil {
+		if err := checkRequired("title", *u.Title); err != nil {
 			return err
 		}
-		return checkRequired("type", b.Type)
 	}
-	if b.Type == "" && b.Title == "" && b.Settings == nil {
-		return invalid("service", -1, "sets no field; nothing to update")
+	if u.Type != nil {
+		return checkRequired("type", *u.Type)
 	}
 	return nil
 }
@@ -120,11 +122,14 @@ func (s *ServicesService) Get(ctx context.Context, id int64) (*Service, error) {
 	return callInto[Service](ctx, s.client, &request{ep: epServicesGet, params: []string{idParam(id)}})
 }
 
-// Create makes a service from sv's Title and Type (both required) and
-// Settings, and returns it with its id. It notifies nothing until attached
-// to an alert.
+// Create makes a service from sv's Title and Type (both required, a
+// *ValidationError otherwise) and Settings, and returns it with its id. It
+// notifies nothing until attached to an alert.
 func (s *ServicesService) Create(ctx context.Context, sv *Service) (*Service, error) {
-	body := newServiceBody(sv, true)
+	body := &serviceCreate{}
+	if sv != nil {
+		body.Type, body.Title, body.Settings = sv.Type, sv.Title, sv.Settings
+	}
 	var out Service
 	res, err := s.client.call(ctx, &request{ep: epServicesCreate, body: body, out: &out})
 	if err != nil {
@@ -136,11 +141,11 @@ func (s *ServicesService) Create(ctx context.Context, sv *Service) (*Service, er
 	return &out, nil
 }
 
-// Update changes the fields sv sets (Type, Title, Settings) on service id;
-// empty ones are not sent, and sv.ID is ignored. Settings, when set, is
-// sent whole. A Service that sets nothing is a *ValidationError.
-func (s *ServicesService) Update(ctx context.Context, id int64, sv *Service) error {
-	_, err := s.client.call(ctx, &request{ep: epServicesUpdate, params: []string{idParam(id)}, body: newServiceBody(sv, false)})
+// Update changes the fields u sets on service id. An update that sets
+// nothing, or sets a blank title or type, is a *ValidationError and
+// nothing is sent; a missing service is an *APIError matching ErrNotFound.
+func (s *ServicesService) Update(ctx context.Context, id int64, u *ServiceUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epServicesUpdate, params: []string{idParam(id)}, body: u})
 	return err
 }
 

@@ -98,12 +98,13 @@ func TestServicesCreateIDFromLocation(t *testing.T) {
 func TestServicesUpdateSendsOnlySetFields(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		in   *Service
+		in   *ServiceUpdate
 		want string
 	}{
-		{"title", &Service{Title: "New title"}, `{"title":"New title"}`},
-		{"settings", &Service{Settings: map[string]any{"room": "Dev"}}, `{"settings":{"room":"Dev"}}`},
-		{"whole, id ignored", &Service{ID: 3, Type: "mail", Title: "t", Settings: map[string]any{"addresses": "a@b.c"}}, `{"type":"mail","title":"t","settings":{"addresses":"a@b.c"}}`},
+		{"title", &ServiceUpdate{Title: Ptr("New title")}, `{"title":"New title"}`},
+		{"settings", &ServiceUpdate{Settings: map[string]any{"room": "Dev"}}, `{"settings":{"room":"Dev"}}`},
+		{"empty settings", &ServiceUpdate{Settings: map[string]any{}}, `{"settings":{}}`},
+		{"whole", &ServiceUpdate{Type: Ptr("mail"), Title: Ptr("t"), Settings: map[string]any{"addresses": "a@b.c"}}, `{"type":"mail","title":"t","settings":{"addresses":"a@b.c"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
@@ -139,9 +140,11 @@ func TestServicesValidation(t *testing.T) {
 			_, err := c.Services.Create(ctx, &Service{Title: "t"})
 			return err
 		}},
-		{"update nothing", "service", func(c *Client) error { return c.Services.Update(ctx, 1, &Service{ID: 1}) }},
+		{"update nothing", "service", func(c *Client) error { return c.Services.Update(ctx, 1, &ServiceUpdate{}) }},
 		{"update nil", "service", func(c *Client) error { return c.Services.Update(ctx, 1, nil) }},
-		{"update id 0", "id", func(c *Client) error { return c.Services.Update(ctx, 0, &Service{Title: "t"}) }},
+		{"update blank title", "title", func(c *Client) error { return c.Services.Update(ctx, 1, &ServiceUpdate{Title: Ptr(" ")}) }},
+		{"update empty type", "type", func(c *Client) error { return c.Services.Update(ctx, 1, &ServiceUpdate{Type: Ptr("")}) }},
+		{"update id 0", "id", func(c *Client) error { return c.Services.Update(ctx, 0, &ServiceUpdate{Title: Ptr("t")}) }},
 		{"get id 0", "id", func(c *Client) error { _, err := c.Services.Get(ctx, 0); return err }},
 		{"delete id 0", "id", func(c *Client) error { return c.Services.Delete(ctx, 0) }},
 		{"list bad sort", "sort", func(c *Client) error {

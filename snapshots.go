@@ -2,7 +2,6 @@ package librato
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -16,29 +15,36 @@ var (
 )
 
 // DefaultSnapshotDuration is the interval the API renders when
-// SnapshotCreate.Duration is zero.
+// Snapshot.Duration is zero.
 const DefaultSnapshotDuration = time.Hour
 
 // Snapshot is a PNG rendering of a chart over an interval, made by a
-// background job. ImageHref stays empty (null on the wire) until the image
-// is ready; poll Get, or wait for the job with Jobs.Wait(ctx, s.JobID()).
+// background job, as the API returns it and as Create sends it (its
+// Subject, Duration and EndTime). ImageHref stays empty (null on the wire)
+// until the image is ready; poll Get, or wait for the job with
+// Jobs.Wait(ctx, s.JobID).
 type Snapshot struct {
+	ID        int64           `json:"-"`          // read from Href; the API sends no id
+	JobID     int64           `json:"-"`          // the rendering job's, read from JobHref, for Jobs.Get or Jobs.Wait
 	Href      string          `json:"href"`       // the snapshot resource, …/v1/snapshots/:id
 	JobHref   string          `json:"job_href"`   // the rendering job, …/v1/jobs/:id
 	ImageHref string          `json:"image_href"` // the PNG; empty until rendered
-	Duration  int             `json:"duration"`   // seconds of the interval
-	EndTime   time.Time       `json:"end_time"`
+	Duration  int             `json:"duration"`   // seconds of the interval; 0 on create for DefaultSnapshotDuration
+	EndTime   time.Time       `json:"end_time"`   // zero on create for now
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
 	Subject   SnapshotSubject `json:"subject"`
 }
 
-// ID returns the snapshot's id, read from Href; 0 if there is none.
-func (s *Snapshot) ID() int64 { return idFromLocation(s.Href) }
-
-// JobID returns the id of the rendering job, read from JobHref, for
-// Jobs.Get or Jobs.Wait; 0 if there is none.
-func (s *Snapshot) JobID() int64 { return idFromLocation(s.JobHref) }
+// UnmarshalJSON reads a snapshot and its ids from its hrefs.
+func (s *Snapshot) UnmarshalJSON(data []byte) error {
+	type plain Snapshot
+	if err := decodeJSON(data, (*plain)(s)); err != nil {
+		return err
+	}
+	s.ID, s.JobID = idFromLocation(s.Href), idFromLocation(s.JobHref)
+	return nil
+}
 
 // Ready reports whether the image has been rendered.
 func (s *Snapshot) Ready() bool { return s.ImageHref != "" }
@@ -67,38 +73,24 @@ type SnapshotTag struct {
 	Values []string `json:"values"`
 }
 
-// SnapshotCreate asks for a snapshot of Subject.Chart (ID required) over
-// Duration (whole seconds; zero for DefaultSnapshotDuration) ending at
-// EndTime (zero for now).
-type SnapshotCreate struct {
-	Subject  SnapshotSubject
-	Duration time.Duration
-	EndTime  time.Time
+// snapshotCreate is what Create sends: duration in seconds and end_time
+// as ISO-8601 UTC, each left out when zero so the server applies its
+// default.
+type snapshotCreate struct {
+	Subject  SnapshotSubject `json:"subject"`
+	Duration int             `json:"duration,omitempty"`
+	EndTime  string          `json:"end_time,omitempty"`
 }
 
-// MarshalJSON writes the API's body: duration in seconds and end_time as
-// ISO-8601 UTC, each left out when zero so the server applies its default.
-func (c SnapshotCreate) MarshalJSON() ([]byte, error) {
-	w := struct {
-		Subject  SnapshotSubject `json:"subject"`
-		Duration int64           `json:"duration,omitempty"`
-		EndTime  string          `json:"end_time,omitempty"`
-	}{Subject: c.Subject, Duration: int64(c.Duration / time.Second)}
-	if !c.EndTime.IsZero() {
-		w.EndTime = c.EndTime.UTC().Format(time.RFC3339)
-	}
-	return json.Marshal(w)
-}
-
-func (c *SnapshotCreate) validate() error {
+func (c *snapshotCreate) validate() error {
 	ch := &c.Subject.Chart
 	switch {
 	case ch.ID <= 0:
 		return invalid("subject.chart.id", -1, "is required: the id of the chart to render")
 	case ch.Type != "" && !oneOf(ch.Type, ChartTypeLine, ChartTypeStacked, ChartTypeBigNumber):
 		return invalid("subject.chart.type", -1, "%s is not one of line, stacked, bignumber", quoteShort(ch.Type))
-	case c.Duration < 0 || c.Duration%time.Second != 0:
-		return invalid("duration", -1, "must be a positive whole number of seconds (zero for the default, one hour)")
+	case c.Duration < 0:
+		return invalid("duration", -1, "may not be negative: seconds, or zero for the default, one hour")
 	}
 	for i, t := range ch.Tags {
 		if !ValidTagName(t.Name) {
@@ -111,20 +103,27 @@ func (c *SnapshotCreate) validate() error {
 	return nil
 }
 
-// Create starts rendering a snapshot and returns it at once (the API
-// answers 202), usually before ImageHref is set. A missing chart id is a
-// *ValidationError.
-func (s *SnapshotsService) Create(ctx context.Context, c *SnapshotCreate) (*Snapshot, error) {
-	if c == nil {
-		c = &SnapshotCreate{}
+// Create starts rendering a snapshot of sn.Subject.Chart (ID required)
+// over sn.Duration seconds ending at sn.EndTime, and returns it at once
+// (the API answers 202), usually before ImageHref is set. Nothing else of
+// sn is sent. A missing chart id, or a bad type, tag or duration, is a
+// *ValidationError and nothing is sent.
+func (s *SnapshotsService) Create(ctx context.Context, sn *Snapshot) (*Snapshot, error) {
+	body := &snapshotCreate{}
+	if sn != nil {
+		body.Subject, body.Duration = sn.Subject, sn.Duration
+		if !sn.EndTime.IsZero() {
+			body.EndTime = sn.EndTime.UTC().Format(time.RFC3339)
+		}
 	}
 	var out Snapshot
-	res, err := s.client.call(ctx, &request{ep: epSnapshotsCreate, body: c, out: &out})
+	res, err := s.client.call(ctx, &request{ep: epSnapshotsCreate, body: body, out: &out})
 	if err != nil {
 		return nil, err
 	}
 	if out.Href == "" {
 		out.Href = res.location
+		out.ID = idFromLocation(res.location)
 	}
 	return &out, nil
 }

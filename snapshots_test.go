@@ -26,9 +26,9 @@ func TestSnapshotsCreate(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/snapshots", 202, snapshotExample, "/v1/snapshots/1")
 	end := time.Date(2016, 2, 20, 2, 18, 46, 0, time.FixedZone("CET", 3600))
-	snap, err := c.Snapshots.Create(context.Background(), &SnapshotCreate{
+	snap, err := c.Snapshots.Create(context.Background(), &Snapshot{
 		Subject:  SnapshotSubject{Chart: SnapshotChart{ID: 1, Type: ChartTypeStacked, Tags: []SnapshotTag{{Name: "environment", Values: []string{"*"}}}}},
-		Duration: 30 * time.Minute,
+		Duration: 1800,
 		EndTime:  end,
 	})
 	require.NoError(t, err)
@@ -39,8 +39,8 @@ func TestSnapshotsCreate(t *testing.T) {
 	  "duration": 1800,
 	  "end_time": "2016-02-20T01:18:46Z"
 	}`, call.Body)
-	assert.EqualValues(t, 1, snap.ID())
-	assert.EqualValues(t, 123456, snap.JobID())
+	assert.EqualValues(t, 1, snap.ID)
+	assert.EqualValues(t, 123456, snap.JobID)
 	assert.True(t, snap.Ready())
 	assert.Equal(t, 3600, snap.Duration)
 	assert.True(t, snap.EndTime.Equal(time.Date(2016, 2, 20, 1, 18, 46, 0, time.UTC)))
@@ -51,12 +51,12 @@ func TestSnapshotsCreate(t *testing.T) {
 func TestSnapshotsCreateMinimal(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/snapshots", 202, ``, "https://api.test/prefix/v1/snapshots/42")
-	snap, err := c.Snapshots.Create(context.Background(), &SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 9}}})
+	snap, err := c.Snapshots.Create(context.Background(), &Snapshot{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 9}}})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"subject":{"chart":{"id":9}}}`, rec.one(t).Body, "defaults are left to the server")
-	assert.EqualValues(t, 42, snap.ID(), "the id comes from Location when the body has none")
+	assert.EqualValues(t, 42, snap.ID, "the id comes from Location when the body has none")
 	assert.False(t, snap.Ready())
-	assert.Zero(t, snap.JobID())
+	assert.Zero(t, snap.JobID)
 }
 
 func TestSnapshotsGet(t *testing.T) {
@@ -79,7 +79,8 @@ func TestSnapshotsGet(t *testing.T) {
 	assert.Equal(t, 600, snap.Duration)
 	assert.Equal(t, time.Date(2016, 2, 20, 1, 18, 48, 5e8, time.UTC), snap.UpdatedAt.UTC())
 	assert.Equal(t, SnapshotChart{ID: 3, Type: "line", Tags: []SnapshotTag{{Name: "host", Values: []string{"db-*"}}}}, snap.Subject.Chart)
-	assert.EqualValues(t, 123456, snap.JobID())
+	assert.EqualValues(t, 123456, snap.JobID)
+	assert.EqualValues(t, 1, snap.ID)
 }
 
 func TestSnapshotsValidation(t *testing.T) {
@@ -88,16 +89,15 @@ func TestSnapshotsValidation(t *testing.T) {
 	cases := []struct {
 		name  string
 		field string
-		in    *SnapshotCreate
+		in    *Snapshot
 	}{
 		{"nil", "subject.chart.id", nil},
-		{"no chart id", "subject.chart.id", &SnapshotCreate{Subject: chart(SnapshotChart{Type: "line"})}},
-		{"negative chart id", "subject.chart.id", &SnapshotCreate{Subject: chart(SnapshotChart{ID: -1})}},
-		{"bad type", "subject.chart.type", &SnapshotCreate{Subject: chart(SnapshotChart{ID: 1, Type: "pie"})}},
-		{"negative duration", "duration", &SnapshotCreate{Subject: chart(SnapshotChart{ID: 1}), Duration: -time.Hour}},
-		{"fractional duration", "duration", &SnapshotCreate{Subject: chart(SnapshotChart{ID: 1}), Duration: 1500 * time.Millisecond}},
-		{"tag without name", "subject.chart.tags[0].name", &SnapshotCreate{Subject: chart(SnapshotChart{ID: 1, Tags: []SnapshotTag{{Values: []string{"a"}}}})}},
-		{"tag without values", "subject.chart.tags[1].values", &SnapshotCreate{Subject: chart(SnapshotChart{ID: 1, Tags: []SnapshotTag{{Name: "a", Values: []string{"*"}}, {Name: "b"}}})}},
+		{"no chart id", "subject.chart.id", &Snapshot{Subject: chart(SnapshotChart{Type: "line"})}},
+		{"negative chart id", "subject.chart.id", &Snapshot{Subject: chart(SnapshotChart{ID: -1})}},
+		{"bad type", "subject.chart.type", &Snapshot{Subject: chart(SnapshotChart{ID: 1, Type: "pie"})}},
+		{"negative duration", "duration", &Snapshot{Subject: chart(SnapshotChart{ID: 1}), Duration: -3600}},
+		{"tag without name", "subject.chart.tags[0].name", &Snapshot{Subject: chart(SnapshotChart{ID: 1, Tags: []SnapshotTag{{Values: []string{"a"}}}})}},
+		{"tag without values", "subject.chart.tags[1].values", &Snapshot{Subject: chart(SnapshotChart{ID: 1, Tags: []SnapshotTag{{Name: "a", Values: []string{"*"}}, {Name: "b"}}})}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestSnapshotsGuard(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 
 	strict, mt2 := newMockClient(t, WithRole(RoleViewOnly), WithStrictGuard())
-	_, err = strict.Snapshots.Create(context.Background(), &SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 1}}})
+	_, err = strict.Snapshots.Create(context.Background(), &Snapshot{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 1}}})
 	var fe *ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)
 	assert.Zero(t, mt2.GetTotalCallCount())
@@ -140,10 +140,17 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, s.Href, back.Href)
 	assert.True(t, s.EndTime.Equal(back.EndTime))
 	assert.Equal(t, s.Subject, back.Subject)
+	assert.Equal(t, s, back, "the ids come back from the hrefs")
 }
 
-func TestSnapshotCreateMarshalByValue(t *testing.T) {
-	b, err := json.Marshal(SnapshotCreate{Subject: SnapshotSubject{Chart: SnapshotChart{ID: 2}}, Duration: time.Hour})
+// TestSnapshotsCreateSendsOnlyCreateFields: a snapshot read from the API
+// can be sent again; its hrefs and server times are not sent.
+func TestSnapshotsCreateSendsOnlyCreateFields(t *testing.T) {
+	var s Snapshot
+	require.NoError(t, json.Unmarshal([]byte(snapshotExample), &s))
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/snapshots", 202, snapshotExample, "/v1/snapshots/1")
+	_, err := c.Snapshots.Create(context.Background(), &s)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"subject":{"chart":{"id":2}},"duration":3600}`, string(b))
+	assert.JSONEq(t, `{"subject":{"chart":{"id":1,"type":"stacked","sources":["*"]}},"duration":3600,"end_time":"2016-02-20T01:18:46Z"}`, rec.one(t).Body)
 }

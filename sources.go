@@ -36,9 +36,9 @@ type Source struct {
 	DisplayName string `json:"display_name,omitempty"`
 }
 
-// SourceUpdate is what Update sets on a source. A nil DisplayName leaves
-// the display name as it is (a new source gets none); Ptr("") removes
-// it.
+// SourceUpdate changes a source (PUT /v1/sources/:name). A nil
+// DisplayName is not sent and leaves the display name as it is (a new
+// source gets none); Ptr("") removes it.
 type SourceUpdate struct {
 	DisplayName *string `json:"display_name,omitempty"`
 }
@@ -108,29 +108,15 @@ func (s *SourcesService) Get(ctx context.Context, name string) (*Source, error) 
 }
 
 // Update creates source name, or changes the display name of the existing
-// one (PUT /v1/sources/:name). It returns the source when the server
-// created it (201) and nil when it updated it (204). An invalid name, the
-// reserved "all", or a display name over 255 characters is a
-// *ValidationError; nil upd only makes sure the source exists.
-func (s *SourcesService) Update(ctx context.Context, name string, upd *SourceUpdate) (*Source, error) {
+// one (PUT /v1/sources/:name); a nil upd, or one without DisplayName, only
+// makes sure the source exists. An invalid name, the reserved "all", or a
+// display name over 255 characters is a *ValidationError and nothing is
+// sent.
+func (s *SourcesService) Update(ctx context.Context, name string, upd *SourceUpdate) error {
 	body := &sourceBody{name: name}
 	if upd != nil {
 		body.upd = *upd
 	}
-	var out Source
-	res, err := s.client.call(ctx, &request{ep: epSourcesUpdate, params: []string{name}, body: body, out: &out})
-	if err != nil {
-		return nil, err
-	}
-	if res.status == 204 {
-		return nil, nil
-	}
-	if out.Name == "" {
-		// a 201 whose body was left out still names what was created
-		out.Name = name
-		if body.upd.DisplayName != nil {
-			out.DisplayName = *body.upd.DisplayName
-		}
-	}
-	return &out, nil
+	_, err := s.client.call(ctx, &request{ep: epSourcesUpdate, params: []string{name}, body: body})
+	return err
 }

@@ -2,7 +2,6 @@ package librato
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"strings"
@@ -46,15 +45,28 @@ type ChartRef struct {
 	ID int64 `json:"id"`
 }
 
-// spaceBody is what create and rename send: the name (and, on create, the
-// legacy tags flag) and nothing else, so a Space read from the API can be
-// passed back without sending its id or chart list.
-type spaceBody struct {
+// spaceCreate is what Create sends: the name and the legacy tags flag,
+// so a Space read from the API can be passed back without sending its id
+// or chart list.
+type spaceCreate struct {
 	Name string `json:"name"`
 	Tags *bool  `json:"tags,omitempty"`
 }
 
-func (b *spaceBody) validate() error { return checkRequired("name", b.Name) }
+func (b *spaceCreate) validate() error { return checkRequired("name", b.Name) }
+
+// SpaceUpdate changes a space (PUT /v1/spaces/:id); its name is the one
+// property a space has, and the charts are not touched.
+type SpaceUpdate struct {
+	Name *string `json:"name,omitempty"` // unique in the account; not blank
+}
+
+func (u *SpaceUpdate) validate() error {
+	if u == nil || u.Name == nil {
+		return invalid("name", -1, "is not set; nothing to update")
+	}
+	return checkRequired("name", *u.Name)
+}
 
 // SpacePage is one page of GET /v1/spaces.
 type SpacePage struct {
@@ -85,7 +97,7 @@ func (s *SpacesService) Get(ctx context.Context, id int64) (*Space, error) {
 // duplicate is an *APIError matching ErrAlreadyExists) and returns it with
 // its id. Only the name, and sp.Tags when set, are sent.
 func (s *SpacesService) Create(ctx context.Context, sp *Space) (*Space, error) {
-	body := &spaceBody{}
+	body := &spaceCreate{}
 	if sp != nil {
 		body.Name, body.Tags = sp.Name, sp.Tags
 	}
@@ -103,14 +115,11 @@ func (s *SpacesService) Create(ctx context.Context, sp *Space) (*Space, error) {
 	return &out, nil
 }
 
-// Update renames space id to sp.Name, the one property a space has; an
-// empty name is a *ValidationError. The charts are not touched.
-func (s *SpacesService) Update(ctx context.Context, id int64, sp *Space) error {
-	body := &spaceBody{}
-	if sp != nil {
-		body.Name = sp.Name
-	}
-	_, err := s.client.call(ctx, &request{ep: epSpacesUpdate, params: []string{idParam(id)}, body: body})
+// Update renames space id to what u sets; an update without a name, or
+// with a blank one, is a *ValidationError and nothing is sent. A name
+// another space has is an *APIError matching ErrAlreadyExists.
+func (s *SpacesService) Update(ctx context.Context, id int64, u *SpaceUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epSpacesUpdate, params: []string{idParam(id)}, body: u})
 	return err
 }
 
@@ -136,39 +145,37 @@ const (
 	ThresholdYellow = "yellow"
 )
 
-// Chart is a chart of a space. It is both what the API returns and what
-// Create and Update send; a zero field is not sent, so an Update changes
-// only what the Chart sets. Streams and Thresholds follow the same rule
-// for nil, but a non-nil empty slice is sent as [] and removes them all:
-// sending streams on Update replaces every existing stream.
+// Chart is a chart of a space, as the API returns it and as Create sends
+// it (without its ID); a zero field is not sent and takes the API's
+// default, but an empty, non-nil Streams or Thresholds is sent as [].
+// ChartUpdate changes one.
 type Chart struct {
 	ID           int64            `json:"id,omitempty"`
 	Name         string           `json:"name,omitempty"` // the title; required to create
 	Type         string           `json:"type,omitempty"` // ChartTypeLine (default), ChartTypeStacked or ChartTypeBigNumber
-	Streams      []ChartStream    `json:"streams,omitempty"`
+	Streams      []ChartStream    `json:"streams,omitzero"`
 	Min          *float64         `json:"min,omitempty"`           // lowest Y value shown
 	Max          *float64         `json:"max,omitempty"`           // highest Y value shown
 	Label        string           `json:"label,omitempty"`         // Y-axis label
 	RelatedSpace int64            `json:"related_space,omitempty"` // id of a related space
-	Thresholds   []ChartThreshold `json:"thresholds,omitempty"`    // required for big-number charts; null for others
+	Thresholds   []ChartThreshold `json:"thresholds,omitzero"`     // required for big-number charts; null for others
 }
 
-// MarshalJSON leaves out zero fields, and nil Streams and Thresholds, but
-// writes a non-nil empty slice as [] so a caller can clear them on purpose.
-func (c Chart) MarshalJSON() ([]byte, error) {
-	type plain Chart
-	aux := struct {
-		plain
-		Streams    *[]ChartStream    `json:"streams,omitempty"`
-		Thresholds *[]ChartThreshold `json:"thresholds,omitempty"`
-	}{plain: plain(c)}
-	if c.Streams != nil {
-		aux.Streams = &c.Streams
-	}
-	if c.Thresholds != nil {
-		aux.Thresholds = &c.Thresholds
-	}
-	return json.Marshal(aux)
+// ChartUpdate changes a chart (PUT /v1/spaces/:id/charts/:chart_id): a
+// nil field is not sent and the server keeps it.
+type ChartUpdate struct {
+	Name *string `json:"name,omitempty"` // the title; not blank
+	Type *string `json:"type,omitempty"` // ChartTypeLine, ChartTypeStacked or ChartTypeBigNumber
+	// Streams replaces every stream of the chart: to keep a stream, send
+	// it back with its ID; an empty, non-nil slice removes them all.
+	Streams      []ChartStream `json:"streams,omitzero"`
+	Min          *float64      `json:"min,omitempty"`
+	Max          *float64      `json:"max,omitempty"`
+	Label        *string       `json:"label,omitempty"`         // Ptr("") clears it
+	RelatedSpace *int64        `json:"related_space,omitempty"` // the id of an existing space
+	// Thresholds replaces the chart's thresholds; an empty, non-nil slice
+	// removes them all.
+	Thresholds []ChartThreshold `json:"thresholds,omitzero"`
 }
 
 // ChartThreshold colours a big-number chart when its value compares with
@@ -224,28 +231,53 @@ type StreamTag struct {
 	Dynamic bool     `json:"dynamic,omitempty"`
 }
 
-// chartBody is a Chart on its way to Create or Update; the two differ in
-// what they require.
-type chartBody struct {
-	chart  *Chart
-	create bool
+// chartCreate is a Chart on its way to Create: the depth-0 ID, never
+// set, hides the chart's own, which is the server's.
+type chartCreate struct {
+	*Chart
+	ID *int64 `json:"id,omitempty"`
 }
 
-func (b *chartBody) MarshalJSON() ([]byte, error) { return b.chart.MarshalJSON() }
+func (b chartCreate) validate() error {
+	c := b.Chart
+	if err := checkRequired("name", c.Name); err != nil {
+		return err
+	}
+	if c.Type == ChartTypeBigNumber && len(c.Thresholds) == 0 {
+		return invalid("thresholds", -1, "are required for a bignumber chart")
+	}
+	return c.check()
+}
 
-func (b *chartBody) validate() error {
-	c := b.chart
-	if b.create {
-		if err := checkRequired("name", c.Name); err != nil {
-			return err
-		}
-		if c.Type == ChartTypeBigNumber && len(c.Thresholds) == 0 {
-			return invalid("thresholds", -1, "are required for a bignumber chart")
-		}
-	} else if c.Name == "" && c.Type == "" && c.Streams == nil && c.Min == nil && c.Max == nil &&
-		c.Label == "" && c.RelatedSpace == 0 && c.Thresholds == nil {
+func (u *ChartUpdate) validate() error {
+	if u == nil || u.Name == nil && u.Type == nil && u.Streams == nil && u.Min == nil && u.Max == nil &&
+		u.Label == nil && u.RelatedSpace == nil && u.Thresholds == nil {
 		return invalid("chart", -1, "sets no field; nothing to update")
 	}
+	c := Chart{Streams: u.Streams, Min: u.Min, Max: u.Max, Thresholds: u.Thresholds}
+	if u.Name != nil {
+		if err := checkRequired("name", *u.Name); err != nil {
+			return err
+		}
+		c.Name = *u.Name
+	}
+	if u.Type != nil {
+		if *u.Type == "" {
+			return invalid("type", -1, "is empty; use one of line, stacked, bignumber")
+		}
+		c.Type = *u.Type
+	}
+	if u.RelatedSpace != nil {
+		if *u.RelatedSpace <= 0 {
+			return invalid("related_space", -1, "must be the id of an existing space")
+		}
+		c.RelatedSpace = *u.RelatedSpace
+	}
+	return c.check()
+}
+
+// check applies the rules Create and Update share to the fields c sets.
+func (c *Chart) check() error {
 	if c.Name != "" && strings.TrimSpace(c.Name) == "" {
 		return invalid("name", -1, "is blank")
 	}
@@ -364,8 +396,10 @@ func validTransform(s string) bool {
 	return true
 }
 
-// List returns every chart of space spaceID; the API does not paginate
-// charts.
+// List returns every chart of space spaceID. It returns a slice and
+// there is no All, because the API answers every chart of a space at once
+// as one bare array, with no paging. A missing space is an *APIError
+// matching ErrNotFound.
 func (s *ChartsService) List(ctx context.Context, spaceID int64) ([]Chart, error) {
 	var out []Chart
 	if _, err := s.client.call(ctx, &request{ep: epChartsList, params: []string{idParam(spaceID)}, out: &out}); err != nil {
@@ -391,21 +425,19 @@ func (s *ChartsService) Create(ctx context.Context, spaceID int64, c *Chart) (*C
 	var out Chart
 	// The Location of a created chart names the space, not the chart, so
 	// the id comes from the body only.
-	if _, err := s.client.call(ctx, &request{ep: epChartsCreate, params: []string{idParam(spaceID)}, body: &chartBody{chart: c, create: true}, out: &out}); err != nil {
+	if _, err := s.client.call(ctx, &request{ep: epChartsCreate, params: []string{idParam(spaceID)}, body: chartCreate{Chart: c}, out: &out}); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// Update changes the fields c sets on chart chartID of space spaceID and
-// returns the whole updated chart. Setting Streams replaces all the
-// chart's streams with them; to keep a stream, send it back with its ID.
-// A Chart that sets nothing is a *ValidationError.
-func (s *ChartsService) Update(ctx context.Context, spaceID, chartID int64, c *Chart) (*Chart, error) {
-	if c == nil {
-		c = &Chart{}
-	}
-	return callInto[Chart](ctx, s.client, &request{ep: epChartsUpdate, params: []string{idParam(spaceID), idParam(chartID)}, body: &chartBody{chart: c}})
+// Update changes the fields u sets on chart chartID of space spaceID.
+// Setting Streams replaces all the chart's streams. An update that sets
+// nothing, or input the API would reject, is a *ValidationError and
+// nothing is sent.
+func (s *ChartsService) Update(ctx context.Context, spaceID, chartID int64, u *ChartUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epChartsUpdate, params: []string{idParam(spaceID), idParam(chartID)}, body: u})
+	return err
 }
 
 // Delete deletes chart chartID of space spaceID.

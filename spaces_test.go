@@ -3,6 +3,7 @@ package librato
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -206,7 +207,7 @@ func TestSpacesCreateDuplicate(t *testing.T) {
 func TestSpacesUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "PUT", "/v1/spaces/129", 204, ``, "")
-	err := c.Spaces.Update(context.Background(), 129, &Space{ID: 129, Name: "Renamed", Charts: []ChartRef{{ID: 3}}})
+	err := c.Spaces.Update(context.Background(), 129, &SpaceUpdate{Name: Ptr("Renamed")})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "PUT", "/v1/spaces/129")
@@ -232,9 +233,10 @@ func TestSpacesValidation(t *testing.T) {
 		{"create nil", "name", func(c *Client) error { _, err := c.Spaces.Create(ctx, nil); return err }},
 		{"create no name", "name", func(c *Client) error { _, err := c.Spaces.Create(ctx, &Space{}); return err }},
 		{"create blank name", "name", func(c *Client) error { _, err := c.Spaces.Create(ctx, &Space{Name: "  "}); return err }},
-		{"update no name", "name", func(c *Client) error { return c.Spaces.Update(ctx, 1, &Space{}) }},
+		{"update no name", "name", func(c *Client) error { return c.Spaces.Update(ctx, 1, &SpaceUpdate{}) }},
 		{"update nil", "name", func(c *Client) error { return c.Spaces.Update(ctx, 1, nil) }},
-		{"update id 0", "id", func(c *Client) error { return c.Spaces.Update(ctx, 0, &Space{Name: "x"}) }},
+		{"update blank name", "name", func(c *Client) error { return c.Spaces.Update(ctx, 1, &SpaceUpdate{Name: Ptr(" ")}) }},
+		{"update id 0", "id", func(c *Client) error { return c.Spaces.Update(ctx, 0, &SpaceUpdate{Name: Ptr("x")}) }},
 		{"get id 0", "id", func(c *Client) error { _, err := c.Spaces.Get(ctx, 0); return err }},
 		{"delete negative id", "id", func(c *Client) error { return c.Spaces.Delete(ctx, -4) }},
 	}
@@ -373,6 +375,21 @@ func TestChartsCreate(t *testing.T) {
 	assert.EqualValues(t, 27035309, ch.Streams[0].ID)
 }
 
+// TestChartsCreateSendsNoID: a chart read from the API can be created
+// again (in another space); its id is the server's and is not sent.
+func TestChartsCreateSendsNoID(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/spaces/5/charts", 201, chartBodyExample, "/v1/spaces/5")
+	in := chartExample()
+	_, err := c.Charts.Create(context.Background(), 5, &in)
+	require.NoError(t, err)
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal([]byte(rec.one(t).Body), &sent))
+	assert.NotContains(t, sent, "id")
+	assert.Equal(t, "CPU Usage", sent["name"])
+	assert.Len(t, sent["streams"], 2)
+}
+
 func TestChartsCreateBigNumber(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/spaces/1/charts", 201, `{"id":5,"name":"Load","type":"bignumber","streams":[{"id":9,"metric":"load","type":"gauge"}],"thresholds":[{"operator":"<","value":0.5,"type":"yellow"}]}`, "/v1/spaces/1")
@@ -388,42 +405,44 @@ func TestChartsUpdateSendsOnlySetFields(t *testing.T) {
 	resp := `{"id":7,"name":"Renamed","type":"line","streams":[{"id":1,"metric":"a","type":"gauge"}],"thresholds":null}`
 	cases := []struct {
 		name string
-		in   *Chart
+		in   *ChartUpdate
 		want string
 	}{
-		{"name only", &Chart{Name: "Renamed"}, `{"name":"Renamed"}`},
-		{"axis", &Chart{Min: Ptr(0.0), Max: Ptr(10.0), Label: "ms"}, `{"min":0,"max":10,"label":"ms"}`},
-		{"replace streams", &Chart{Streams: []ChartStream{{ID: 1, Metric: "a"}, {Composite: `s("b","*")`}}},
+		{"name only", &ChartUpdate{Name: Ptr("Renamed")}, `{"name":"Renamed"}`},
+		{"axis", &ChartUpdate{Min: Ptr(0.0), Max: Ptr(10.0), Label: Ptr("ms")}, `{"min":0,"max":10,"label":"ms"}`},
+		{"clear label", &ChartUpdate{Label: Ptr("")}, `{"label":""}`},
+		{"replace streams", &ChartUpdate{Streams: []ChartStream{{ID: 1, Metric: "a"}, {Composite: `s("b","*")`}}},
 			`{"streams":[{"id":1,"metric":"a"},{"composite":"s(\"b\",\"*\")"}]}`},
-		{"clear streams", &Chart{Streams: []ChartStream{}}, `{"streams":[]}`},
-		{"type and thresholds", &Chart{Type: ChartTypeBigNumber, Thresholds: []ChartThreshold{{Operator: "=", Value: 0, Type: "red"}}},
+		{"clear streams", &ChartUpdate{Streams: []ChartStream{}}, `{"streams":[]}`},
+		{"type and thresholds", &ChartUpdate{Type: Ptr(ChartTypeBigNumber), Thresholds: []ChartThreshold{{Operator: "=", Value: 0, Type: "red"}}},
 			`{"type":"bignumber","thresholds":[{"operator":"=","value":0,"type":"red"}]}`},
-		{"related space", &Chart{RelatedSpace: 12}, `{"related_space":12}`},
+		{"related space", &ChartUpdate{RelatedSpace: Ptr(int64(12))}, `{"related_space":12}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
 			rec := famRespond(t, mt, "PUT", "/v1/spaces/3/charts/7", 200, resp, "")
-			ch, err := c.Charts.Update(context.Background(), 3, 7, tc.in)
-			require.NoError(t, err)
+			require.NoError(t, c.Charts.Update(context.Background(), 3, 7, tc.in))
 			call := rec.one(t)
 			famAssertRequest(t, call, "PUT", "/v1/spaces/3/charts/7")
 			assert.JSONEq(t, tc.want, call.Body)
-			assert.Equal(t, &Chart{ID: 7, Name: "Renamed", Type: "line", Streams: []ChartStream{{ID: 1, Metric: "a", Type: "gauge"}}}, ch)
 		})
 	}
 }
 
 func TestChartsUpdateRoundTrip(t *testing.T) {
-	// A chart read from the API and sent back unchanged encodes to the same
-	// fields it was decoded from (unknown ones aside).
+	// The fields of a chart read from the API, sent back unchanged, encode
+	// to what they were decoded from (unknown ones aside, and the id, which
+	// is the path's).
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "PUT", "/v1/spaces/3/charts/1234567", 200, chartBodyExample, "")
 	in := chartExample()
-	_, err := c.Charts.Update(context.Background(), 3, 1234567, &in)
-	require.NoError(t, err)
+	require.NoError(t, c.Charts.Update(context.Background(), 3, 1234567, &ChartUpdate{
+		Name: &in.Name, Type: &in.Type, Streams: in.Streams, Min: in.Min, Max: in.Max,
+		Label: &in.Label, RelatedSpace: &in.RelatedSpace, Thresholds: in.Thresholds,
+	}))
 	assert.JSONEq(t, `{
-	  "id": 1234567, "name": "CPU Usage", "type": "line", "label": "percent", "related_space": 99, "min": 0, "max": 100.5,
+	  "name": "CPU Usage", "type": "line", "label": "percent", "related_space": 99, "min": 0, "max": 100.5,
 	  "streams": [
 	    {"id": 27035309, "metric": "cpu.percent.idle", "type": "gauge",
 	     "tags": [{"name": "environment", "values": ["prod"], "dynamic": true}],
@@ -448,8 +467,8 @@ func TestChartsValidation(t *testing.T) {
 	create := func(ch *Chart) func(c *Client) error {
 		return func(c *Client) error { _, err := c.Charts.Create(ctx, 1, ch); return err }
 	}
-	update := func(ch *Chart) func(c *Client) error {
-		return func(c *Client) error { _, err := c.Charts.Update(ctx, 1, 2, ch); return err }
+	update := func(u *ChartUpdate) func(c *Client) error {
+		return func(c *Client) error { return c.Charts.Update(ctx, 1, 2, u) }
 	}
 	stream := func(s ChartStream) func(c *Client) error {
 		return create(&Chart{Name: "c", Streams: []ChartStream{{Metric: "ok"}, s}})
@@ -482,11 +501,15 @@ func TestChartsValidation(t *testing.T) {
 		{"transform letters", "streams[1].transform_function", stream(ChartStream{Metric: "a", TransformFunction: "abs(x)"})},
 		{"stream NaN max", "streams[1].max", stream(ChartStream{Metric: "a", Max: Ptr(famNaN())})},
 		{"negative period", "streams[1].period", stream(ChartStream{Metric: "a", Period: -1})},
-		{"update sets nothing", "chart", update(&Chart{})},
+		{"update sets nothing", "chart", update(&ChartUpdate{})},
 		{"update nil", "chart", update(nil)},
-		{"update only id", "chart", update(&Chart{ID: 2})},
-		{"update bad type", "type", update(&Chart{Type: "area"})},
-		{"update bad stream", "streams[0].color", update(&Chart{Streams: []ChartStream{{Metric: "a", Color: "#12345G"}}})},
+		{"update blank name", "name", update(&ChartUpdate{Name: Ptr(" ")})},
+		{"update bad type", "type", update(&ChartUpdate{Type: Ptr("area")})},
+		{"update empty type", "type", update(&ChartUpdate{Type: Ptr("")})},
+		{"update min above max", "min", update(&ChartUpdate{Min: Ptr(5.0), Max: Ptr(1.0)})},
+		{"update related space 0", "related_space", update(&ChartUpdate{RelatedSpace: Ptr(int64(0))})},
+		{"update bad threshold", "thresholds[0].operator", update(&ChartUpdate{Thresholds: []ChartThreshold{{Operator: ">=", Type: "red"}}})},
+		{"update bad stream", "streams[0].color", update(&ChartUpdate{Streams: []ChartStream{{Metric: "a", Color: "#12345G"}}})},
 		{"space id 0", "id", func(c *Client) error { _, err := c.Charts.List(ctx, 0); return err }},
 		{"chart id 0", "chart_id", func(c *Client) error { _, err := c.Charts.Get(ctx, 1, 0); return err }},
 		{"delete chart id 0", "chart_id", func(c *Client) error { return c.Charts.Delete(ctx, 1, 0) }},
@@ -544,7 +567,7 @@ func TestChartMarshalOmitsUnset(t *testing.T) {
 		{Chart{Thresholds: []ChartThreshold{}}, `{"thresholds":[]}`},
 		{Chart{Streams: []ChartStream{{Metric: "m", Min: Ptr(0.0), SplitAxis: Ptr(false)}}}, `{"streams":[{"metric":"m","min":0,"split_axis":false}]}`},
 	} {
-		b, err := tc.in.MarshalJSON()
+		b, err := json.Marshal(tc.in)
 		require.NoError(t, err)
 		assert.JSONEq(t, tc.want, string(b))
 	}
@@ -555,7 +578,7 @@ func TestChartsGuardViewOnly(t *testing.T) {
 	famRespond(t, mt, "GET", "/v1/spaces/1/charts", 200, `[]`, "")
 	_, err := c.Charts.List(context.Background(), 1)
 	require.NoError(t, err)
-	_, err = c.Charts.Update(context.Background(), 1, 2, &Chart{Name: "x"})
+	err = c.Charts.Update(context.Background(), 1, 2, &ChartUpdate{Name: Ptr("x")})
 	require.True(t, errors.Is(err, ErrForbidden))
 	var fe *ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)

@@ -1,7 +1,6 @@
 package librato
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,22 +27,22 @@ var (
 // updated_at, e.g. "2013-02-01 18:53:38 UTC".
 const APITokenTimeLayout = "2006-01-02 15:04:05 MST"
 
-// APIToken is an API token of the account. The secret itself is read only
-// through Token: fmt (every verb, %#v included), slog and json.Marshal show
-// the other fields and never the secret, so logging a token or an error
-// about one cannot leak it.
+// APIToken is an API token of the account, as the API returns it and as
+// Create sends it (its name and role). The secret itself is read only
+// through Token: fmt (every verb, %#v included), slog and json.Marshal
+// show the other fields and never the secret, and the secret is held
+// sealed, so a printer that walks unexported fields by reflection (a
+// struct holding tokens printed with %v, testify's diff) shows only noise.
 type APIToken struct {
-	Name      *string // nil only for legacy or auto-generated tokens
-	Active    bool    // an inactive token authenticates with 401
-	Role      Role    // as the API sent it; an unknown role is kept as is
-	Href      string  // absolute URL of the token; its last segment is the id
-	CreatedAt string  // as the API writes it, APITokenTimeLayout; see Created
-	UpdatedAt string  // as the API writes it; see Updated
+	ID        int64     `json:"-"`          // read from the end of Href; the API sends no id
+	Name      *string   `json:"name"`       // nil only for legacy or auto-generated tokens; required to create
+	Active    bool      `json:"active"`     // an inactive token authenticates with 401
+	Role      Role      `json:"role"`       // as the API sent it; an unknown role is kept as is
+	Href      string    `json:"href"`       // absolute URL of the token
+	CreatedAt time.Time `json:"created_at"` // the zero time when absent or unreadable
+	UpdatedAt time.Time `json:"updated_at"`
 
-	// token sits behind a pointer so that even a printer that walks
-	// unexported fields of an enclosing value shows an address, not the
-	// secret.
-	token *string
+	token sealed
 }
 
 // apiTokenJSON is the token as the API spells it.
@@ -57,9 +56,10 @@ type apiTokenJSON struct {
 	UpdatedAt string  `json:"updated_at,omitempty"`
 }
 
-// UnmarshalJSON reads the API's token object, keeping the secret where
-// only Token reads it. A role the SDK does not know is kept verbatim
-// rather than failing the whole answer.
+// UnmarshalJSON reads the API's token object: the id from the href, the
+// times in APITokenTimeLayout (or RFC 3339), and the secret where only
+// Token reads it. A role the SDK does not know is kept verbatim rather
+// than failing the whole answer.
 func (t *APIToken) UnmarshalJSON(data []byte) error {
 	var w apiTokenJSON
 	if err := json.Unmarshal(data, &w); err != nil {
@@ -69,10 +69,12 @@ func (t *APIToken) UnmarshalJSON(data []byte) error {
 	if r, err := ParseRole(w.Role); err == nil {
 		role = r
 	}
-	*t = APIToken{Name: w.Name, Active: w.Active, Role: role, Href: w.Href, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	*t = APIToken{
+		ID: idFromLocation(w.Href), Name: w.Name, Active: w.Active, Role: role, Href: w.Href,
+		CreatedAt: parseTokenTime(w.CreatedAt), UpdatedAt: parseTokenTime(w.UpdatedAt),
+	}
 	if w.Token != "" {
-		tok := w.Token
-		t.token = &tok
+		t.token = seal(w.Token)
 	}
 	return nil
 }
@@ -81,33 +83,16 @@ func (t *APIToken) UnmarshalJSON(data []byte) error {
 // server ignores a token value sent to it, and leaving it out keeps a
 // token logged as JSON harmless.
 func (t APIToken) MarshalJSON() ([]byte, error) {
-	return json.Marshal(apiTokenJSON{Name: t.Name, Active: t.Active, Role: string(t.Role), Href: t.Href, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt})
+	return json.Marshal(apiTokenJSON{Name: t.Name, Active: t.Active, Role: string(t.Role), Href: t.Href,
+		CreatedAt: formatTokenTime(t.CreatedAt), UpdatedAt: formatTokenTime(t.UpdatedAt)})
 }
 
 // Token returns the secret, the Basic-auth password of this token; "" when
 // the answer did not carry it. Handle it like a password.
-func (t APIToken) Token() string {
-	if t.token == nil {
-		return ""
-	}
-	return *t.token
-}
-
-// ID returns the token's numeric id, read from the end of Href (the API
-// sends no id field); 0 if Href has none.
-func (t APIToken) ID() int64 { return idFromLocation(t.Href) }
-
-// Created parses CreatedAt; the zero time if it is empty or unreadable.
-func (t APIToken) Created() time.Time { return parseTokenTime(t.CreatedAt) }
-
-// Updated parses UpdatedAt; the zero time if it is empty or unreadable.
-func (t APIToken) Updated() time.Time { return parseTokenTime(t.UpdatedAt) }
+func (t APIToken) Token() string { return t.token.open() }
 
 func parseTokenTime(s string) time.Time {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}
-	}
 	for _, layout := range [...]string{APITokenTimeLayout, time.RFC3339Nano} {
 		if v, err := time.Parse(layout, s); err == nil {
 			return v.UTC()
@@ -116,11 +101,18 @@ func parseTokenTime(s string) time.Time {
 	return time.Time{}
 }
 
+func formatTokenTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(APITokenTimeLayout)
+}
+
 // String describes the token without its secret.
 func (t APIToken) String() string {
 	var b strings.Builder
 	b.WriteString("librato.APIToken{id: ")
-	b.WriteString(strconv.FormatInt(t.ID(), 10))
+	b.WriteString(strconv.FormatInt(t.ID, 10))
 	b.WriteString(", name: ")
 	if t.Name == nil {
 		b.WriteString("null")
@@ -128,8 +120,8 @@ func (t APIToken) String() string {
 		b.WriteString(strconv.Quote(*t.Name))
 	}
 	fmt.Fprintf(&b, ", role: %s, active: %t", t.Role.String(), t.Active)
-	if t.CreatedAt != "" {
-		b.WriteString(", created_at: " + strconv.Quote(t.CreatedAt))
+	if !t.CreatedAt.IsZero() {
+		b.WriteString(", created_at: " + strconv.Quote(formatTokenTime(t.CreatedAt)))
 	}
 	if t.token != nil {
 		b.WriteString(", token: [REDACTED]")
@@ -151,7 +143,7 @@ func (t APIToken) LogValue() slog.Value {
 		name = *t.Name
 	}
 	return slog.GroupValue(
-		slog.Int64("id", t.ID()),
+		slog.Int64("id", t.ID),
 		slog.String("name", name),
 		slog.String("role", string(t.Role)),
 		slog.Bool("active", t.Active),
@@ -166,37 +158,41 @@ type APITokenPage struct {
 
 func (l *APITokenPage) page() ([]APIToken, Query) { return l.APITokens, l.Query }
 
-// APITokenCreate is a new token: Name is required (any length, need not be
-// unique); Role is one of the three roles, or empty for the server's
-// default.
-type APITokenCreate struct {
+// apiTokenCreate is what Create sends: the name and the role.
+type apiTokenCreate struct {
 	Name string `json:"name"`
 	Role Role   `json:"role,omitempty"`
 }
 
-func (c *APITokenCreate) validate() error {
+func (c *apiTokenCreate) validate() error {
 	if err := checkRequired("name", c.Name); err != nil {
 		return err
 	}
 	return checkTokenRole(c.Role)
 }
 
-// APITokenUpdate changes the fields it sets on a token; nil fields and an
-// empty Role are not sent.
+// APITokenUpdate changes a token (PUT /v1/api_tokens/:id): a nil field is
+// not sent and the server keeps it.
 type APITokenUpdate struct {
-	Name   *string `json:"name,omitempty"`
+	Name   *string `json:"name,omitempty"`   // not blank
 	Active *bool   `json:"active,omitempty"` // false revokes the token: it then gets 401
-	Role   Role    `json:"role,omitempty"`
+	Role   *Role   `json:"role,omitempty"`   // RoleFullAccess, RoleRecordOnly or RoleViewOnly
 }
 
 func (u *APITokenUpdate) validate() error {
-	if u.Name == nil && u.Active == nil && u.Role == "" {
+	if u == nil || (u.Name == nil && u.Active == nil && u.Role == nil) {
 		return invalid("api_token", -1, "sets no field; nothing to update")
 	}
 	if u.Name != nil && strings.TrimSpace(*u.Name) == "" {
 		return invalid("name", -1, "may not be set to empty")
 	}
-	return checkTokenRole(u.Role)
+	if u.Role != nil && *u.Role == "" {
+		return invalid("role", -1, "is empty; use admin, recorder or viewer")
+	}
+	if u.Role != nil {
+		return checkTokenRole(*u.Role)
+	}
+	return nil
 }
 
 func checkTokenRole(r Role) error {
@@ -206,8 +202,10 @@ func checkTokenRole(r Role) error {
 	return nil
 }
 
-// List returns one page of the account's tokens, each with its secret,
-// filtered by opts.
+// List returns one page of the account's tokens, each with its secret.
+// opts.Name finds tokens by name, '*' being a wildcard ("*deploy*"); names
+// need not be unique, so it may match several. A bad offset, length or
+// sort is a *ValidationError.
 func (s *APITokensService) List(ctx context.Context, opts *ListOptions) (*APITokenPage, error) {
 	return callInto[APITokenPage](ctx, s.client, &request{ep: epAPITokensList, opts: listOf{opts, nil, true}})
 }
@@ -224,92 +222,38 @@ func (s *APITokensService) Get(ctx context.Context, id int64) (*APIToken, error)
 	return callInto[APIToken](ctx, s.client, &request{ep: epAPITokensGet, params: []string{idParam(id)}})
 }
 
-// GetByName returns the tokens whose name matches name ('*' is a
-// wildcard: "*deploy*"), with their secrets: GET /v1/api_tokens/:name, the
-// same matrix row as Get. Token names need not be unique, so it returns
-// every match, in the server's order, and an empty slice when none
-// matches. The reference documents a list page for this route; a server
-// that answers with a single token object is read as a list of one. The
-// route answers one page: for more than 100 matches, use All with a Name.
-//
-// On this route the server cannot tell a name made only of digits from an
-// id, so such a name is looked up with List's name filter instead (GET
-// /v1/api_tokens?name=..., also Full Access only). An empty name is a
-// *ValidationError.
-func (s *APITokensService) GetByName(ctx context.Context, name string) ([]APIToken, error) {
-	if err := checkRequired("name", name); err != nil {
-		return nil, err
-	}
-	if strings.Trim(name, "0123456789") == "" {
-		l, err := s.List(ctx, &ListOptions{Name: name})
-		if err != nil {
-			return nil, err
+// Create issues a new token named t.Name (required; names need not be
+// unique) with role t.Role (empty for the server's default), and returns
+// it with the secret the server generated. Nothing else of t is sent. A
+// missing name or an unknown role is a *ValidationError and nothing is
+// sent.
+func (s *APITokensService) Create(ctx context.Context, t *APIToken) (*APIToken, error) {
+	body := &apiTokenCreate{}
+	if t != nil {
+		body.Role = t.Role
+		if t.Name != nil {
+			body.Name = *t.Name
 		}
-		return l.APITokens, nil
-	}
-	out, err := callInto[apiTokensByName](ctx, s.client, &request{ep: epAPITokensGet, params: []string{name}})
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
-}
-
-// apiTokensByName is the answer of GET /v1/api_tokens/:name: the list page
-// the reference shows ({"api_tokens": [...], "query": {...}}), a bare
-// array, or a single token.
-type apiTokensByName []APIToken
-
-func (l *apiTokensByName) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '[' {
-		return decodeJSON(data, (*[]APIToken)(l))
-	}
-	var page struct {
-		APITokens *[]APIToken `json:"api_tokens"`
-	}
-	if err := decodeJSON(data, &page); err != nil {
-		return err
-	}
-	if page.APITokens != nil {
-		*l = *page.APITokens
-		return nil
-	}
-	var one APIToken
-	if err := decodeJSON(data, &one); err != nil {
-		return err
-	}
-	if one.Href == "" && one.Name == nil && one.token == nil {
-		*l = apiTokensByName{} // an empty object: no token
-		return nil
-	}
-	*l = apiTokensByName{one}
-	return nil
-}
-
-// Create issues a new token and returns it with the secret the server
-// generated. A missing name or unknown role is a *ValidationError.
-func (s *APITokensService) Create(ctx context.Context, c *APITokenCreate) (*APIToken, error) {
-	if c == nil {
-		c = &APITokenCreate{}
 	}
 	var out APIToken
-	res, err := s.client.call(ctx, &request{ep: epAPITokensCreate, body: c, out: &out})
+	res, err := s.client.call(ctx, &request{ep: epAPITokensCreate, body: body, out: &out})
 	if err != nil {
 		return nil, err
 	}
 	if out.Href == "" && res.location != "" {
 		out.Href = res.location
+		out.ID = idFromLocation(res.location)
 	}
 	return &out, nil
 }
 
-// Update changes what u sets on token id (name, active, role) and returns
-// the updated token. An update that sets nothing is a *ValidationError.
-func (s *APITokensService) Update(ctx context.Context, id int64, u *APITokenUpdate) (*APIToken, error) {
-	if u == nil {
-		u = &APITokenUpdate{}
-	}
-	return callInto[APIToken](ctx, s.client, &request{ep: epAPITokensUpdate, params: []string{idParam(id)}, body: u})
+// Update changes what u sets on token id (name, active, role). An update
+// that sets nothing, a blank name or an unknown role is a
+// *ValidationError and nothing is sent; a missing token is an *APIError
+// matching ErrNotFound.
+func (s *APITokensService) Update(ctx context.Context, id int64, u *APITokenUpdate) error {
+	_, err := s.client.call(ctx, &request{ep: epAPITokensUpdate, params: []string{idParam(id)}, body: u})
+	return err
 }
 
 // Delete deletes token id; clients using it then get 401.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,10 +50,9 @@ func assertTokenExample(t *testing.T, tok *APIToken) {
 	assert.True(t, tok.Active)
 	assert.Equal(t, RoleFullAccess, tok.Role)
 	assert.Equal(t, "http://api.librato.dev/v1/api_tokens/28", tok.Href)
-	assert.EqualValues(t, 28, tok.ID())
-	assert.Equal(t, "2013-02-01 18:53:38 UTC", tok.CreatedAt)
-	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.Created())
-	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.Updated())
+	assert.EqualValues(t, 28, tok.ID)
+	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.CreatedAt)
+	assert.Equal(t, time.Date(2013, 2, 1, 18, 53, 38, 0, time.UTC), tok.UpdatedAt)
 }
 
 func TestAPITokensList(t *testing.T) {
@@ -72,8 +73,8 @@ func TestAPITokensList(t *testing.T) {
 	assert.Nil(t, legacy.Name)
 	assert.False(t, legacy.Active)
 	assert.Equal(t, RoleViewOnly, legacy.Role)
-	assert.EqualValues(t, 3, legacy.ID())
-	assert.True(t, legacy.Created().IsZero())
+	assert.EqualValues(t, 3, legacy.ID)
+	assert.True(t, legacy.CreatedAt.IsZero())
 }
 
 func TestAPITokensAll(t *testing.T) {
@@ -91,7 +92,7 @@ func TestAPITokensAll(t *testing.T) {
 	var ids []int64
 	for tok, err := range c.APITokens.All(context.Background(), &ListOptions{Name: "ci-*", Length: 1}) {
 		require.NoError(t, err)
-		ids = append(ids, tok.ID())
+		ids = append(ids, tok.ID)
 	}
 	assert.Equal(t, []int64{1, 2}, ids)
 	assert.Equal(t, []string{"", "1"}, seen)
@@ -109,7 +110,7 @@ func TestAPITokensGet(t *testing.T) {
 func TestAPITokensCreate(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/api_tokens", 201, tokenExample, "/v1/api_tokens/28")
-	tok, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "My New Token", Role: RoleFullAccess})
+	tok, err := c.APITokens.Create(context.Background(), &APIToken{Name: Ptr("My New Token"), Role: RoleFullAccess})
 	require.NoError(t, err)
 	call := rec.one(t)
 	famAssertRequest(t, call, "POST", "/v1/api_tokens")
@@ -120,10 +121,23 @@ func TestAPITokensCreate(t *testing.T) {
 func TestAPITokensCreateWithoutRole(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/api_tokens", 201, `{"name":"n","token":"t","active":true,"role":"admin"}`, "https://api.test/prefix/v1/api_tokens/31")
-	tok, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "n"})
+	tok, err := c.APITokens.Create(context.Background(), &APIToken{Name: Ptr("n")})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"n"}`, rec.one(t).Body)
-	assert.EqualValues(t, 31, tok.ID(), "the id comes from Location when the body has no href")
+	assert.EqualValues(t, 31, tok.ID, "the id comes from Location when the body has no href")
+}
+
+// TestAPITokensCreateSendsOnlyNameAndRole: a token read from the API can
+// be passed to Create; its secret, state, href and times are not sent.
+func TestAPITokensCreateSendsOnlyNameAndRole(t *testing.T) {
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/api_tokens", 201, tokenExample, "/v1/api_tokens/28")
+	in := decodeExampleToken(t)
+	_, err := c.APITokens.Create(context.Background(), &in)
+	require.NoError(t, err)
+	body := rec.one(t).Body
+	assert.JSONEq(t, `{"name":"My New Token","role":"admin"}`, body)
+	famAssertNoSecret(t, "create body", body)
 }
 
 func TestAPITokensUpdateSendsOnlySetFields(t *testing.T) {
@@ -135,21 +149,16 @@ func TestAPITokensUpdateSendsOnlySetFields(t *testing.T) {
 	}{
 		{"name", &APITokenUpdate{Name: Ptr("Renamed")}, `{"name":"Renamed"}`},
 		{"deactivate", &APITokenUpdate{Active: Ptr(false)}, `{"active":false}`},
-		{"role", &APITokenUpdate{Role: RoleViewOnly}, `{"role":"viewer"}`},
-		{"all", &APITokenUpdate{Name: Ptr("Renamed"), Active: Ptr(true), Role: RoleRecordOnly}, `{"name":"Renamed","active":true,"role":"recorder"}`},
+		{"role", &APITokenUpdate{Role: Ptr(RoleViewOnly)}, `{"role":"viewer"}`},
+		{"all", &APITokenUpdate{Name: Ptr("Renamed"), Active: Ptr(true), Role: Ptr(RoleRecordOnly)}, `{"name":"Renamed","active":true,"role":"recorder"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
 			rec := famRespond(t, mt, "PUT", "/v1/api_tokens/28", 200, resp, "")
-			tok, err := c.APITokens.Update(context.Background(), 28, tc.in)
-			require.NoError(t, err)
+			require.NoError(t, c.APITokens.Update(context.Background(), 28, tc.in))
 			call := rec.one(t)
 			famAssertRequest(t, call, "PUT", "/v1/api_tokens/28")
 			assert.JSONEq(t, tc.want, call.Body)
-			assert.Equal(t, "Renamed", *tok.Name)
-			assert.False(t, tok.Active)
-			assert.Equal(t, RoleViewOnly, tok.Role)
-			assert.Equal(t, time.Date(2013, 2, 2, 10, 0, 0, 0, time.UTC), tok.Updated())
 		})
 	}
 }
@@ -170,26 +179,30 @@ func TestAPITokensValidation(t *testing.T) {
 	}{
 		{"create nil", "name", func(c *Client) error { _, err := c.APITokens.Create(ctx, nil); return err }},
 		{"create no name", "name", func(c *Client) error {
-			_, err := c.APITokens.Create(ctx, &APITokenCreate{Role: RoleViewOnly})
+			_, err := c.APITokens.Create(ctx, &APIToken{Role: RoleViewOnly})
+			return err
+		}},
+		{"create blank name", "name", func(c *Client) error {
+			_, err := c.APITokens.Create(ctx, &APIToken{Name: Ptr(" "), Role: RoleViewOnly})
 			return err
 		}},
 		{"create bad role", "role", func(c *Client) error {
-			_, err := c.APITokens.Create(ctx, &APITokenCreate{Name: "n", Role: "root"})
+			_, err := c.APITokens.Create(ctx, &APIToken{Name: Ptr("n"), Role: "root"})
 			return err
 		}},
-		{"update nothing", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{}); return err }},
-		{"update nil", "api_token", func(c *Client) error { _, err := c.APITokens.Update(ctx, 1, nil); return err }},
+		{"update nothing", "api_token", func(c *Client) error { return c.APITokens.Update(ctx, 1, &APITokenUpdate{}) }},
+		{"update nil", "api_token", func(c *Client) error { return c.APITokens.Update(ctx, 1, nil) }},
 		{"update empty name", "name", func(c *Client) error {
-			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Name: Ptr("")})
-			return err
+			return c.APITokens.Update(ctx, 1, &APITokenUpdate{Name: Ptr("")})
 		}},
 		{"update bad role", "role", func(c *Client) error {
-			_, err := c.APITokens.Update(ctx, 1, &APITokenUpdate{Role: "Full Access"})
-			return err
+			return c.APITokens.Update(ctx, 1, &APITokenUpdate{Role: Ptr(Role("Full Access"))})
+		}},
+		{"update empty role", "role", func(c *Client) error {
+			return c.APITokens.Update(ctx, 1, &APITokenUpdate{Role: Ptr(Role(""))})
 		}},
 		{"update id 0", "id", func(c *Client) error {
-			_, err := c.APITokens.Update(ctx, 0, &APITokenUpdate{Active: Ptr(true)})
-			return err
+			return c.APITokens.Update(ctx, 0, &APITokenUpdate{Active: Ptr(true)})
 		}},
 		{"get id 0", "id", func(c *Client) error { _, err := c.APITokens.Get(ctx, 0); return err }},
 		{"delete id 0", "id", func(c *Client) error { return c.APITokens.Delete(ctx, 0) }},
@@ -209,7 +222,7 @@ func TestAPITokensValidation(t *testing.T) {
 func TestAPITokensGuard(t *testing.T) {
 	for _, r := range []Role{RoleRecordOnly, RoleViewOnly} {
 		c, mt := newMockClient(t, WithRole(r))
-		_, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "x"})
+		_, err := c.APITokens.Create(context.Background(), &APIToken{Name: Ptr("x")})
 		require.ErrorIs(t, err, ErrForbidden)
 		_, err = c.APITokens.List(context.Background(), nil)
 		require.ErrorIs(t, err, ErrForbidden)
@@ -259,6 +272,34 @@ func TestAPITokenNeverPrinted(t *testing.T) {
 	assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %s %#v", nilTok, nilTok, nilTok) })
 }
 
+// failures collects what a failed assertion reports.
+type failures struct{ msgs []string }
+
+func (f *failures) Errorf(format string, args ...any) {
+	f.msgs = append(f.msgs, fmt.Sprintf(format, args...))
+}
+
+// TestAPITokenSecretIsSealed: printers that walk unexported fields by
+// reflection, as testify's diff does, see only the sealed bytes, while
+// tokens with equal secrets stay deeply equal.
+func TestAPITokenSecretIsSealed(t *testing.T) {
+	tok, again := decodeExampleToken(t), decodeExampleToken(t)
+	assert.True(t, reflect.DeepEqual(tok, again), "equal tokens are deeply equal")
+	other := tok
+	other.token = seal(strings.Replace(tokSecret, "fa08", "0000", 1))
+	assert.False(t, reflect.DeepEqual(tok, other), "tokens with other secrets differ")
+
+	var f failures
+	assert.Equal(&f, tok, other)
+	assert.Equal(&f, struct{ T []APIToken }{[]APIToken{tok}}, struct{ T []APIToken }{[]APIToken{other}})
+	require.Len(t, f.msgs, 2, "the assertions fail and print their diff")
+	for _, m := range f.msgs {
+		assert.Contains(t, m, "Diff")
+		famAssertNoSecret(t, "testify diff", m)
+	}
+	famAssertNoSecret(t, "%v of a struct holding a token", fmt.Sprintf("%v %+v", struct{ t APIToken }{tok}, struct{ t []APIToken }{[]APIToken{tok}}))
+}
+
 func TestAPITokenNeverLoggedOrMarshalled(t *testing.T) {
 	tok := decodeExampleToken(t)
 	b, err := json.Marshal(tok)
@@ -301,7 +342,7 @@ func TestAPITokenSecretNotInAPIErrorForOwnToken(t *testing.T) {
 	// pipeline; check that holds for these endpoints too.
 	c, mt := newMockClient(t)
 	famRespond(t, mt, "POST", "/v1/api_tokens", 400, `{"errors":{"params":{"name":["`+testToken+` is invalid"]}}}`, "")
-	_, err := c.APITokens.Create(context.Background(), &APITokenCreate{Name: "n"})
+	_, err := c.APITokens.Create(context.Background(), &APIToken{Name: Ptr("n")})
 	require.ErrorIs(t, err, ErrBadRequest)
 	assert.NotContains(t, err.Error(), testToken)
 }
@@ -323,7 +364,12 @@ func TestAPITokenTimes(t *testing.T) {
 		"":                        {},
 		"yesterday":               {},
 	} {
-		assert.Equal(t, want, APIToken{CreatedAt: in}.Created(), in)
+		var tok APIToken
+		body, err := json.Marshal(map[string]string{"created_at": in, "updated_at": in})
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(body, &tok), in)
+		assert.Equal(t, want, tok.CreatedAt, in)
+		assert.Equal(t, want, tok.UpdatedAt, in)
 	}
 }
 
@@ -359,83 +405,50 @@ const tokensByNameExample = `{
     }
 }`
 
-func TestAPITokensGetByName(t *testing.T) {
+// TestAPITokensListByName finds tokens by name with List: the name is a
+// query filter, so any name (digits only, spaces, a slash) goes as given,
+// and several tokens may match.
+func TestAPITokensListByName(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 200, tokensByNameExample)
-	toks, err := c.APITokens.GetByName(context.Background(), "*token*")
+	page, err := c.APITokens.List(context.Background(), &ListOptions{Name: "*token*"})
 	require.NoError(t, err)
 	require.Len(t, *got, 1)
 	assert.Equal(t, "GET", (*got)[0].method)
-	assert.Equal(t, "/prefix/v1/api_tokens/%2Atoken%2A", (*got)[0].path)
-	assert.Empty(t, (*got)[0].query)
+	assert.Equal(t, "/prefix/v1/api_tokens", (*got)[0].path)
+	assert.Equal(t, "name=%2Atoken%2A", (*got)[0].query)
+	toks := page.APITokens
 	require.Len(t, toks, 2)
 	assert.Equal(t, "Token for collectors", *toks[0].Name)
 	assert.Equal(t, RoleRecordOnly, toks[0].Role)
-	assert.EqualValues(t, 28, toks[0].ID())
+	assert.EqualValues(t, 28, toks[0].ID)
 	assert.Equal(t, "24f9fb2134399595b91da1dcac39cb6eafc68a07fa08ad3d70892b7aad10e1cf", toks[0].Token())
 	assert.False(t, toks[1].Active)
-	assert.EqualValues(t, 29, toks[1].ID())
+	assert.EqualValues(t, 29, toks[1].ID)
 
-	// A name with spaces and a slash stays one path segment.
-	got = capture(mt, 200, `{"api_tokens":[],"query":{"found":0,"length":0,"offset":0,"total":2}}`)
-	toks, err = c.APITokens.GetByName(context.Background(), "ci / deploy")
-	require.NoError(t, err)
-	assert.Equal(t, "/prefix/v1/api_tokens/ci%20%2F%20deploy", (*got)[0].path)
-	assert.NotNil(t, toks)
-	assert.Empty(t, toks, "no match is an empty list, not an error")
-}
-
-// TestAPITokensGetByNameShapes: the route documents a list page; a server
-// answering with the by-id shape (one token) or a bare array is read too.
-func TestAPITokensGetByNameShapes(t *testing.T) {
-	for name, body := range map[string]string{
-		"single token": tokenExample,
-		"bare array":   `[` + tokenExample + `]`,
-		"list page":    `{"api_tokens":[` + tokenExample + `]}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			c, mt := newMockClient(t)
-			capture(mt, 200, body)
-			toks, err := c.APITokens.GetByName(context.Background(), "My New Token")
-			require.NoError(t, err)
-			require.Len(t, toks, 1)
-			assertTokenExample(t, &toks[0])
-		})
+	for name, query := range map[string]string{"ci / deploy": "name=ci+%2F+deploy", "2024": "name=2024"} {
+		got = capture(mt, 200, `{"api_tokens":[],"query":{"found":0,"length":0,"offset":0,"total":2}}`)
+		page, err = c.APITokens.List(context.Background(), &ListOptions{Name: name})
+		require.NoError(t, err)
+		assert.Equal(t, "/prefix/v1/api_tokens", (*got)[0].path)
+		assert.Equal(t, query, (*got)[0].query)
+		assert.NotNil(t, page.APITokens)
+		assert.Empty(t, page.APITokens, "no match is an empty list, not an error")
 	}
-	c, mt := newMockClient(t)
+
 	capture(mt, 200, `{"api_tokens":[{"name":7}]}`)
-	_, err := c.APITokens.GetByName(context.Background(), "x")
+	_, err = c.APITokens.List(context.Background(), &ListOptions{Name: "x"})
 	var de *DecodeError
 	assert.ErrorAs(t, err, &de, "a malformed token still fails")
 }
 
-// TestAPITokensGetByNameDigits: on /v1/api_tokens/:x the server reads
-// digits as an id, so an all-digit name goes through the list's filter.
-func TestAPITokensGetByNameDigits(t *testing.T) {
-	c, mt := newMockClient(t)
-	got := capture(mt, 200, `{"api_tokens":[`+tokenExample+`],"query":{"found":1,"length":1,"offset":0,"total":3}}`)
-	toks, err := c.APITokens.GetByName(context.Background(), "2024")
-	require.NoError(t, err)
-	require.Len(t, toks, 1)
-	assert.Equal(t, "/prefix/v1/api_tokens", (*got)[0].path)
-	assert.Equal(t, "name=2024", (*got)[0].query)
-
-	for _, bad := range []string{"", "  "} {
-		_, err := c.APITokens.GetByName(context.Background(), bad)
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "name", ve.Field)
-	}
-	assert.Len(t, *got, 1, "an empty name sends nothing")
-}
-
-func TestAPITokensGetByNameGuard(t *testing.T) {
+func TestAPITokensListByNameGuard(t *testing.T) {
 	for _, role := range []Role{RoleRecordOnly, RoleViewOnly} {
 		c, mt := newMockClient(t, WithRole(role))
-		_, err := c.APITokens.GetByName(context.Background(), "ci")
+		_, err := c.APITokens.List(context.Background(), &ListOptions{Name: "ci"})
 		var fe *ErrForbiddenForRole
 		require.ErrorAs(t, err, &fe)
-		assert.Equal(t, "/v1/api_tokens/:id", fe.Endpoint, "the by-name read is the by-id row")
+		assert.Equal(t, "/v1/api_tokens", fe.Endpoint)
 		assert.Zero(t, mt.GetTotalCallCount())
 	}
 }

@@ -121,7 +121,7 @@ func typedSeed() *mock.TypedSeed {
 		}}},
 		Annotations: []mock.SeedAnnotation{{
 			Stream: librato.AnnotationStream{Name: "deploys", DisplayName: "Deploys"},
-			Events: []librato.AnnotationEvent{{Title: "v1", StartTime: time.Now().Add(-5 * time.Minute)}},
+			Events: []librato.AnnotationEvent{{Title: "v1", StartTime: time.Now().Add(-5 * time.Minute).Unix()}},
 		}},
 	}
 }

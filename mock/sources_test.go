@@ -205,13 +205,12 @@ func TestSourcesThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
 	c := sdk(t, srv, librato.RoleFullAccess)
 
-	s, err := c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("FooBar")})
+	require.NoError(t, c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("FooBar")}))
+	got, err := c.Sources.Get(ctx, "foo.bar.com")
 	require.NoError(t, err)
-	assert.Equal(t, &librato.Source{Name: "foo.bar.com", DisplayName: "FooBar"}, s)
-	s, err = c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("Foo")})
-	require.NoError(t, err)
-	assert.Nil(t, s, "an update answers 204")
-	got, err := c.Sources.Get(ctx, "FOO.bar.com")
+	assert.Equal(t, &librato.Source{Name: "foo.bar.com", DisplayName: "FooBar"}, got)
+	require.NoError(t, c.Sources.Update(ctx, "foo.bar.com", &librato.SourceUpdate{DisplayName: librato.Ptr("Foo")}))
+	got, err = c.Sources.Get(ctx, "FOO.bar.com")
 	require.NoError(t, err)
 	assert.Equal(t, &librato.Source{Name: "foo.bar.com", DisplayName: "Foo"}, got)
 	_, err = c.Sources.Get(ctx, "missing")
@@ -251,7 +250,7 @@ func TestSourcesGuardAgainstTheMock(t *testing.T) {
 
 	strict := sdk(t, srv, librato.RoleRecordOnly, librato.WithStrictGuard())
 	before = srv.Requests()
-	_, err = strict.Sources.Update(ctx, "web1", &librato.SourceUpdate{DisplayName: librato.Ptr("x")})
+	err = strict.Sources.Update(ctx, "web1", &librato.SourceUpdate{DisplayName: librato.Ptr("x")})
 	var fe *librato.ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, []librato.Role{librato.RoleFullAccess}, fe.Allowed)

@@ -161,7 +161,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		if srv != nil {
 			before = srv.Requests()
 		}
-		_, err := viewer.Charts.Update(ctx, space.ID, charts[0].ID, &librato.Chart{Name: charts[0].Name + " (edited)"})
+		err := viewer.Charts.Update(ctx, space.ID, charts[0].ID, &librato.ChartUpdate{Name: librato.Ptr(charts[0].Name + " (edited)")})
 		var refused *librato.ErrForbiddenForRole
 		if !errors.As(err, &refused) {
 			return fmt.Errorf("expected the guard to refuse a chart edit by a View Only client, got %v", err)

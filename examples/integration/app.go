@@ -64,8 +64,8 @@ func RecordDeploy(ctx context.Context, c *librato.Client, d Deploy) error {
 		Title:       fmt.Sprintf("%s %s deployed", d.Service, d.Version),
 		Source:      d.Host,
 		Description: fmt.Sprintf("took %v", d.Duration),
-		StartTime:   at,
-		EndTime:     at.Add(d.Duration),
+		StartTime:   at.Unix(),
+		EndTime:     at.Add(d.Duration).Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("annotating the deploy of %s %s: %w", d.Service, d.Version, err)

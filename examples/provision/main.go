@@ -83,7 +83,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	var created []librato.APIToken
 	defer func() {
 		for _, tok := range created {
-			if err := admin.APITokens.Delete(context.WithoutCancel(ctx), tok.ID()); err != nil {
+			if err := admin.APITokens.Delete(context.WithoutCancel(ctx), tok.ID); err != nil {
 				say("cleanup: deleting token %q: %v", name(tok), err)
 			} else {
 				say("cleanup: deleted token %q", name(tok))
@@ -97,12 +97,12 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	}
 	var tokens []issued
 	for _, role := range librato.Roles() {
-		tok, err := admin.APITokens.Create(ctx, &librato.APITokenCreate{Name: *prefix + string(role), Role: role})
+		tok, err := admin.APITokens.Create(ctx, &librato.APIToken{Name: librato.Ptr(*prefix + string(role)), Role: role})
 		if err != nil {
 			return fmt.Errorf("creating a %s token: %w", role.Label(), err)
 		}
 		created = append(created, *tok)
-		say("create: token %q (id %d) issued with role %s", name(*tok), tok.ID(), tok.Role)
+		say("create: token %q (id %d) issued with role %s", name(*tok), tok.ID, tok.Role)
 
 		// A client of the new token, declaring the role it was issued
 		// with. The secret goes only to NewClient; it is never printed.
@@ -126,7 +126,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	}
 
 	for _, it := range tokens {
-		if _, err := admin.APITokens.Update(ctx, it.tok.ID(), &librato.APITokenUpdate{Active: librato.Ptr(false)}); err != nil {
+		if err := admin.APITokens.Update(ctx, it.tok.ID, &librato.APITokenUpdate{Active: librato.Ptr(false)}); err != nil {
 			return fmt.Errorf("deactivating token %q: %w", name(it.tok), err)
 		}
 		say("deactivate: token %q is now inactive", name(it.tok))

@@ -253,7 +253,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 	if admin == nil {
 		say("skip create token: needs a Full Access token")
 	} else {
-		tok, err := admin.APITokens.Create(ctx, &librato.APITokenCreate{Name: "quickstart-dashboard", Role: librato.RoleViewOnly})
+		tok, err := admin.APITokens.Create(ctx, &librato.APIToken{Name: librato.Ptr("quickstart-dashboard"), Role: librato.RoleViewOnly})
 		if err != nil {
 			return fmt.Errorf("creating an API token: %w", err)
 		}
@@ -263,7 +263,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		}
 		say("create token: %s client issued token %q with role %s", admin.Role().Label(), name, tok.Role)
 		if acct.srv == nil {
-			if err := admin.APITokens.Delete(ctx, tok.ID()); err != nil {
+			if err := admin.APITokens.Delete(ctx, tok.ID); err != nil {
 				return fmt.Errorf("deleting the token just created: %w", err)
 			}
 			say("cleanup: deleted token %q", name)
