@@ -431,12 +431,15 @@ func TestAnnotationsDeleteLink(t *testing.T) {
 
 func TestAnnotationsEscapePathParameters(t *testing.T) {
 	cases := []struct {
-		stream, escaped string
+		stream, escaped string // escaped "" : refused before sending
 	}{
-		{"a/b", "a%2Fb"},
-		{"..", "%2E%2E"},
-		{".", "%2E"},
-		{"../api_tokens", "..%2Fapi_tokens"},
+		{"a/b", ""},
+		{"..", ""},
+		{".", ""},
+		{"../api_tokens", ""},
+		{`a\b`, ""},
+		{"a\x1bb", ""},
+		{"...", "..."},
 		{"my deploys", "my%20deploys"},
 		{"déploiements ✓", "d%C3%A9ploiements%20%E2%9C%93"},
 		{"a?b#c%d", "a%3Fb%23c%25d"},
@@ -471,20 +474,34 @@ func TestAnnotationsEscapePathParameters(t *testing.T) {
 			_, err := c.Annotations.AddLink(ctx, s, 7, &Link{Rel: "r", Href: "https://h"})
 			return err
 		}},
-		{"DeleteLink", "/7/links/a%2Fb%20c", func(c *Client, s string) error { return c.Annotations.DeleteLink(ctx, s, 7, "a/b c") }},
+		{"DeleteLink", "/7/links/a%20b%3Fc", func(c *Client, s string) error { return c.Annotations.DeleteLink(ctx, s, 7, "a b?c") }},
 	}
 	for _, call := range calls {
 		for _, tc := range cases {
-			t.Run(call.name+"/"+tc.escaped, func(t *testing.T) {
+			t.Run(call.name+"/"+tc.stream, func(t *testing.T) {
 				c, mt := newMockClient(t)
 				var seen []aaSeen
 				mt.RegisterNoResponder(aaResponder(&seen, 200, `{}`))
-				require.NoError(t, call.call(c, tc.stream))
+				err := call.call(c, tc.stream)
+				if tc.escaped == "" {
+					var ve *ValidationError
+					require.ErrorAs(t, err, &ve)
+					assert.Equal(t, "name", ve.Field)
+					assert.Empty(t, seen, "nothing was sent")
+					return
+				}
+				require.NoError(t, err)
 				require.Len(t, seen, 1)
 				assert.Equal(t, "/prefix/v1/annotations/"+tc.escaped+call.suffix, seen[0].Path)
 			})
 		}
 	}
+	c, mt := newMockClient(t)
+	err := c.Annotations.DeleteLink(ctx, "s", 7, "a/b")
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "rel", ve.Field)
+	assert.Zero(t, mt.GetTotalCallCount())
 }
 
 func TestAnnotationsRefuseEmptyPathParameters(t *testing.T) {

@@ -114,27 +114,30 @@ func TestPathPrefixAndEscaping(t *testing.T) {
 		paths = append(paths, req.URL.EscapedPath())
 		return httpmock.NewStringResponse(200, `{}`), nil
 	})
-	for _, name := range []string{"a/b", "..", ".", "a b", "?x", "#y", "%2F", "ünï", "a.b:c-d_e"} {
+	for _, name := range []string{"a b", "?x", "#y", "%2F", "ünï", "a.b:c-d_e", "...", ".a"} {
 		_, err := c.Metrics.Get(context.Background(), name)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, []string{
-		"/prefix/v1/metrics/a%2Fb",
-		"/prefix/v1/metrics/%2E%2E",
-		"/prefix/v1/metrics/%2E",
 		"/prefix/v1/metrics/a%20b",
 		"/prefix/v1/metrics/%3Fx",
 		"/prefix/v1/metrics/%23y",
 		"/prefix/v1/metrics/%252F",
 		"/prefix/v1/metrics/%C3%BCn%C3%AF",
 		"/prefix/v1/metrics/a.b:c-d_e",
+		"/prefix/v1/metrics/...",
+		"/prefix/v1/metrics/.a",
 	}, paths)
 
-	_, err := c.Metrics.Get(context.Background(), "")
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve, "an empty id is not a request to the collection")
-	assert.Equal(t, "name", ve.Field)
-	assert.Len(t, paths, 9)
+	// What a server or a proxy on the way could read as another path is
+	// refused before anything is sent, escaped or not.
+	for _, name := range []string{"", ".", "..", "a/b", "../api_tokens/42", `a\b`, "a\nb", "a\x00b", "\x7f"} {
+		_, err := c.Metrics.Get(context.Background(), name)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, "%q", name)
+		assert.Equal(t, "name", ve.Field)
+	}
+	assert.Len(t, paths, 8, "nothing more was sent")
 }
 
 func TestGuardPolicy(t *testing.T) {

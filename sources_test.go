@@ -110,15 +110,17 @@ func TestSourcesGet(t *testing.T) {
 
 func TestSourcesGetEscapesAndReportsMissing(t *testing.T) {
 	c, mt := newMockClient(t)
-	rec := famRespond(t, mt, "GET", "/v1/sources/a%2Fb", 404, `{"errors":{"request":["source not found"]}}`, "")
-	_, err := c.Sources.Get(context.Background(), "a/b")
+	rec := famRespond(t, mt, "GET", "/v1/sources/a%20b%3F", 404, `{"errors":{"request":["source not found"]}}`, "")
+	_, err := c.Sources.Get(context.Background(), "a b?")
 	require.ErrorIs(t, err, ErrNotFound)
-	famAssertRequest(t, rec.one(t), "GET", "/v1/sources/a%2Fb")
+	famAssertRequest(t, rec.one(t), "GET", "/v1/sources/a%20b%3F")
 
-	_, err = c.Sources.Get(context.Background(), "")
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "an empty name is not sent")
+	for _, name := range []string{"", "a/b", ".."} {
+		_, err = c.Sources.Get(context.Background(), name)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, "%q", name)
+	}
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "names that are not one plain segment are not sent")
 }
 
 func TestSourcesUpdateCreated(t *testing.T) {
