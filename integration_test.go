@@ -90,6 +90,7 @@ type e2eFixture struct {
 	space    *librato.Space
 	chart    *librato.Chart
 	stream   string
+	source   string                   // a legacy source, named by a measurement's tag
 	event    *librato.AnnotationEvent // with the link rel "github"
 	token    *librato.APIToken        // a View Only token
 	job      *librato.Job             // a queued batch update of metric's description
@@ -110,6 +111,7 @@ func (h *e2e) newFixture(t testing.TB) *e2eFixture {
 		tags:   map[string]string{"host": "web-" + id},
 		points: []librato.Point{{Time: now - 300, Value: 1.5}, {Time: now - 200, Value: 2.5}, {Time: now - 100, Value: 3.5}},
 		stream: "e2e.deploys." + id,
+		source: "e2e-src-" + id,
 	}
 	batch := &librato.MeasurementBatch{Tags: f.tags}
 	for _, p := range f.points {
@@ -118,6 +120,9 @@ func (h *e2e) newFixture(t testing.TB) *e2eFixture {
 	sum, err := a.Measurements.Create(ctx, batch)
 	require.NoError(t, err)
 	require.Equal(t, len(f.points), sum.Accepted)
+	_, err = a.Measurements.Create(ctx, &librato.MeasurementBatch{Tags: map[string]string{"source": f.source},
+		Measurements: []librato.Measurement{{Name: "e2e.src." + id, Value: 1, Time: now - 100}}})
+	require.NoError(t, err)
 
 	f.service, err = a.Services.Create(ctx, &librato.Service{Type: "mail", Title: "e2e ops " + id, Settings: map[string]any{"addresses": "ops-" + id + "@example.com"}})
 	require.NoError(t, err)
@@ -978,6 +983,42 @@ var e2eCalls = []e2eCall{
 			assert.Empty(t, a.ServiceIDs(), "a deleted service is detached from its alerts")
 		}},
 
+	// --- legacy sources ---
+	{"Sources.List", "GET", "/v1/sources",
+		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
+			return c.Sources.List(ctx, &librato.ListOptions{Name: f.source})
+		},
+		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
+			l := out.(*librato.SourcePage)
+			require.Len(t, l.Sources, 1)
+			assert.Equal(t, f.source, l.Sources[0].Name)
+		}},
+	{"Sources.All", "GET", "/v1/sources",
+		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
+			return e2eCollect(c.Sources.All(ctx, &librato.ListOptions{Name: f.source}))
+		},
+		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
+			ss := out.([]librato.Source)
+			require.Len(t, ss, 1)
+			assert.Equal(t, f.source, ss[0].Name)
+		}},
+	{"Sources.Get", "GET", "/v1/sources/:name",
+		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
+			return c.Sources.Get(ctx, f.source)
+		},
+		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
+			assert.Equal(t, f.source, out.(*librato.Source).Name)
+		}},
+	{"Sources.Update", "PUT", "/v1/sources/:name",
+		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
+			return nil, c.Sources.Update(ctx, f.source, &librato.SourceUpdate{DisplayName: librato.Ptr("Source " + f.id)})
+		},
+		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
+			s, err := h.admin.Sources.Get(e2eCtx(), f.source)
+			require.NoError(t, err)
+			assert.Equal(t, "Source "+f.id, s.DisplayName)
+		}},
+
 	// --- jobs and snapshots ---
 	{"Jobs.Get", "GET", "/v1/jobs/:id",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
@@ -1055,7 +1096,7 @@ func TestE2ETableCoversTheMatrix(t *testing.T) {
 		assert.True(t, rows[p.Method+" "+p.Endpoint], "no table entry calls %s %s", p.Method, p.Endpoint)
 	}
 	assert.Len(t, rows, len(librato.Permissions()))
-	assert.Equal(t, 64, len(e2eCalls), "the typed methods of the SDK, as typedCalls in methods_test.go lists them")
+	assert.Equal(t, 67, len(e2eCalls), "the typed methods of the SDK, as typedCalls in methods_test.go lists them")
 }
 
 // runAllowed makes the call as role, on a client declaring it, and checks

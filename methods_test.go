@@ -166,6 +166,12 @@ var typedCalls = []typedCall{
 		return err
 	}},
 	{"Snapshots.Get", func(ctx context.Context, c *Client) error { _, err := c.Snapshots.Get(ctx, 12); return err }},
+	{"Sources.List", func(ctx context.Context, c *Client) error { _, err := c.Sources.List(ctx, nil); return err }},
+	{"Sources.All", func(ctx context.Context, c *Client) error { return first(c.Sources.All(ctx, nil)) }},
+	{"Sources.Get", func(ctx context.Context, c *Client) error { _, err := c.Sources.Get(ctx, "web-1"); return err }},
+	{"Sources.Update", func(ctx context.Context, c *Client) error {
+		return c.Sources.Update(ctx, "web-1", &SourceUpdate{DisplayName: Ptr("Web 1")})
+	}},
 }
 
 // acceptAll answers 204 to everything but jobs, which are complete.

@@ -3,6 +3,7 @@ package librato
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,23 +199,27 @@ func TestSourcesAPIErrorKeepsParams(t *testing.T) {
 // as an unknown path (sent unless strict; strict allows Full Access only)
 // and Permitted admits Full Access only.
 func TestSourcesRoles(t *testing.T) {
+	// The matrix's three unlisted rows for the legacy sources: reads for
+	// every role, the display-name update for Full Access alone, enforced
+	// (like every unlisted row) only by a strict guard.
 	calls := []struct {
-		method, path string
-		call         func(context.Context, *Client) error
+		method, path, template string
+		allowed                []Role
+		call                   func(context.Context, *Client) error
 	}{
-		{"GET", "/v1/sources", func(ctx context.Context, c *Client) error { _, err := c.Sources.List(ctx, nil); return err }},
-		{"GET", "/v1/sources/web1", func(ctx context.Context, c *Client) error { _, err := c.Sources.Get(ctx, "web1"); return err }},
-		{"PUT", "/v1/sources/web1", func(ctx context.Context, c *Client) error {
+		{"GET", "/v1/sources", "/v1/sources", Roles(), func(ctx context.Context, c *Client) error { _, err := c.Sources.List(ctx, nil); return err }},
+		{"GET", "/v1/sources/web1", "/v1/sources/:name", Roles(), func(ctx context.Context, c *Client) error { _, err := c.Sources.Get(ctx, "web1"); return err }},
+		{"PUT", "/v1/sources/web1", "/v1/sources/:name", []Role{RoleFullAccess}, func(ctx context.Context, c *Client) error {
 			return c.Sources.Update(ctx, "web1", &SourceUpdate{DisplayName: Ptr("Web 1")})
 		}},
 	}
-	templates := map[string]string{"/v1/sources": "/v1/sources", "/v1/sources/web1": "/v1/sources/:name"}
 	for _, tc := range calls {
-		_, ok := LookupPermission(tc.method, tc.path)
-		assert.False(t, ok, "%s %s must have no matrix row", tc.method, tc.path)
-		assert.True(t, Permitted(RoleFullAccess, tc.method, tc.path))
-		assert.False(t, Permitted(RoleRecordOnly, tc.method, tc.path))
-		assert.False(t, Permitted(RoleViewOnly, tc.method, tc.path))
+		p, ok := LookupPermission(tc.method, tc.path)
+		require.True(t, ok, "%s %s has a matrix row", tc.method, tc.path)
+		assert.Equal(t, Permission{Method: tc.method, Endpoint: tc.template, Roles: tc.allowed, Source: SourceUnlisted}, p)
+		for _, role := range Roles() {
+			assert.Equal(t, slices.Contains(tc.allowed, role), Permitted(role, tc.method, tc.path), "%s %s as %s", tc.method, tc.path, role)
+		}
 		for _, role := range append(Roles(), "") {
 			for _, strict := range []bool{false, true} {
 				opts := []Option{}
@@ -227,7 +232,7 @@ func TestSourcesRoles(t *testing.T) {
 				c, mt := newMockClient(t, opts...)
 				acceptAll(mt)
 				err := tc.call(context.Background(), c)
-				refused := strict && role != "" && role != RoleFullAccess
+				refused := strict && role != "" && !slices.Contains(tc.allowed, role)
 				if !refused {
 					require.NoError(t, err, "%s %s as %q strict=%v", tc.method, tc.path, role, strict)
 					assert.Equal(t, 1, mt.GetTotalCallCount())
@@ -235,7 +240,7 @@ func TestSourcesRoles(t *testing.T) {
 				}
 				var fe *ErrForbiddenForRole
 				require.ErrorAs(t, err, &fe, "%s %s as %q strict", tc.method, tc.path, role)
-				assert.Equal(t, &ErrForbiddenForRole{Role: role, Method: tc.method, Endpoint: templates[tc.path], Allowed: []Role{RoleFullAccess}}, fe)
+				assert.Equal(t, &ErrForbiddenForRole{Role: role, Method: tc.method, Endpoint: tc.template, Allowed: tc.allowed}, fe)
 				assert.Zero(t, mt.GetTotalCallCount(), "a refused call sends nothing")
 			}
 		}
