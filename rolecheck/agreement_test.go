@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -219,14 +218,10 @@ func programEnv(tmp string) []string {
 	return append(env, "TMPDIR="+tmp)
 }
 
-// goCmd finds the go command that runs this test.
+// goCmd finds the go command (go test puts its own first on PATH).
 func goCmd(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	_, err := os.Stat(p)
+	p, err := exec.LookPath("go")
 	require.NoError(t, err, "the go command is needed to build the example programs")
 	return p
 }

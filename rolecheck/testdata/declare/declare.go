@@ -60,8 +60,8 @@ func branches(viewer bool) {
 		c, _ = librato.NewClient("ops@example.com", "token", librato.WithRole(librato.RoleRecordOnly))
 	}
 	c.Measurements.Get(ctx, "cpu", nil)
-	c.Spaces.List(ctx, nil)    // want `^Spaces\.List \(GET /v1/spaces\) is not allowed for a Record Only token \(role recorder\); allowed: admin \(Full Access\), viewer \(View Only\)$`
-	c.Spaces.Create(ctx, nil)  // want `^Spaces\.Create \(POST /v1/spaces\) is not allowed for a Record Only or View Only token \(roles recorder, viewer\); allowed: admin \(Full Access\)$`
+	c.Spaces.List(ctx, nil)   // want `^Spaces\.List \(GET /v1/spaces\) is not allowed for a Record Only token \(role recorder\); allowed: admin \(Full Access\), viewer \(View Only\)$`
+	c.Spaces.Create(ctx, nil) // want `^Spaces\.Create \(POST /v1/spaces\) is not allowed for a Record Only or View Only token \(roles recorder, viewer\); allowed: admin \(Full Access\)$`
 	go func() {
 		c.Alerts.Create(ctx, nil) // want `^Alerts\.Create \(POST /v1/alerts\) is not allowed for a Record Only or View Only token`
 	}()
@@ -128,9 +128,9 @@ func ignored() {
 	c.Spaces.Create(ctx, nil) //librato:ignore shows the guard refusing
 	//librato:ignore the next call shows it too
 	c.Spaces.Delete(ctx, 1)
-	x := 1 //librato:ignore on another statement's line: the next line is not covered
+	x := 1                         //librato:ignore on another statement's line: the next line is not covered
 	c.Spaces.Delete(ctx, int64(x)) // want `^Spaces\.Delete \(DELETE /v1/spaces/:id\) is not allowed`
-	c.Spaces.Update(ctx, 1, nil) //librato:ignore // want `//librato:ignore needs a reason` `^Spaces\.Update \(PUT /v1/spaces/:id\) is not allowed`
+	c.Spaces.Update(ctx, 1, nil)   //librato:ignore // want `//librato:ignore needs a reason` `^Spaces\.Update \(PUT /v1/spaces/:id\) is not allowed`
 }
 
 type spaceCreator interface {
@@ -141,14 +141,14 @@ type spaceCreator interface {
 // calls count.
 func strict() {
 	c, _ := librato.NewClient("ops@example.com", "token", librato.WithRole(librato.RoleRecordOnly), librato.WithStrictGuard())
-	c.Jobs.Get(ctx, 1)                            // want `^Jobs\.Get \(GET /v1/jobs/:id\) is not allowed for a Record Only token \(role recorder\) under a strict guard \(the row is unlisted, its roles inferred\); allowed: admin \(Full Access\)$`
-	c.Alerts.Status(ctx, 1)                       // unlisted, and Record Only may
-	c.DetectRole(ctx)                             // want `^Client\.DetectRole \(unknown: Client\.DetectRole: .+\) is not allowed for a Record Only token \(role recorder\) under a strict guard, which refuses what the matrix does not list; allowed: admin \(Full Access\)$`
-	c.Do(ctx, "GET", "/v1/"+os.Args[0], nil, nil) // want `^Client\.Do \(unknown: Client\.Do with a path built at run time\) is not allowed for a Record Only token`
+	c.Jobs.Get(ctx, 1)                             // want `^Jobs\.Get \(GET /v1/jobs/:id\) is not allowed for a Record Only token \(role recorder\) under a strict guard \(the row is unlisted, its roles inferred\); allowed: admin \(Full Access\)$`
+	c.Alerts.Status(ctx, 1)                        // unlisted, and Record Only may
+	c.DetectRole(ctx)                              // want `^Client\.DetectRole \(unknown: Client\.DetectRole: .+\) is not allowed for a Record Only token \(role recorder\) under a strict guard, which refuses what the matrix does not list; allowed: admin \(Full Access\)$`
+	c.Do(ctx, "GET", "/v1/"+os.Args[0], nil, nil)  // want `^Client\.Do \(unknown: Client\.Do with a path built at run time\) is not allowed for a Record Only token`
 	c.Do(ctx, os.Args[0], "/v1/metrics", nil, nil) // want `^Client\.Do \(unknown: Client\.Do with a method chosen at run time\)`
-	c.Do(ctx, "GET", "/v1/nothing", nil, nil)     // want `^Client\.Do \(unknown: Client\.Do\(GET /v1/nothing\) matches no row of the matrix\)`
+	c.Do(ctx, "GET", "/v1/nothing", nil, nil)      // want `^Client\.Do \(unknown: Client\.Do\(GET /v1/nothing\) matches no row of the matrix\)`
 	var sc spaceCreator = c.Spaces
-	sc.Create(ctx, nil) // want `^sc\.Create \(unknown: a call through an interface \(sc\.Create\)\) is not allowed for a Record Only token`
+	sc.Create(ctx, nil)  // want `^sc\.Create \(unknown: a call through an interface \(sc\.Create\)\) is not allowed for a Record Only token`
 	f := c.Spaces.Create // want `^Spaces\.Create \(as a value\) \(POST /v1/spaces\) is not allowed for a Record Only token`
 	f(ctx, nil)          // want `^f \(unknown: a call through a function value \(f\)\) is not allowed for a Record Only token`
 	c.Jobs.Get(ctx, 2)   //librato:ignore the strict refusal is the point here
