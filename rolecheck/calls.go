@@ -87,7 +87,7 @@ func (c *state) sites(body *ast.BlockStmt) []*site {
 					if kind == viaInterface {
 						client = receiver(info, n.Fun)
 					}
-					out = append(out, &site{pos: n.Pos(), end: n.End(), name: types.ExprString(n.Fun), need: nd, client: client})
+					out = append(out, &site{pos: n.Pos(), end: n.End(), name: describe(n.Fun), need: nd, client: client})
 				}
 			}
 		case *ast.SelectorExpr:

@@ -460,7 +460,7 @@ func (c *state) reachesSDK(call *ast.CallExpr) string {
 				continue
 			}
 			if types.Implements(recv.Type(), iface) || types.Implements(types.NewPointer(recv.Type()), iface) {
-				return "a call through an interface (" + types.ExprString(call.Fun) + ")"
+				return "a call through an interface (" + describe(call.Fun) + ")"
 			}
 		}
 	case viaValue:
@@ -470,7 +470,7 @@ func (c *state) reachesSDK(call *ast.CallExpr) string {
 				continue
 			}
 			if types.Identical(types.NewSignatureType(nil, nil, nil, cs.Params(), cs.Results(), cs.Variadic()), sig) {
-				return "a call through a function value (" + types.ExprString(call.Fun) + ")"
+				return "a call through a function value (" + describe(call.Fun) + ")"
 			}
 		}
 	}

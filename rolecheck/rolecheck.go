@@ -96,7 +96,11 @@ client's declared role may not make, as the SDK's guard would refuse it at
 run time. The declared role comes from -role, from librato.WithRole or a
 mock server's Client(role) in the function that builds the client, or from
 a //librato:role directive on the function or the package clause.
-A //librato:ignore <reason> comment on a call silences it.`,
+A //librato:ignore <reason> comment on a call silences it.
+
+librato-vet -v also notes every SDK call with its row and declared role,
+or why it has none; librato-vet -least prints the least role each package
+needs instead of checking.`,
 		Run:        func(pass *analysis.Pass) (any, error) { return run(pass, c) },
 		FactTypes:  []analysis.Fact{new(Needs), new(Calls)},
 		ResultType: reflect.TypeOf((*Report)(nil)),
@@ -144,6 +148,7 @@ type Needs struct {
 // AFact marks Needs as an analysis fact.
 func (*Needs) AFact() {}
 
+// String says what the fact holds, as analysistest's `// want` lines match it.
 func (n *Needs) String() string {
 	s := "needs " + strings.Join(n.Rows, ", ")
 	if len(n.Rows) == 0 {
@@ -164,6 +169,7 @@ type Calls struct {
 // AFact marks Calls as an analysis fact.
 func (*Calls) AFact() {}
 
+// String counts the calls of each package, as `// want` lines match it.
 func (c *Calls) String() string {
 	parts := make([]string, len(c.Packages))
 	for i, p := range c.Packages {
@@ -188,6 +194,7 @@ type Call struct {
 	Unknown string
 }
 
+// String is the line -least -v prints for the call: where, what, rows.
 func (c Call) String() string {
 	what := strings.Join(c.Rows, ", ")
 	if c.Unknown != "" {

@@ -75,6 +75,8 @@ func TestDiagnostics(t *testing.T) {
 		assert.Regexp(t, `Spaces\.Create \(POST /v1/spaces\): declared viewer \(View Only\) by NewClient at \S+declare.go:\d+:\d+; ignored: shows the guard refusing\n`, out)
 		assert.Regexp(t, `sc\.Create \(unknown: a call through an interface \(sc\.Create\)\): declared recorder \(Record Only\) by NewClient at \S+; unknown, so reported only under a strict guard\n`, out)
 		assert.Regexp(t, `Spaces\.Create \(POST /v1/spaces\): declared viewer \(View Only\) by //librato:role viewer at `, out)
+		assert.Contains(t, out, "no declared role: clientFor(...) is not followed\n")
+		assert.NotContains(t, out, "s3cr3t", "a literal of the code, such as a token, in a note")
 	})
 }
 

@@ -166,7 +166,7 @@ func (rt *roleTracer) trace(e ast.Expr, seen map[*types.Var]bool) declared {
 		if sel := info.Selections[e]; sel != nil && sel.Kind() != types.MethodExpr && isSDKType(namedOf(info.TypeOf(e.X))) {
 			return rt.trace(e.X, seen) // c.Spaces, c.Spaces.Create as a value
 		}
-		return unfollowed("the field " + types.ExprString(e) + " is not followed")
+		return unfollowed("the field " + describe(e) + " is not followed")
 	case *ast.CallExpr:
 		fn, kind, _ := c.callee(e)
 		if kind != static {
@@ -183,13 +183,34 @@ func (rt *roleTracer) trace(e ast.Expr, seen map[*types.Var]bool) declared {
 			if !ok {
 				return unfollowed("the mock's Client is given a role chosen at run time")
 			}
-			return rt.options(e, e.Args[1:], role, types.ExprString(e.Fun))
+			return rt.options(e, e.Args[1:], role, describe(e.Fun))
 		}
 		if a := c.clientArg(e, fn); a != nil {
 			return rt.trace(a, seen) // a batcher of the client, otelexport.New(c)
 		}
 	}
-	return unfollowed(types.ExprString(e) + " is not followed")
+	return unfollowed(describe(e) + " is not followed")
+}
+
+// describe names an expression for a note or a diagnostic without its
+// literals or arguments, which could hold a credential written in the
+// code: "env.Client(...)", "h.c", "an index expression".
+func describe(e ast.Expr) string {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return describe(e.X) + "." + e.Sel.Name
+	case *ast.CallExpr:
+		return describe(e.Fun) + "(...)"
+	case *ast.StarExpr:
+		return "*" + describe(e.X)
+	case *ast.IndexExpr:
+		return describe(e.X) + "[...]"
+	case *ast.IndexListExpr:
+		return describe(e.X) + "[...]"
+	}
+	return "an expression"
 }
 
 // options reads the role and strictness a client is built with: base

@@ -97,6 +97,17 @@ func field(h *holder) {
 	h.c.Spaces.Create(ctx, nil)
 }
 
+func clientFor(token string) *librato.Client {
+	c, _ := librato.NewClient("ops@example.com", token, librato.WithRole(librato.RoleViewOnly))
+	return c
+}
+
+// secret: a token written in the code never reaches a note.
+func secret() {
+	c := clientFor("s3cr3t-token")
+	c.Spaces.Create(ctx, nil)
+}
+
 // noRole's client does not guard: nothing to report.
 func noRole() {
 	c, _ := librato.NewClient("ops@example.com", "token")
