@@ -77,7 +77,7 @@ func (c *state) sites(body *ast.BlockStmt) []*site {
 					out = append(out, &site{pos: n.Pos(), end: n.End(), name: "Client.Do", need: c.classifyDo(n, fn), client: receiver(info, n.Fun)})
 				} else if nd := c.needsOf(fn); nd != nil && fn.Pkg() != c.pass.Pkg {
 					called[id] = true
-					out = append(out, &site{pos: n.Pos(), end: n.End(), name: displayName(c.sdk, fn), need: nd, client: c.clientArg(n, fn)})
+					out = append(out, &site{pos: n.Pos(), end: n.End(), name: displayName(c.sdk, fn), need: nd, client: c.clientArg(n)})
 				}
 			case viaInterface, viaValue:
 				if why := c.reachesSDK(n); why != "" {
@@ -127,7 +127,7 @@ func receiver(info *types.Info, fun ast.Expr) ast.Expr {
 // clientArg returns what a call reaches the client through: the receiver
 // of a method of an SDK type, else the first argument that points to a
 // value of an SDK type (otelexport.New(c), a helper taking the client).
-func (c *state) clientArg(call *ast.CallExpr, fn *types.Func) ast.Expr {
+func (c *state) clientArg(call *ast.CallExpr) ast.Expr {
 	info := c.pass.TypesInfo
 	if r := receiver(info, call.Fun); r != nil && isSDKPointer(info.TypeOf(r)) {
 		return r

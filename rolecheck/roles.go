@@ -185,7 +185,7 @@ func (rt *roleTracer) trace(e ast.Expr, seen map[*types.Var]bool) declared {
 			}
 			return rt.options(e, e.Args[1:], role, describe(e.Fun))
 		}
-		if a := c.clientArg(e, fn); a != nil {
+		if a := c.clientArg(e); a != nil {
 			return rt.trace(a, seen) // a batcher of the client, otelexport.New(c)
 		}
 	}
