@@ -276,11 +276,6 @@ func rowOf(s string) *endpoints.Row {
 
 // run analyzes one package.
 func run(pass *analysis.Pass, cfg *Config) (any, error) {
-	report := &Report{Path: pass.Pkg.Path()}
-	sdk := findPackage(pass.Pkg, sdkPath)
-	if sdk == nil {
-		return report, nil // a package that cannot reach the SDK
-	}
 	var flagRole librato.Role
 	if cfg.Role != "" {
 		r, err := librato.ParseRole(cfg.Role)
@@ -288,6 +283,11 @@ func run(pass *analysis.Pass, cfg *Config) (any, error) {
 			return nil, fmt.Errorf("-role: %w", err)
 		}
 		flagRole = r
+	}
+	report := &Report{Path: pass.Pkg.Path()}
+	sdk := findPackage(pass.Pkg, sdkPath)
+	if sdk == nil {
+		return report, nil // a package that cannot reach the SDK
 	}
 	c := &state{
 		pass:     pass,
