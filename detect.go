@@ -27,6 +27,8 @@ var ErrRoleUndetected = errors.New("librato: the token's role could not be detec
 // bad or inactive token, a rate-limited 403, a network error) is returned
 // as is. The client's declared role is not changed: build a new client
 // with WithRole(role) to use the answer.
+//
+//librato:dynamic it probes endpoints whatever the role and expects some to be refused
 func (c *Client) DetectRole(ctx context.Context) (Role, error) {
 	alertsRefused, err := c.probe(ctx, epDetectAlerts)
 	if err != nil {
