@@ -24,16 +24,17 @@ type config struct {
 	compress   bool
 }
 
-// WithRole declares the role the token was issued with. Calls the role may
-// not make are then refused with *ErrForbiddenForRole before anything is
-// sent. An unknown role makes NewClient fail.
+// WithRole declares the role the token was issued with, by its API name or
+// its UI label (as ParseRole reads them). Calls the role may not make are
+// then refused with *ErrForbiddenForRole before anything is sent. An
+// unknown role makes NewClient fail.
 func WithRole(r Role) Option {
 	return func(c *config) error {
-		if !r.Valid() {
-			_, err := ParseRole(string(r))
+		parsed, err := ParseRole(string(r))
+		if err != nil {
 			return err
 		}
-		c.role = r
+		c.role = parsed
 		return nil
 	}
 }

@@ -1,6 +1,7 @@
 package librato
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -103,4 +104,17 @@ func FuzzParseRole(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWithRoleTakesLabels: a role given by its UI label is the role, not a
+// client that silently guards nothing.
+func TestWithRoleTakesLabels(t *testing.T) {
+	for _, label := range []string{"Record Only", "record only", " recorder "} {
+		c, err := NewClient(testEmail, testToken, WithRole(Role(label)))
+		require.NoError(t, err)
+		assert.Equal(t, RoleRecordOnly, c.Role(), label)
+		_, err = c.Spaces.Create(context.Background(), &Space{Name: "x"})
+		var fe *ErrForbiddenForRole
+		assert.ErrorAs(t, err, &fe, "%q guards", label)
+	}
 }
