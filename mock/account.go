@@ -145,17 +145,6 @@ func (a *Account) addToken(name string, role librato.Role, secret string, now ti
 	return t
 }
 
-// authenticate returns the active token with that secret, or nil.
-func (a *Account) authenticate(secret string) *apiToken {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	t := a.bySecret[secret]
-	if t == nil || !t.active {
-		return nil
-	}
-	return t
-}
-
 // rateWindow counts an account's requests in the current hour.
 type rateWindow struct {
 	hour     int64 // start of the window, epoch seconds

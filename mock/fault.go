@@ -73,8 +73,8 @@ func (s *Server) validateFault(f *Fault) error {
 }
 
 func (s *Server) isTemplate(method, template string) bool {
-	for _, rt := range s.table {
-		if rt.template == template && (method == "" || rt.method == method) {
+	for _, row := range s.router.table.Rows() {
+		if row.Template == template && (method == "" || row.Method == method) {
 			return true
 		}
 	}

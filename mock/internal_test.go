@@ -2,9 +2,10 @@ package mock
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
-	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -113,54 +114,88 @@ func TestParseSearch(t *testing.T) {
 	}
 }
 
-// TestRoutesMatchTheMatrix checks the route table has exactly one route
-// per matrix row, plus the legacy sources routes, which have none, and
-// that routing and the matrix classify the same concrete paths alike.
-func TestRoutesMatchTheMatrix(t *testing.T) {
-	table := routes()
-	perms := librato.Permissions()
-	rowless := map[string]bool{"GET /v1/sources": true, "GET /v1/sources/:name": true, "PUT /v1/sources/:name": true}
-	require.Len(t, table, len(perms)+len(rowless))
-	for _, r := range table {
-		_, ok := librato.LookupPermission(r.method, r.template)
-		assert.Equal(t, !rowless[r.method+" "+r.template], ok, "%s %s", r.method, r.template)
-	}
-	for _, p := range perms {
-		n := 0
-		for _, r := range table {
-			if r.method == p.Method && r.template == p.Endpoint {
-				n++
+// matrixTSV writes rows in the permissions.tsv format, so a test can
+// build the router against a matrix that differs from the embedded one.
+func matrixTSV(rows []endpoints.Row) string {
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(r.Method + "\t" + r.Template)
+		for _, role := range endpoints.RoleNames {
+			if r.Allows(role) {
+				b.WriteString("\tyes")
+			} else {
+				b.WriteString("\tno")
 			}
 		}
-		assert.Equal(t, 1, n, "%s %s", p.Method, p.Endpoint)
+		b.WriteString("\t" + r.Source + "\n")
 	}
-	for _, c := range []struct{ method, path, template string }{
-		{"GET", "/v1/alerts/status", "/v1/alerts/status"},
-		{"GET", "/v1/alerts/12", "/v1/alerts/:id"},
-		{"GET", "/v1/alerts/12/status", "/v1/alerts/:id/status"},
-		{"GET", "/v1/alerts/status/status", "/v1/alerts/:id/status"},
-		{"GET", "/v1/metrics/a%2Fb", "/v1/metrics/:name"},
-		{"GET", "/v1/metrics/%2E%2E", "/v1/metrics/:name"},
-		{"GET", "/v1/metrics/%73tatus", "/v1/metrics/:name"},
-		{"GET", "/v1/measurements/cpu", "/v1/measurements/:name"},
-		{"GET", "/v1/measurements", "/v1/measurements"},
-		{"DELETE", "/v1/annotations/a/1/links/r%20el", "/v1/annotations/:name/:id/links/:rel"},
+	return b.String()
+}
+
+// TestRouterServesExactlyTheMatrix: every row of the endpoint table has
+// one handler and every handler a row; a matrix with a row the mock does
+// not serve, or without a row it does, stops the server at start-up with
+// an error naming the row.
+func TestRouterServesExactlyTheMatrix(t *testing.T) {
+	rt, err := newRouter(endpoints.All)
+	require.NoError(t, err)
+	require.Len(t, rt.byRow, len(endpoints.All.Rows()))
+	for _, ep := range rt.byRow {
+		require.NotNil(t, ep.h)
+	}
+
+	rows := endpoints.All.Rows()
+	extra, err := endpoints.Parse(matrixTSV(rows) + "GET\t/v1/widgets/:id\tyes\tyes\tyes\tunlisted\n")
+	require.NoError(t, err)
+	_, err = newRouter(extra)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no handler for the matrix rows GET /v1/widgets/:id")
+
+	var fewer []endpoints.Row
+	for _, r := range rows {
+		if r.String() != "PUT /v1/sources/:name" {
+			fewer = append(fewer, r)
+		}
+	}
+	missing, err := endpoints.Parse(matrixTSV(fewer))
+	require.NoError(t, err)
+	_, err = newRouter(missing)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "handlers for no matrix row: PUT /v1/sources/:name")
+}
+
+// TestRouting: the router finds rows by the unescaped segments, a literal
+// beating a parameter, and hands the handler the unescaped parameters.
+func TestRouting(t *testing.T) {
+	rt, err := newRouter(endpoints.All)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		method, path, template string
+		params                 []string
+	}{
+		{"GET", "/v1/alerts/status", "/v1/alerts/status", nil},
+		{"GET", "/v1/alerts/%73tatus", "/v1/alerts/status", nil},
+		{"GET", "/v1/alerts/12", "/v1/alerts/:id", []string{"12"}},
+		{"GET", "/v1/alerts/12/status", "/v1/alerts/:id/status", []string{"12"}},
+		{"GET", "/v1/alerts/status/status", "/v1/alerts/:id/status", []string{"status"}},
+		{"GET", "/v1/metrics/a%2Fb", "/v1/metrics/:name", []string{"a/b"}},
+		{"GET", "/v1/metrics/%2E%2E", "/v1/metrics/:name", []string{".."}},
+		{"GET", "/v1/metrics/%73tatus", "/v1/metrics/:name", []string{"status"}},
+		{"GET", "/v1/metrics/a%3Fb%23c", "/v1/metrics/:name", []string{"a?b#c"}},
+		{"GET", "/v1/measurements/cpu", "/v1/measurements/:name", []string{"cpu"}},
+		{"GET", "/v1/measurements", "/v1/measurements", nil},
+		{"PUT", "/v1/sources/web%201", "/v1/sources/:name", []string{"web 1"}},
+		{"DELETE", "/v1/annotations/a/1/links/r%20el", "/v1/annotations/:name/:id/links/:rel", []string{"a", "1", "r el"}},
 	} {
-		segs, ok := splitPath(c.path)
-		require.True(t, ok, c.path)
-		r, _ := match(table, c.method, segs)
-		require.NotNil(t, r, c.path)
-		assert.Equal(t, c.template, r.template, c.path)
-		p, ok := librato.LookupPermission(c.method, canonicalPath(segs))
-		require.True(t, ok, c.path)
-		assert.Equal(t, c.template, p.Endpoint, c.path)
+		rq := rt.route(c.method, c.path)
+		require.NotNil(t, rq.row, c.path)
+		assert.Equal(t, c.template, rq.template(), c.path)
+		assert.Equal(t, c.params, rq.params, c.path)
 	}
-	segs, _ := splitPath("/v1/alerts/%73tatus")
-	r, _ := match(table, "GET", segs)
-	p, _ := librato.LookupPermission("GET", canonicalPath(segs))
-	assert.Equal(t, r.template, p.Endpoint, "an escaped literal is routed and classified alike")
-	for _, bad := range []string{"", "v1/metrics", "/v1//metrics", "/v1/metrics/", "/v1/metrics/%zz"} {
-		_, ok := splitPath(bad)
-		assert.False(t, ok, bad)
+	for _, c := range []struct{ method, path string }{
+		{"GET", ""}, {"GET", "v1/metrics"}, {"GET", "/v1//metrics"}, {"GET", "/v1/metrics/"}, {"GET", "/v1/metrics/%zz"},
+		{"PATCH", "/v1/metrics"}, {"GET", "/v2/metrics"}, {"POST", "/v1/sources"},
+	} {
+		assert.Nil(t, rt.route(c.method, c.path).row, "%s %s", c.method, c.path)
 	}
 }

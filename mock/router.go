@@ -3,6 +3,7 @@ package mock
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
 // bodyKind says what request body a route reads.
@@ -27,139 +29,163 @@ const (
 // handler answers one routed call; it runs with the account locked.
 type handler func(c *call) *reply
 
-type route struct {
-	method   string
-	template string
-	segs     []string
-	body     bodyKind
-	h        handler
+// endpoint is how the mock serves one row of the matrix: the body it
+// reads, whether it counts against the Agg rate limit (measurement
+// submissions, tagged and legacy) and its handler.
+type endpoint struct {
+	body bodyKind
+	agg  bool
+	h    handler
 }
 
-// routes lists every endpoint of the API, one per matrix row. A literal
-// segment beats a parameter when both match (/v1/alerts/status).
-func routes() []route {
-	r := []route{
-		{"POST", "/v1/measurements", nil, rawJSON, (*call).measurementsIngest},
-		{"GET", "/v1/measurements", nil, noBody, (*call).measurementsCompose},
-		{"GET", "/v1/measurements/:name", nil, noBody, (*call).measurementsGet},
+// endpointsByRow are the handlers, keyed "METHOD template" by the matrix
+// row each serves. newRouter pairs them with the rows of the endpoint
+// table, so a row without a handler, or a handler without a row, stops
+// the server from starting.
+func endpointsByRow() map[string]endpoint {
+	return map[string]endpoint{
+		"POST /v1/measurements":      {rawJSON, true, (*call).measurementsIngest},
+		"GET /v1/measurements":       {noBody, false, (*call).measurementsCompose},
+		"GET /v1/measurements/:name": {noBody, false, (*call).measurementsGet},
 
-		{"POST", "/v1/metrics", nil, anyBody, (*call).legacyMetricsCreate},
-		{"GET", "/v1/metrics", nil, noBody, (*call).metricsList},
-		{"PUT", "/v1/metrics", nil, anyBody, (*call).metricsUpdateBatch},
-		{"DELETE", "/v1/metrics", nil, anyBody, (*call).metricsDeleteBatch},
-		{"GET", "/v1/metrics/:name", nil, noBody, (*call).metricsGet},
-		{"PUT", "/v1/metrics/:name", nil, anyBody, (*call).metricsPut},
-		{"DELETE", "/v1/metrics/:name", nil, anyBody, (*call).metricsDelete},
+		"POST /v1/metrics":         {anyBody, true, (*call).legacyMetricsCreate},
+		"GET /v1/metrics":          {noBody, false, (*call).metricsList},
+		"PUT /v1/metrics":          {anyBody, false, (*call).metricsUpdateBatch},
+		"DELETE /v1/metrics":       {anyBody, false, (*call).metricsDeleteBatch},
+		"GET /v1/metrics/:name":    {noBody, false, (*call).metricsGet},
+		"PUT /v1/metrics/:name":    {anyBody, false, (*call).metricsPut},
+		"DELETE /v1/metrics/:name": {anyBody, false, (*call).metricsDelete},
 
-		{"GET", "/v1/spaces", nil, noBody, (*call).spacesList},
-		{"POST", "/v1/spaces", nil, anyBody, (*call).spacesCreate},
-		{"GET", "/v1/spaces/:id", nil, noBody, (*call).spacesGet},
-		{"PUT", "/v1/spaces/:id", nil, anyBody, (*call).spacesUpdate},
-		{"DELETE", "/v1/spaces/:id", nil, anyBody, (*call).spacesDelete},
-		{"GET", "/v1/spaces/:id/charts", nil, noBody, (*call).chartsList},
-		{"POST", "/v1/spaces/:id/charts", nil, anyBody, (*call).chartsCreate},
-		{"GET", "/v1/spaces/:id/charts/:chart_id", nil, noBody, (*call).chartsGet},
-		{"PUT", "/v1/spaces/:id/charts/:chart_id", nil, anyBody, (*call).chartsUpdate},
-		{"DELETE", "/v1/spaces/:id/charts/:chart_id", nil, anyBody, (*call).chartsDelete},
+		"GET /v1/spaces":                         {noBody, false, (*call).spacesList},
+		"POST /v1/spaces":                        {anyBody, false, (*call).spacesCreate},
+		"GET /v1/spaces/:id":                     {noBody, false, (*call).spacesGet},
+		"PUT /v1/spaces/:id":                     {anyBody, false, (*call).spacesUpdate},
+		"DELETE /v1/spaces/:id":                  {anyBody, false, (*call).spacesDelete},
+		"GET /v1/spaces/:id/charts":              {noBody, false, (*call).chartsList},
+		"POST /v1/spaces/:id/charts":             {anyBody, false, (*call).chartsCreate},
+		"GET /v1/spaces/:id/charts/:chart_id":    {noBody, false, (*call).chartsGet},
+		"PUT /v1/spaces/:id/charts/:chart_id":    {anyBody, false, (*call).chartsUpdate},
+		"DELETE /v1/spaces/:id/charts/:chart_id": {anyBody, false, (*call).chartsDelete},
 
-		{"GET", "/v1/annotations", nil, noBody, (*call).annotationsList},
-		{"POST", "/v1/annotations/:name", nil, anyBody, (*call).annotationsCreateEvent},
-		{"GET", "/v1/annotations/:name", nil, noBody, (*call).annotationsGetStream},
-		{"PUT", "/v1/annotations/:name", nil, anyBody, (*call).annotationsUpdateStream},
-		{"DELETE", "/v1/annotations/:name", nil, anyBody, (*call).annotationsDeleteStream},
-		{"GET", "/v1/annotations/:name/:id", nil, noBody, (*call).annotationsGetEvent},
-		{"PUT", "/v1/annotations/:name/:id", nil, anyBody, (*call).annotationsUpdateEvent},
-		{"DELETE", "/v1/annotations/:name/:id", nil, anyBody, (*call).annotationsDeleteEvent},
-		{"POST", "/v1/annotations/:name/:id/links", nil, anyBody, (*call).annotationsAddLink},
-		{"DELETE", "/v1/annotations/:name/:id/links/:rel", nil, anyBody, (*call).annotationsDeleteLink},
+		"GET /v1/annotations":                         {noBody, false, (*call).annotationsList},
+		"POST /v1/annotations/:name":                  {anyBody, false, (*call).annotationsCreateEvent},
+		"GET /v1/annotations/:name":                   {noBody, false, (*call).annotationsGetStream},
+		"PUT /v1/annotations/:name":                   {anyBody, false, (*call).annotationsUpdateStream},
+		"DELETE /v1/annotations/:name":                {anyBody, false, (*call).annotationsDeleteStream},
+		"GET /v1/annotations/:name/:id":               {noBody, false, (*call).annotationsGetEvent},
+		"PUT /v1/annotations/:name/:id":               {anyBody, false, (*call).annotationsUpdateEvent},
+		"DELETE /v1/annotations/:name/:id":            {anyBody, false, (*call).annotationsDeleteEvent},
+		"POST /v1/annotations/:name/:id/links":        {anyBody, false, (*call).annotationsAddLink},
+		"DELETE /v1/annotations/:name/:id/links/:rel": {anyBody, false, (*call).annotationsDeleteLink},
 
-		{"GET", "/v1/alerts", nil, noBody, (*call).alertsList},
-		{"POST", "/v1/alerts", nil, anyBody, (*call).alertsCreate},
-		{"GET", "/v1/alerts/status", nil, noBody, (*call).alertsStatusAll},
-		{"GET", "/v1/alerts/:id", nil, noBody, (*call).alertsGet},
-		{"PUT", "/v1/alerts/:id", nil, anyBody, (*call).alertsUpdate},
-		{"DELETE", "/v1/alerts/:id", nil, anyBody, (*call).alertsDelete},
-		{"GET", "/v1/alerts/:id/status", nil, noBody, (*call).alertsStatus},
-		{"POST", "/v1/alerts/:id/clear", nil, anyBody, (*call).alertsClear},
-		{"POST", "/v1/alerts/:id/services", nil, anyBody, (*call).alertsAddService},
-		{"DELETE", "/v1/alerts/:id/services/:service_id", nil, anyBody, (*call).alertsRemoveService},
+		"GET /v1/alerts":                             {noBody, false, (*call).alertsList},
+		"POST /v1/alerts":                            {anyBody, false, (*call).alertsCreate},
+		"GET /v1/alerts/status":                      {noBody, false, (*call).alertsStatusAll},
+		"GET /v1/alerts/:id":                         {noBody, false, (*call).alertsGet},
+		"PUT /v1/alerts/:id":                         {anyBody, false, (*call).alertsUpdate},
+		"DELETE /v1/alerts/:id":                      {anyBody, false, (*call).alertsDelete},
+		"GET /v1/alerts/:id/status":                  {noBody, false, (*call).alertsStatus},
+		"POST /v1/alerts/:id/clear":                  {anyBody, false, (*call).alertsClear},
+		"POST /v1/alerts/:id/services":               {anyBody, false, (*call).alertsAddService},
+		"DELETE /v1/alerts/:id/services/:service_id": {anyBody, false, (*call).alertsRemoveService},
 
-		{"GET", "/v1/api_tokens", nil, noBody, (*call).tokensList},
-		{"POST", "/v1/api_tokens", nil, anyBody, (*call).tokensCreate},
-		{"GET", "/v1/api_tokens/:id", nil, noBody, (*call).tokensGet},
-		{"PUT", "/v1/api_tokens/:id", nil, anyBody, (*call).tokensUpdate},
-		{"DELETE", "/v1/api_tokens/:id", nil, anyBody, (*call).tokensDelete},
+		"GET /v1/api_tokens":        {noBody, false, (*call).tokensList},
+		"POST /v1/api_tokens":       {anyBody, false, (*call).tokensCreate},
+		"GET /v1/api_tokens/:id":    {noBody, false, (*call).tokensGet},
+		"PUT /v1/api_tokens/:id":    {anyBody, false, (*call).tokensUpdate},
+		"DELETE /v1/api_tokens/:id": {anyBody, false, (*call).tokensDelete},
 
-		{"GET", "/v1/jobs/:id", nil, noBody, (*call).jobsGet},
-		{"POST", "/v1/snapshots", nil, anyBody, (*call).snapshotsCreate},
-		{"GET", "/v1/snapshots/:id", nil, noBody, (*call).snapshotsGet},
+		"GET /v1/jobs/:id":        {noBody, false, (*call).jobsGet},
+		"POST /v1/snapshots":      {anyBody, false, (*call).snapshotsCreate},
+		"GET /v1/snapshots/:id":   {noBody, false, (*call).snapshotsGet},
+		"GET /v1/services":        {noBody, false, (*call).servicesList},
+		"POST /v1/services":       {anyBody, false, (*call).servicesCreate},
+		"GET /v1/services/:id":    {noBody, false, (*call).servicesGet},
+		"PUT /v1/services/:id":    {anyBody, false, (*call).servicesUpdate},
+		"DELETE /v1/services/:id": {anyBody, false, (*call).servicesDelete},
 
-		{"GET", "/v1/services", nil, noBody, (*call).servicesList},
-		{"POST", "/v1/services", nil, anyBody, (*call).servicesCreate},
-		{"GET", "/v1/services/:id", nil, noBody, (*call).servicesGet},
-		{"PUT", "/v1/services/:id", nil, anyBody, (*call).servicesUpdate},
-		{"DELETE", "/v1/services/:id", nil, anyBody, (*call).servicesDelete},
-
-		// legacy sources: no matrix row, so Full Access only (doc.go)
-		{"GET", "/v1/sources", nil, noBody, (*call).sourcesList},
-		{"GET", "/v1/sources/:name", nil, noBody, (*call).sourcesGet},
-		{"PUT", "/v1/sources/:name", nil, anyBody, (*call).sourcesPut},
+		"GET /v1/sources":       {noBody, false, (*call).sourcesList},
+		"GET /v1/sources/:name": {noBody, false, (*call).sourcesGet},
+		"PUT /v1/sources/:name": {anyBody, false, (*call).sourcesPut},
 	}
-	for i := range r {
-		r[i].segs = strings.Split(r[i].template[1:], "/")
-	}
-	return r
 }
 
-// match finds the route for method and the unescaped path segments, and
-// the path parameters in template order. Among routes of the path's shape,
-// the one with literals in the earliest segments wins.
-func match(table []route, method string, segs []string) (*route, []string) {
-	var best *route
-	var bestScore []bool
-	for i := range table {
-		rt := &table[i]
-		if rt.method != method || len(rt.segs) != len(segs) {
-			continue
-		}
-		score := make([]bool, len(segs))
-		ok := true
-		for j, s := range rt.segs {
-			if s[0] == ':' {
-				continue
-			}
-			if s != segs[j] {
-				ok = false
-				break
-			}
-			score[j] = true
-		}
+// router serves the rows of an endpoint table, one endpoint each.
+type router struct {
+	table *endpoints.Table
+	byRow []endpoint // by Row.Index
+}
+
+// newRouter pairs every row of table with its endpoint from
+// endpointsByRow. A row without an endpoint, or an endpoint for no row,
+// is an error naming it: the mock must serve exactly the matrix.
+func newRouter(table *endpoints.Table) (*router, error) {
+	eps := endpointsByRow()
+	rows := table.Rows()
+	rt := &router{table: table, byRow: make([]endpoint, len(rows))}
+	var missing []string
+	for i := range rows {
+		key := rows[i].String()
+		ep, ok := eps[key]
 		if !ok {
+			missing = append(missing, key)
 			continue
 		}
-		if best == nil || better(score, bestScore) {
-			best, bestScore = rt, score
-		}
+		rt.byRow[rows[i].Index] = ep
+		delete(eps, key)
 	}
-	if best == nil {
-		return nil, nil
+	var errs []string
+	if len(missing) > 0 {
+		errs = append(errs, "no handler for the matrix rows "+strings.Join(missing, ", "))
 	}
-	var params []string
-	for j, s := range best.segs {
-		if s[0] == ':' {
-			params = append(params, segs[j])
-		}
+	if len(eps) > 0 {
+		extra := slices.Sorted(maps.Keys(eps))
+		errs = append(errs, "handlers for no matrix row: "+strings.Join(extra, ", "))
 	}
-	return best, params
+	if len(errs) > 0 {
+		return nil, errors.New("mock: the handlers do not match the endpoint table: " + strings.Join(errs, "; "))
+	}
+	return rt, nil
 }
 
-func better(a, b []bool) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i]
+// routed is where a request's path leads.
+type routed struct {
+	segs   []string // unescaped segments
+	segsOK bool
+	row    *endpoints.Row // nil: no endpoint
+	ep     *endpoint
+	params []string // unescaped, in template order
+}
+
+// route classifies a request by the endpoint table. The path is split
+// into segments while still escaped and each segment is unescaped on its
+// own, then escaped again for the matcher, so the row is chosen by
+// exactly the segments the handler sees (/v1/alerts/%73tatus is the
+// status row).
+func (rt *router) route(method, escapedPath string) routed {
+	var rq routed
+	rq.segs, rq.segsOK = splitPath(escapedPath)
+	if !rq.segsOK {
+		return rq
+	}
+	rq.row = rt.table.Match(method, canonicalPath(rq.segs))
+	if rq.row == nil {
+		return rq
+	}
+	rq.ep = &rt.byRow[rq.row.Index]
+	for i, s := range rq.row.Segments {
+		if s[0] == ':' {
+			rq.params = append(rq.params, rq.segs[i])
 		}
 	}
-	return false
+	return rq
+}
+
+func (rq routed) template() string {
+	if rq.row == nil {
+		return ""
+	}
+	return rq.row.Template
 }
 
 // splitPath splits an escaped path into unescaped segments; an empty
@@ -253,7 +279,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		defer r.Body.Close()
 	}
-	rq := s.routeOf(r)
+	rq := s.router.route(r.Method, r.URL.EscapedPath())
 	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.template()}
 	if err := s.wait(r.Context()); err != nil {
 		if errors.Is(err, errClosing) {
@@ -314,30 +340,6 @@ func drop(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler) // net/http closes the connection (or resets the stream)
 }
 
-// routed is where a request's path leads.
-type routed struct {
-	segs   []string // unescaped segments
-	segsOK bool
-	rt     *route
-	params []string
-}
-
-func (s *Server) routeOf(r *http.Request) routed {
-	var rq routed
-	rq.segs, rq.segsOK = splitPath(r.URL.EscapedPath())
-	if rq.segsOK {
-		rq.rt, rq.params = match(s.table, r.Method, rq.segs)
-	}
-	return rq
-}
-
-func (rq routed) template() string {
-	if rq.rt == nil {
-		return ""
-	}
-	return rq.rt.template
-}
-
 // handle runs everything after the hooks; replies from endpoints are
 // encoded while the account is still locked, others here.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, rq routed, ent *JournalEntry) *encoded {
@@ -354,12 +356,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 	}
 	ent.TokenName, ent.Role = id.name, string(id.role)
 	a, tok := id.a, id.tok
-	// rate limit: measurement submissions (tagged and legacy) count against
-	// Agg, decided on the unescaped segments the router will see, so no
-	// escaping evades it
-	segs, segsOK := rq.segs, rq.segsOK
-	agg := r.Method == http.MethodPost && segsOK && len(segs) == 2 && segs[0] == "v1" && (segs[1] == "measurements" || segs[1] == "metrics")
-	st, fits := a.consume(agg, now)
+	// rate limit: measurement submissions (tagged and legacy) count
+	// against Agg, decided on the row the router found, so no escaping
+	// evades it
+	st, fits := a.consume(rq.ep != nil && rq.ep.agg, now)
 	setRateHeaders(w.Header(), st)
 	if !fits {
 		rep := requestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")
@@ -367,29 +367,25 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 		return plainReply(rep)
 	}
 	// routing
-	rt, params := rq.rt, rq.params
-	if rt == nil {
+	row := rq.row
+	if row == nil {
 		return plainReply(requestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
 	}
-	// roles, from the same matrix the SDK guards with
-	perm, ok := librato.LookupPermission(r.Method, canonicalPath(segs))
-	if !ok || perm.Endpoint != rt.template {
-		// The matrix and the routes disagree; only Full Access may call.
-		perm = librato.Permission{Method: rt.method, Endpoint: rt.template, Roles: []librato.Role{librato.RoleFullAccess}}
-	}
-	s.recordUsage(secret, id, perm)
-	if !slices.Contains(perm.Roles, id.role) {
-		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(id.role, perm)))
+	// roles, from the row: the same matrix the SDK guards with, inferred
+	// roles of unlisted rows included
+	s.recordUsage(secret, id, row)
+	if !row.Allows(string(id.role)) {
+		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(id.role, row)))
 	}
 	// path and query parameters, then the body
-	c := &call{s: s, a: a, r: r, tok: tok, p: params, q: r.URL.Query(), now: now}
-	if rep := checkParamsUTF8(rt, params, c.q); rep != nil {
+	c := &call{s: s, a: a, r: r, tok: tok, p: rq.params, q: r.URL.Query(), now: now}
+	if rep := checkParamsUTF8(row, rq.params, c.q); rep != nil {
 		return plainReply(rep)
 	}
-	if rep := s.readBody(c, rt.body); rep != nil {
+	if rep := s.readBody(c, rq.ep.body); rep != nil {
 		return plainReply(rep)
 	}
-	return s.run(rt, c)
+	return s.run(row, rq.ep.h, c)
 }
 
 // unauthorizedMessage says which credentials the API expects.
@@ -409,15 +405,15 @@ func unauthorizedMessage(r *http.Request, hasBasic bool) string {
 // run calls the endpoint with the account locked and renders its answer
 // before unlocking. A panic in an endpoint is a bug of the mock; it is
 // answered with 500 rather than taking down an in-process caller.
-func (s *Server) run(rt *route, c *call) (e *encoded) {
+func (s *Server) run(row *endpoints.Row, h handler, c *call) (e *encoded) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	defer func() {
 		if v := recover(); v != nil {
-			e = plainReply(systemError(http.StatusInternalServerError, fmt.Sprintf("mock: internal error in %s %s: %v", rt.method, rt.template, v)))
+			e = plainReply(systemError(http.StatusInternalServerError, fmt.Sprintf("mock: internal error in %s: %v", row, v)))
 		}
 	}()
-	rep := rt.h(c)
+	rep := h(c)
 	if rep == nil {
 		rep = systemError(http.StatusInternalServerError, "mock: the endpoint gave no answer")
 	}
@@ -432,13 +428,14 @@ type encoded struct {
 
 func plainReply(r *reply) *encoded { return &encoded{rep: r, body: r.encode()} }
 
-func forbiddenMessage(role librato.Role, p librato.Permission) string {
-	allowed := make([]string, len(p.Roles))
-	for i, r := range p.Roles {
-		allowed[i] = r.Label()
+func forbiddenMessage(role librato.Role, row *endpoints.Row) string {
+	names := row.Roles()
+	allowed := make([]string, len(names))
+	for i, r := range names {
+		allowed[i] = librato.Role(r).Label()
 	}
 	return "Forbidden: a " + role.Label() + " token (role " + string(role) + ") may not call " +
-		p.Method + " " + p.Endpoint + "; allowed: " + strings.Join(allowed, ", ")
+		row.String() + "; allowed: " + strings.Join(allowed, ", ")
 }
 
 // readBody enforces the size limit and the content type, checks that

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
 // Defaults of the options.
@@ -227,8 +228,8 @@ func WithTimeouts(readHeader, read, idle time.Duration) Option {
 
 // Server is the in-memory Librato API. It is safe for concurrent use.
 type Server struct {
-	cfg   config
-	table []route
+	cfg    config
+	router *router
 
 	ln        net.Listener
 	hs        *http.Server
@@ -303,9 +304,13 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.controlToken == "" {
 		cfg.controlToken = newSecret()
 	}
+	rt, err := newRouter(endpoints.All)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:          cfg,
-		table:        routes(),
+		router:       rt,
 		closing:      make(chan struct{}),
 		serveDone:    make(chan struct{}),
 		accounts:     make(map[string]*Account),

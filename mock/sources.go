@@ -90,14 +90,6 @@ func (a *Account) source(name string) (sourceJSON, bool) {
 	return got, found
 }
 
-// sourceDisplayName is the display name PUT gave source name, or nil.
-func (a *Account) sourceDisplayName(name string) *string {
-	if e := a.sources.byKey[strings.ToLower(name)]; e != nil {
-		return e.displayName
-	}
-	return nil
-}
-
 // sourcesList answers GET /v1/sources: name filters on the name or the
 // display name (a substring, ignoring case); orderby is name only; total
 // counts every source of the account.

@@ -141,6 +141,7 @@ func TestBucketizeMatchesNaive(t *testing.T) {
 				ref[bt] = &want{}
 			}
 			ref[bt].count += s.count
+			ref[bt].sum += s.sum
 			ref[bt].n++
 		}
 		for _, need := range []uint8{needSum, needCount, needSum | needCount, needAll} {
@@ -155,6 +156,9 @@ func TestBucketizeMatchesNaive(t *testing.T) {
 				assert.Equal(t, w.n, g.n)
 				if need&needCount != 0 {
 					assert.Equal(t, w.count, g.count)
+				}
+				if need&needSum != 0 {
+					assert.Equal(t, w.sum, g.sum, "integer values: exact in any order")
 				}
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
 // The API's documented rules, checked independently of the SDK.
@@ -163,10 +165,10 @@ const msgInvalidUTF8 = "is invalid: not valid UTF-8"
 // checkParamsUTF8 answers 400 when a path parameter, or a query
 // parameter's name or value, is not valid UTF-8: the API would read each
 // as U+FFFD, so distinct names would collide.
-func checkParamsUTF8(rt *route, params []string, q url.Values) *reply {
+func checkParamsUTF8(row *endpoints.Row, params []string, q url.Values) *reply {
 	errs := perrs{}
 	j := 0
-	for _, seg := range rt.segs {
+	for _, seg := range row.Segments {
 		if seg[0] != ':' {
 			continue
 		}
