@@ -56,11 +56,6 @@ func (a *Account) RecordedMatching(f RecordedFilter) []librato.Measurement {
 	return slices.Clip(out)
 }
 
-// RecordedMatching is Account.RecordedMatching on the default account.
-func (s *Server) RecordedMatching(f RecordedFilter) []librato.Measurement {
-	return s.DefaultAccount().RecordedMatching(f)
-}
-
 // AnnotationRecord is one annotation event of an account, with its
 // stream (GET /mock/annotations).
 type AnnotationRecord struct {
