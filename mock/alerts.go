@@ -170,7 +170,7 @@ func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	}
 	cd.Type, _ = oneOf(o, "type", conditionTypes...)
 	if name, ok := o.requiredStr("metric_name"); ok {
-		if !reMetricName.MatchString(name) {
+		if !ValidName(name) {
 			o.invalid("metric_name", "is invalid")
 		}
 		cd.MetricName = name

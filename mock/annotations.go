@@ -134,8 +134,8 @@ func (c *call) annotationsList() *reply {
 func (c *call) annotationsCreateEvent() *reply {
 	name := c.p[0]
 	errs := perrs{}
-	if !reMetricName.MatchString(name) {
-		errs.add("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	if !ValidName(name) {
+		errs.add("name", MsgName)
 		return errs.reply()
 	}
 	o := c.fields(errs)

@@ -716,7 +716,7 @@ func (c compiler) groupBy(a *ast) (cnode, error) {
 	n := &groupByNode{}
 	for _, t := range strings.Split(spec.text, ",") {
 		t = strings.ToLower(strings.TrimSpace(t))
-		if !reTagName.MatchString(t) {
+		if !ValidTagName(t) {
 			return nil, c.err(spec.pos, "group_by() tag names "+strconv.Quote(spec.text)+" must be tag names separated by commas")
 		}
 		n.tags = append(n.tags, t)

@@ -10,15 +10,17 @@ import (
 
 // measurementsIngest answers POST /v1/measurements from the raw body.
 //
-// The fast path reads the body straight into the store's input, without
-// a generic JSON tree, and takes only bodies it can prove valid: plain
-// JSON strings (no escapes, ASCII) in the fields it reads, numbers in the
-// numeric fields, no duplicate keys among the fields it reads, no
-// measurement-level attributes, type or composite. Everything else,
-// including every invalid body, goes through decodeJSON and
-// measurementsCreate, so status, error keys and messages are those of the
-// generic path by construction; FuzzIngestDifferential checks that the
-// two agree on what the fast path takes.
+// The fast path reads the body straight into Fields, without a generic
+// JSON tree, and takes only bodies whose fields it reads exactly as the
+// generic decoder would: plain JSON strings (no escapes, ASCII) in the
+// fields it reads, numbers in the numeric fields, no duplicate keys among
+// them, no measurement-level attributes, type or composite. The rules
+// (Batch.Check, Fields.Build, the name and tag rules) are the ones the
+// generic path applies; a body that breaks one, and every body the fast
+// path does not read, goes through decodeJSON and measurementsCreate, so
+// status, error keys and messages are those of the generic path by
+// construction. FuzzIngestDifferential checks that the two readers read
+// the same.
 func (c *call) measurementsIngest() *reply {
 	d := &c.a.ms.dec // the account is locked: its decoder is ours
 	defer d.release()
@@ -41,64 +43,265 @@ func (c *call) measurementsGeneric() *reply {
 	return c.measurementsCreate()
 }
 
-// ingestDecoder is a one-pass reader of POST /v1/measurements bodies. It
-// reports false as soon as the body leaves what it handles. Each account
-// keeps one and reuses its buffers from request to request.
-type ingestDecoder struct {
-	b     []byte
-	i     int
-	pairs []tagPair // every tag pair of the body; measurements refer to ranges
-	in    []measIn
-	refs  []fastRef
-}
+// --- the rules of a measurement ------------------------------------------------
 
-// fastRef is what a measurement needs from its batch once the whole body
-// is read (top-level fields may come after the measurements).
-type fastRef struct {
-	tagOff, tagN int32
-	ownTags      bool // a non-empty tags object of its own
-	hasTime      bool
-	hasPeriod    bool
-}
-
-const maxSkipDepth = 64
-
-// Field bits, for duplicate detection.
+// The API's documented limits on measurements.
 const (
-	fName uint32 = 1 << iota
-	fTags
-	fTime
-	fPeriod
-	fValue
-	fSum
-	fMin
-	fMax
-	fLast
-	fStdDev
-	fCount
+	MaxTags      = 50     // tags on one measurement
+	maxMagnitude = 1e126  // largest magnitude of a value
+	minMagnitude = 1e-130 // smaller magnitudes are stored as 0
+)
+
+// Messages of the rules, shared by every reader of measurements.
+const (
+	MsgName   = "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _"
+	MsgTime   = "must be a positive epoch time in seconds"
+	MsgPeriod = "must be a positive number of seconds"
+	MsgRange  = "is out of range: the magnitude may not exceed 1e126"
+)
+
+// ValidName reports whether s is a valid metric name (also the rule of
+// sources and annotation streams): 1 to 255 of A-Z a-z 0-9 . : - _.
+func ValidName[T string | []byte](s T) bool { return validChars(s, 255, "") }
+
+// ValidTagName reports whether s is a valid tag name: 1 to 64 of
+// A-Z a-z 0-9 . : - _.
+func ValidTagName[T string | []byte](s T) bool { return validChars(s, 64, "") }
+
+// ValidTagValue reports whether s is a valid tag value: 1 to 255 of
+// A-Z a-z 0-9 . : - _ ? \ / and space.
+func ValidTagValue[T string | []byte](s T) bool { return validChars(s, 255, `?\/ `) }
+
+// CheckMagnitude applies the API's range to a value: false beyond
+// 1e126 (or not finite); magnitudes below 1e-130 read as 0, as the API
+// stores them.
+func CheckMagnitude(v float64) (float64, bool) {
+	if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > maxMagnitude {
+		return 0, false
+	}
+	if v != 0 && math.Abs(v) < minMagnitude {
+		return 0, true
+	}
+	return v, true
+}
+
+// Batch is the top level of a POST /v1/measurements body: the defaults of
+// its measurements.
+type Batch struct {
+	Tags       []TagPair // sorted by name, valid
+	HasTags    bool      // a tags object was sent (possibly empty)
+	Time       int64
+	HasTime    bool
+	Period     int64
+	HasPeriod  bool
+}
+
+// Check applies the rules of the top level, reporting each problem to
+// bad with its field's name.
+func (b *Batch) Check(bad func(field, msg string)) {
+	if b.HasTime && b.Time <= 0 {
+		bad("time", MsgTime)
+	}
+	if b.HasPeriod && b.Period <= 0 {
+		bad("period", MsgPeriod)
+	}
+}
+
+// The fields of a measurement, as bits of Fields.Sent and Fields.Read.
+const (
+	FName uint32 = 1 << iota
+	FTags
+	FTime
+	FPeriod
+	FValue
+	FSum
+	FMin
+	FMax
+	FLast
+	FStdDev
+	FCount
 	fDisplayName
 	fDescription
 	fMeasurements
 )
 
+// floatFields are the numeric fields of Fields.Num, in order.
+var floatFields = [...]struct {
+	name string
+	bit  uint32
+}{{"value", FValue}, {"sum", FSum}, {"min", FMin}, {"max", FMax}, {"last", FLast}, {"stddev", FStdDev}}
+
+// The indexes of Fields.Num.
+const (
+	iValue = iota
+	iSum
+	iMin
+	iMax
+	iLast
+	iStdDev
+)
+
+// Fields is one measurement of a POST /v1/measurements body as a reader
+// found it, before the rules: Sent holds the fields present and not
+// null, Read those of them read as their type (the reader reported the
+// others). Build applies the rules.
+type Fields struct {
+	Sent, Read uint32
+	Name       []byte
+	Tags       []TagPair // its own tags, sorted by name and valid
+	Time       int64
+	Period     int64
+	Count      int64
+	Num        [6]float64 // value, sum, min, max, last, stddev (floatFields)
+	Props      metricProps
+}
+
+// SetNum records numeric field i (an index of floatFields) as read.
+func (f *Fields) SetNum(i int, v float64) {
+	f.Num[i] = v
+	f.Read |= floatFields[i].bit
+}
+
+// Build applies the rules of one measurement with the defaults of its
+// batch, reporting each problem to bad with its field's name, and returns
+// the measurement to store (meaningless once bad was called): a name is
+// required and valid; its own tags replace the batch's when they are a
+// non-empty object; time and period are positive; values are within
+// range; count (positive) makes a summary, which needs sum and excludes
+// value; otherwise value is required.
+func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) measIn {
+	var m measIn
+	switch {
+	case f.Read&FName != 0:
+		m.name = f.Name
+		if !ValidName(f.Name) {
+			if len(bytes.TrimSpace(f.Name)) == 0 {
+				bad("name", "is required")
+			} else {
+				bad("name", MsgName)
+			}
+		}
+	case f.Sent&FName == 0:
+		bad("name", "is required")
+	}
+	m.tags, m.hasTags = b.Tags, b.HasTags
+	if f.Read&FTags != 0 && len(f.Tags) > 0 {
+		m.tags, m.hasTags = f.Tags, true
+	}
+	m.s.t = now
+	if b.HasTime {
+		m.s.t = b.Time
+	}
+	if f.Read&FTime != 0 {
+		if f.Time <= 0 {
+			bad("time", MsgTime)
+		}
+		m.s.t = f.Time
+	}
+	if b.HasPeriod {
+		m.period = b.Period
+	}
+	if f.Read&FPeriod != 0 {
+		if f.Period <= 0 {
+			bad("period", MsgPeriod)
+		}
+		m.period = f.Period
+	}
+	var ok uint32 // numeric fields read and within range
+	for i, ff := range floatFields {
+		if f.Read&ff.bit == 0 {
+			continue
+		}
+		v, inRange := CheckMagnitude(f.Num[i])
+		if !inRange {
+			bad(ff.name, MsgRange)
+			continue
+		}
+		f.Num[i] = v
+		ok |= ff.bit
+	}
+	switch {
+	case f.Read&FCount != 0:
+		if f.Count <= 0 {
+			bad("count", "must be a positive integer")
+		}
+		if f.Sent&FValue != 0 {
+			bad("value", "cannot be combined with count")
+		}
+		if f.Sent&FSum == 0 {
+			bad("sum", "is required when count is given")
+		}
+		if ok&FSum != 0 {
+			m.s.count, m.s.sum = f.Count, f.Num[iSum]
+			m.s.flags |= sSummary
+			if ok&FMin != 0 {
+				m.s.min = f.Num[iMin]
+				m.s.flags |= sMinSent
+			}
+			if ok&FMax != 0 {
+				m.s.max = f.Num[iMax]
+				m.s.flags |= sMaxSent
+			}
+		}
+	case f.Sent&FValue == 0:
+		bad("value", "is required (or count and sum for a summary)")
+	case ok&FValue != 0:
+		m.s.count, m.s.sum = 1, f.Num[iValue]
+	}
+	if ok&FLast != 0 {
+		m.s.last = f.Num[iLast]
+		m.s.flags |= sLastSent
+	}
+	if ok&FStdDev != 0 {
+		m.s.stddev = f.Num[iStdDev]
+		m.s.flags |= sStdDevSent
+	}
+	m.s.finish()
+	m.props = f.Props
+	// A submission sets no type, composite or period property: the
+	// effective period, m.period, applies.
+	m.props.typ, m.props.composite, m.props.period = nil, nil, nil
+	return m
+}
+
+// ingestDecoder is a one-pass reader of POST /v1/measurements bodies. It
+// reports false as soon as the body leaves what it reads exactly as the
+// generic decoder would, or breaks a rule. Each account keeps one and
+// reuses its buffers from request to request.
+type ingestDecoder struct {
+	b      []byte
+	i      int
+	pairs  []TagPair // every tag pair of the body; measurements refer to ranges
+	fields []Fields
+	refs   []tagRef
+	in     []measIn
+}
+
+// tagRef is where a measurement's own tags are in pairs: the slice is
+// taken once the whole body is read, as pairs grows while it is.
+type tagRef struct{ off, n int32 }
+
+const maxSkipDepth = 64
+
 // release drops the references into the last body, keeping the buffers.
 func (d *ingestDecoder) release() {
 	clear(d.pairs)
+	clear(d.fields)
 	clear(d.in)
-	d.b, d.pairs, d.in, d.refs = nil, d.pairs[:0], d.in[:0], d.refs[:0]
+	d.b, d.pairs, d.fields, d.refs, d.in = nil, d.pairs[:0], d.fields[:0], d.refs[:0], d.in[:0]
 }
 
+// decode reads a body and applies the rules; false means the generic
+// path must answer it.
 func (d *ingestDecoder) decode(b []byte, now int64) ([]measIn, bool) {
 	d.b, d.i = b, 0
-	d.pairs, d.in, d.refs = d.pairs[:0], d.in[:0], d.refs[:0]
+	d.pairs, d.fields, d.refs, d.in = d.pairs[:0], d.fields[:0], d.refs[:0], d.in[:0]
 	if !d.open('{') {
 		return nil, false
 	}
 	var seen uint32
-	var topOff, topN int32
-	var topTags bool
-	var topTime, topPeriod int64
-	var hasTopTime, hasTopPeriod bool
+	var batch Batch
+	var top tagRef
 	for first := true; ; first = false {
 		if first && d.close('}') {
 			return nil, false // no measurements
@@ -113,27 +316,27 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]measIn, bool) {
 				return nil, false
 			}
 		case "tags":
-			if !d.once(&seen, fTags) {
+			if !d.once(&seen, FTags) {
 				return nil, false
 			}
 			if !d.null() {
-				if topOff, topN, ok = d.tagObject(); !ok {
+				if top, ok = d.tagObject(); !ok {
 					return nil, false
 				}
-				topTags = true
+				batch.HasTags = true
 			}
 		case "time":
-			if !d.once(&seen, fTime) {
+			if !d.once(&seen, FTime) {
 				return nil, false
 			}
-			if topTime, hasTopTime, ok = d.positiveInt(); !ok {
+			if batch.Time, batch.HasTime, ok = d.integer(); !ok {
 				return nil, false
 			}
 		case "period":
-			if !d.once(&seen, fPeriod) {
+			if !d.once(&seen, FPeriod) {
 				return nil, false
 			}
-			if topPeriod, hasTopPeriod, ok = d.positiveInt(); !ok {
+			if batch.Period, batch.HasPeriod, ok = d.integer(); !ok {
 				return nil, false
 			}
 		default:
@@ -152,26 +355,21 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]measIn, bool) {
 	if d.i != len(d.b) || seen&fMeasurements == 0 {
 		return nil, false
 	}
-	for i := range d.in {
-		m, r := &d.in[i], &d.refs[i]
-		switch {
-		case r.ownTags:
-			m.tags, m.hasTags = d.pairs[r.tagOff:r.tagOff+r.tagN:r.tagOff+r.tagN], true
-		case topTags:
-			m.tags, m.hasTags = d.pairs[topOff:topOff+topN:topOff+topN], true
-		}
-		if !r.hasTime {
-			m.s.t = now
-			if hasTopTime {
-				m.s.t = topTime
-			}
-		}
-		if !r.hasPeriod && hasTopPeriod {
-			m.period = topPeriod
-		}
-		m.s.finish()
+	valid := true
+	bad := func(string, string) { valid = false }
+	batch.Tags = d.tags(top)
+	batch.Check(bad)
+	for i := range d.fields {
+		f := &d.fields[i]
+		f.Tags = d.tags(d.refs[i])
+		d.in = append(d.in, f.Build(&batch, now, bad))
 	}
-	return d.in, true
+	return d.in, valid
+}
+
+// tags is the slice of pairs r refers to.
+func (d *ingestDecoder) tags(r tagRef) []TagPair {
+	return d.pairs[r.off : r.off+r.n : r.off+r.n]
 }
 
 // measurements reads the list of measurements; it must not be empty.
@@ -192,94 +390,85 @@ func (d *ingestDecoder) measurements() bool {
 	}
 }
 
-// measurement reads one measurement object with the rules of
-// measurementsCreate, reporting false wherever that would find an error.
+// measurement reads one measurement object into Fields.
 func (d *ingestDecoder) measurement() bool {
 	if !d.open('{') || d.close('}') {
 		return false
 	}
-	var m measIn
-	var r fastRef
+	var f Fields
+	var r tagRef
 	var seen uint32
-	var count int64
 	for {
 		key, ok := d.key()
 		if !ok {
 			return false
 		}
-		switch string(key) {
+		switch k := string(key); k {
 		case "name":
-			if !d.once(&seen, fName) {
+			if !d.once(&seen, FName) {
 				return false
 			}
-			s, ok := d.plainString()
-			if !ok || !validMetricName(s) {
+			if f.Name, ok = d.plainString(); !ok {
 				return false
 			}
-			m.name = s
+			f.Sent |= FName
+			f.Read |= FName
 		case "tags":
-			if !d.once(&seen, fTags) {
+			if !d.once(&seen, FTags) {
 				return false
 			}
 			if !d.null() {
-				if r.tagOff, r.tagN, ok = d.tagObject(); !ok {
+				if r, ok = d.tagObject(); !ok {
 					return false
 				}
-				r.ownTags = r.tagN > 0
+				f.Sent |= FTags
+				f.Read |= FTags
 			}
-		case "time":
-			if !d.once(&seen, fTime) {
+		case "time", "period", "count":
+			bit, dst := FTime, &f.Time
+			switch k {
+			case "period":
+				bit, dst = FPeriod, &f.Period
+			case "count":
+				bit, dst = FCount, &f.Count
+			}
+			if !d.once(&seen, bit) {
 				return false
 			}
-			if m.s.t, r.hasTime, ok = d.positiveInt(); !ok {
+			v, has, ok := d.integer()
+			if !ok {
 				return false
 			}
-		case "period":
-			if !d.once(&seen, fPeriod) {
+			if has {
+				*dst = v
+				f.Sent |= bit
+				f.Read |= bit
+			}
+		case "value", "sum", "min", "max", "last", "stddev":
+			i := 0
+			for floatFields[i].name != k {
+				i++
+			}
+			if !d.once(&seen, floatFields[i].bit) {
 				return false
 			}
-			if m.period, r.hasPeriod, ok = d.positiveInt(); !ok {
+			if d.null() {
+				break
+			}
+			num, ok := d.number()
+			if !ok {
 				return false
 			}
-		case "count":
-			if !d.once(&seen, fCount) {
+			v, ok := parseFloat(num)
+			if !ok {
 				return false
 			}
-			var has bool
-			if count, has, ok = d.positiveInt(); !ok {
-				return false
-			}
-			if !has {
-				seen &^= fCount // null: absent
-			}
-		case "value":
-			if !d.float(&seen, fValue, &m.s.sum) {
-				return false
-			}
-		case "sum":
-			if !d.float(&seen, fSum, &m.s.sum) {
-				return false
-			}
-		case "min":
-			if !d.float(&seen, fMin, &m.s.min) {
-				return false
-			}
-		case "max":
-			if !d.float(&seen, fMax, &m.s.max) {
-				return false
-			}
-		case "last":
-			if !d.float(&seen, fLast, &m.s.last) {
-				return false
-			}
-		case "stddev":
-			if !d.float(&seen, fStdDev, &m.s.stddev) {
-				return false
-			}
+			f.Sent |= floatFields[i].bit
+			f.SetNum(i, v)
 		case "display_name", "description":
-			bit, dst := fDisplayName, &m.props.displayName
-			if string(key) == "description" {
-				bit, dst = fDescription, &m.props.description
+			bit, dst := fDisplayName, &f.Props.displayName
+			if k == "description" {
+				bit, dst = fDescription, &f.Props.description
 			}
 			if !d.once(&seen, bit) {
 				return false
@@ -294,7 +483,7 @@ func (d *ingestDecoder) measurement() bool {
 			}
 		case "attributes", "type", "composite":
 			if !d.null() {
-				return false // validated by the generic path
+				return false // read and checked by the generic path
 			}
 		default:
 			if !d.skip(0) {
@@ -308,64 +497,8 @@ func (d *ingestDecoder) measurement() bool {
 			return false
 		}
 	}
-	if m.name == nil {
-		return false
-	}
-	if seen&fCount != 0 {
-		if seen&fValue != 0 || seen&fSum == 0 {
-			return false
-		}
-		m.s.count = count
-		m.s.flags |= sSummary
-		if seen&fMin != 0 {
-			m.s.flags |= sMinSent
-		}
-		if seen&fMax != 0 {
-			m.s.flags |= sMaxSent
-		}
-	} else {
-		if seen&fValue == 0 {
-			return false
-		}
-		m.s.count = 1 // min and max of a plain value are the value (finish)
-	}
-	if seen&fLast != 0 {
-		m.s.flags |= sLastSent
-	}
-	if seen&fStdDev != 0 {
-		m.s.flags |= sStdDevSent
-	}
-	d.in = append(d.in, m)
+	d.fields = append(d.fields, f)
 	d.refs = append(d.refs, r)
-	return true
-}
-
-// float reads a numeric field into dst with checkMagnitude's rules; null
-// is absent. A plain value and a summary's sum share dst (the sample's
-// sum): when both are sent without count the value must win, so a sum
-// never overwrites a value already read.
-func (d *ingestDecoder) float(seen *uint32, bit uint32, dst *float64) bool {
-	if !d.once(seen, bit) {
-		return false
-	}
-	if d.null() {
-		*seen &^= bit
-		return true
-	}
-	num, ok := d.number()
-	if !ok {
-		return false
-	}
-	f, ok := parseFloat(num)
-	if !ok || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > maxMagnitude {
-		return false
-	}
-	if f != 0 && math.Abs(f) < minMagnitude {
-		f = 0
-	}
-	if bit != fSum || *seen&fValue == 0 {
-		*dst = f
-	}
 	return true
 }
 
@@ -379,9 +512,10 @@ func (d *ingestDecoder) once(seen *uint32, bit uint32) bool {
 	return true
 }
 
-// positiveInt reads an integer field that must be positive; null is
-// absent (has false).
-func (d *ingestDecoder) positiveInt() (v int64, has, ok bool) {
+// integer reads an integer field as the generic reader does (a whole
+// number, however written, of magnitude at most 2^53); null is absent
+// (has false).
+func (d *ingestDecoder) integer() (v int64, has, ok bool) {
 	if d.null() {
 		return 0, false, true
 	}
@@ -390,53 +524,53 @@ func (d *ingestDecoder) positiveInt() (v int64, has, ok bool) {
 		return 0, false, false
 	}
 	n, ok := parseInt(num)
-	if !ok || n <= 0 {
+	if !ok {
 		return 0, false, false
 	}
 	return n, true, true
 }
 
-// tagObject reads a tags object into d.pairs, sorted by name, with the
-// rules of checkTags; a duplicate name is left to the generic path.
-func (d *ingestDecoder) tagObject() (off, n int32, ok bool) {
+// tagObject reads a tags object into d.pairs, sorted by name, taking only
+// tags the rules accept; a duplicate name is left to the generic path.
+func (d *ingestDecoder) tagObject() (tagRef, bool) {
 	if !d.open('{') {
-		return 0, 0, false
+		return tagRef{}, false
 	}
-	off = int32(len(d.pairs))
+	off := int32(len(d.pairs))
 	if d.close('}') {
-		return off, 0, true
+		return tagRef{off: off}, true
 	}
 	for {
 		k, ok := d.key()
-		if !ok || !validTagName(k) {
-			return 0, 0, false
+		if !ok || !ValidTagName(k) {
+			return tagRef{}, false
 		}
 		v, ok := d.plainString()
-		if !ok || !validTagValue(v) {
-			return 0, 0, false
+		if !ok || !ValidTagValue(v) {
+			return tagRef{}, false
 		}
 		// Insertion sort: tag sets are small.
-		d.pairs = append(d.pairs, tagPair{})
+		d.pairs = append(d.pairs, TagPair{})
 		j := len(d.pairs) - 1
 		for ; j > int(off); j-- {
 			c := bytes.Compare(d.pairs[j-1].k, k)
 			if c == 0 {
-				return 0, 0, false
+				return tagRef{}, false
 			}
 			if c < 0 {
 				break
 			}
 			d.pairs[j] = d.pairs[j-1]
 		}
-		d.pairs[j] = tagPair{k: k, v: v}
-		if len(d.pairs)-int(off) > maxTags {
-			return 0, 0, false
+		d.pairs[j] = TagPair{k: k, v: v}
+		if len(d.pairs)-int(off) > MaxTags {
+			return tagRef{}, false
 		}
 		if d.close('}') {
-			return off, int32(len(d.pairs)) - off, true
+			return tagRef{off: off, n: int32(len(d.pairs)) - off}, true
 		}
 		if !d.comma() {
-			return 0, 0, false
+			return tagRef{}, false
 		}
 	}
 }
@@ -738,22 +872,14 @@ func parseInt(num []byte) (int64, bool) {
 	return int64(f), true
 }
 
-// validMetricName is reMetricName without the regexp.
-func validMetricName(s []byte) bool { return validChars(s, 255, "") }
-
-// validTagName is reTagName for ASCII input.
-func validTagName(s []byte) bool { return validChars(s, 64, "") }
-
-// validTagValue is reTagValue for ASCII input.
-func validTagValue(s []byte) bool { return validChars(s, 255, `?\/ `) }
-
 // validChars reports whether s is 1 to max characters from word
 // characters, '.', ':', '-' and the extra ones.
-func validChars(s []byte, max int, extra string) bool {
+func validChars[T string | []byte](s T, max int, extra string) bool {
 	if len(s) == 0 || len(s) > max {
 		return false
 	}
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !isWord(c) && c != '.' && c != ':' && c != '-' && strings.IndexByte(extra, c) < 0 {
 			return false
 		}

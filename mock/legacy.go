@@ -95,8 +95,8 @@ func legacySourceField(o obj, k string) (string, bool) {
 		return "", false
 	}
 	switch {
-	case !reMetricName.MatchString(s):
-		o.invalid(k, "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	case !ValidName(s):
+		o.invalid(k, MsgName)
 	case strings.EqualFold(s, "all"):
 		o.invalid(k, "is reserved: all names the summary of every source")
 	}
@@ -141,7 +141,7 @@ func (c *call) legacyMetricsCreate() *reply {
 				src = s
 			}
 			if src != "" {
-				m.tags, m.hasTags = []tagPair{{k: []byte("source"), v: []byte(src)}}, true
+				m.tags, m.hasTags = []TagPair{{k: []byte("source"), v: []byte(src)}}, true
 			}
 			if m.s.t == 0 {
 				m.s.t = c.now.Unix()
@@ -181,8 +181,8 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[stri
 	case !ok && mo.has("name"):
 	case strings.TrimSpace(name) == "":
 		mo.invalid("name", "is required")
-	case !reMetricName.MatchString(name):
-		mo.invalid("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	case !ValidName(name):
+		mo.invalid("name", MsgName)
 	default:
 		m.name = []byte(name)
 		c.checkLegacyType(mo, name, typ, types)

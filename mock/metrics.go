@@ -222,24 +222,21 @@ func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape
 // --- POST /v1/measurements ---------------------------------------------
 
 // measurementsCreate validates a decoded POST /v1/measurements body and
-// stores it. It is the reference the fast path (ingest.go) must agree
-// with, the path the fast one falls back to for everything it does not
-// take, and the path seeds use.
+// stores it: the generic reader of the body, for what the fast path
+// (measurementsIngest) does not read, and the path seeds use. It reads
+// each field with its type, reporting a wrong one, and leaves the rules
+// to Batch.Check and Fields.Build, which the fast path applies too.
 func (c *call) measurementsCreate() *reply {
 	errs := perrs{}
 	o := c.fields(errs)
-	var topTags map[string]string
+	var b Batch
 	if o.has("tags") {
-		topTags, _ = checkTags(o, "tags")
+		tags, ok := checkTags(o, "tags")
+		b.Tags, b.HasTags = tagPairs(tags), ok
 	}
-	topTime, hasTopTime := o.int("time")
-	if hasTopTime && topTime <= 0 {
-		o.invalid("time", "must be a positive epoch time in seconds")
-	}
-	topPeriod, hasTopPeriod := o.int("period")
-	if hasTopPeriod && topPeriod <= 0 {
-		o.invalid("period", "must be a positive number of seconds")
-	}
+	b.Time, b.HasTime = o.int("time")
+	b.Period, b.HasPeriod = o.int("period")
+	b.Check(o.invalid)
 	list, ok := o.list("measurements")
 	if !ok && !o.has("measurements") {
 		o.invalid("measurements", "is required: send at least one measurement")
@@ -252,98 +249,64 @@ func (c *call) measurementsCreate() *reply {
 		if !ok {
 			continue
 		}
-		var m measIn
-		if name, ok := mo.requiredStr("name"); ok {
-			if !reMetricName.MatchString(name) {
-				mo.invalid("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
-			}
-			m.name = []byte(name)
-		}
-		tags := topTags
-		if mo.has("tags") {
-			if own, ok := checkTags(mo, "tags"); ok && len(own) > 0 {
-				tags = own
-			}
-		}
-		m.hasTags = tags != nil
-		for _, k := range sortedKeys(tags) {
-			m.tags = append(m.tags, tagPair{k: []byte(k), v: []byte(tags[k])})
-		}
-		m.s.t = c.now.Unix()
-		if hasTopTime {
-			m.s.t = topTime
-		}
-		if t, ok := mo.int("time"); ok {
-			if t <= 0 {
-				mo.invalid("time", "must be a positive epoch time in seconds")
-			}
-			m.s.t = t
-		}
-		if hasTopPeriod {
-			m.period = topPeriod
-		}
-		if p, ok := mo.int("period"); ok {
-			if p <= 0 {
-				mo.invalid("period", "must be a positive number of seconds")
-			}
-			m.period = p
-		}
-		floats := map[string]*float64{}
-		for _, k := range []string{"value", "sum", "min", "max", "last", "stddev"} {
-			if f, ok := mo.float(k); ok {
-				if f, ok := checkMagnitude(mo, k, f); ok {
-					floats[k] = &f
-				}
-			}
-		}
-		count, hasCount := mo.int("count")
-		switch {
-		case hasCount:
-			if count <= 0 {
-				mo.invalid("count", "must be a positive integer")
-			}
-			if mo.has("value") {
-				mo.invalid("value", "cannot be combined with count")
-			}
-			if !mo.has("sum") {
-				mo.invalid("sum", "is required when count is given")
-			}
-			if floats["sum"] != nil {
-				m.s.count, m.s.sum = count, *floats["sum"]
-				m.s.flags |= sSummary
-				if f := floats["min"]; f != nil {
-					m.s.min = *f
-					m.s.flags |= sMinSent
-				}
-				if f := floats["max"]; f != nil {
-					m.s.max = *f
-					m.s.flags |= sMaxSent
-				}
-			}
-		case !mo.has("value"):
-			mo.invalid("value", "is required (or count and sum for a summary)")
-		case floats["value"] != nil:
-			m.s.count, m.s.sum = 1, *floats["value"]
-		}
-		if f := floats["last"]; f != nil {
-			m.s.last = *f
-			m.s.flags |= sLastSent
-		}
-		if f := floats["stddev"]; f != nil {
-			m.s.stddev = *f
-			m.s.flags |= sStdDevSent
-		}
-		m.s.finish()
-		m.props = readMetricProps(mo, false)
-		m.props.typ = nil
-		m.props.composite = nil
-		m.props.period = nil // the effective period, m.period, applies
-		in = append(in, m)
+		in = append(in, readFields(mo).Build(&b, c.now.Unix(), mo.invalid))
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
 	return c.storeBatch(in)
+}
+
+// readFields reads the fields of one measurement with their types; a
+// field of the wrong type is reported and left out of Read.
+func readFields(mo obj) *Fields {
+	f := &Fields{}
+	sent := func(k string, bit uint32) bool {
+		if mo.has(k) {
+			f.Sent |= bit
+			return true
+		}
+		return false
+	}
+	if sent("name", FName) {
+		if s, ok := mo.str("name"); ok {
+			f.Name, f.Read = []byte(s), f.Read|FName
+		}
+	}
+	if sent("tags", FTags) {
+		if tags, ok := checkTags(mo, "tags"); ok {
+			f.Tags, f.Read = tagPairs(tags), f.Read|FTags
+		}
+	}
+	for _, x := range []struct {
+		k   string
+		bit uint32
+		dst *int64
+	}{{"time", FTime, &f.Time}, {"period", FPeriod, &f.Period}, {"count", FCount, &f.Count}} {
+		if sent(x.k, x.bit) {
+			if v, ok := mo.int(x.k); ok {
+				*x.dst, f.Read = v, f.Read|x.bit
+			}
+		}
+	}
+	for i, ff := range floatFields {
+		if sent(ff.name, ff.bit) {
+			if v, ok := mo.float(ff.name); ok {
+				f.SetNum(i, v)
+			}
+		}
+	}
+	f.Props = readMetricProps(mo, false)
+	return f
+}
+
+// tagPairs is a tag map as sorted pairs.
+func tagPairs(tags map[string]string) []TagPair {
+	out := make([]TagPair, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		out = append(out, TagPair{k: []byte(k), v: []byte(tags[k])})
+	}
+	return out
 }
 
 // storeBatch stores validated measurements and answers as the API does.
@@ -408,8 +371,8 @@ func (c *call) metricsGet() *reply {
 func (c *call) metricsPut() *reply {
 	name := c.p[0]
 	errs := perrs{}
-	if !reMetricName.MatchString(name) {
-		errs.add("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	if !ValidName(name) {
+		errs.add("name", MsgName)
 		return errs.reply()
 	}
 	o := c.fields(errs)
@@ -483,7 +446,7 @@ func readNames(o obj) (names []string, pattern string, jobErrs map[string][]stri
 			o.invalid("names", "is required: a list of metric names or one pattern with '*'")
 			return nil, "", nil, false
 		}
-		if !reMetricName.MatchString(strings.ReplaceAll(t, "*", "x")) {
+		if !ValidName(strings.ReplaceAll(t, "*", "x")) {
 			return nil, t, invalid, true
 		}
 		return nil, t, nil, true
@@ -497,7 +460,7 @@ func readNames(o obj) (names []string, pattern string, jobErrs map[string][]stri
 			return nil, "", nil, false
 		}
 		for _, n := range list {
-			if !reMetricName.MatchString(n) {
+			if !ValidName(n) {
 				return list, "", invalid, true
 			}
 		}

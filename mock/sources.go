@@ -130,8 +130,8 @@ func (c *call) sourcesPut() *reply {
 	name := c.p[0]
 	errs := perrs{}
 	switch {
-	case !reMetricName.MatchString(name):
-		errs.add("name", "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _")
+	case !ValidName(name):
+		errs.add("name", MsgName)
 	case strings.EqualFold(name, "all"):
 		errs.add("name", `is reserved: "all" names a merge across sources`)
 	}

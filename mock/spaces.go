@@ -287,7 +287,7 @@ func (c *call) readStream(o obj) chartStream {
 		o.invalid("composite", "cannot be combined with metric")
 	case !hasMetric && !hasComposite:
 		o.invalid("metric", "is required unless composite is given")
-	case hasMetric && !reMetricName.MatchString(metric):
+	case hasMetric && !ValidName(metric):
 		o.invalid("metric", "is invalid")
 	}
 	s.Metric, s.Composite = metric, composite

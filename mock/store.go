@@ -237,14 +237,14 @@ func newMeasureStore() measureStore {
 	}
 }
 
-// tagPair is one tag as sent; pairs of a measurement are sorted by name
+// TagPair is one tag as sent; the pairs of a measurement are sorted by name
 // and have distinct names.
-type tagPair struct{ k, v []byte }
+type TagPair struct{ k, v []byte }
 
 // measIn is one validated measurement on its way into the store.
 type measIn struct {
 	name    []byte
-	tags    []tagPair // effective tags as sent, sorted by name
+	tags    []TagPair // effective tags as sent, sorted by name
 	hasTags bool      // the effective tag set is an object, possibly empty
 	s       sample    // finished
 	period  int64     // effective period, 0 for none

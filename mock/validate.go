@@ -12,11 +12,9 @@ import (
 	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
-// The API's documented rules, checked independently of the SDK.
+// The API's documented rules, checked independently of the SDK; names
+// and tags follow ValidName, ValidTagName and ValidTagValue.
 var (
-	reMetricName = regexp.MustCompile(`^[A-Za-z0-9.:_-]{1,255}$`)
-	reTagName    = regexp.MustCompile(`^[-.:_\w]{1,64}$`)
-	reTagValue   = regexp.MustCompile(`^[-.:_?\\/\w ]{1,255}$`)
 	// Alert names: the documented set A-Za-z0-9.:- plus '_', which the
 	// API's own example uses.
 	reAlertName = regexp.MustCompile(`^[A-Za-z0-9.:_-]{1,255}$`)
@@ -26,12 +24,8 @@ var (
 	reTransform = regexp.MustCompile(`^[\dxp()+,\-./* ]+$`)
 )
 
-const (
-	maxTags      = 50
-	maxMagnitude = 1e126
-	minMagnitude = 1e-130
-	maxRes       = 604800
-)
+// maxRes is the coarsest resolution a read may ask for, a week.
+const maxRes = 604800
 
 // checkTags validates a tag object read from field k of o and returns it
 // as a map; ok is false when something was wrong (recorded in o.errs).
@@ -41,20 +35,20 @@ func checkTags(o obj, k string) (map[string]string, bool) {
 		return nil, false
 	}
 	key := o.key(k)
-	if len(t.m) > maxTags {
-		o.errs.add(key, "has "+strconv.Itoa(len(t.m))+" tags; the limit is "+strconv.Itoa(maxTags))
+	if len(t.m) > MaxTags {
+		o.errs.add(key, "has "+strconv.Itoa(len(t.m))+" tags; the limit is "+strconv.Itoa(MaxTags))
 		return nil, false
 	}
 	out := make(map[string]string, len(t.m))
 	good := true
 	for _, name := range sortedKeys(t.m) {
-		if !reTagName.MatchString(name) {
+		if !ValidTagName(name) {
 			o.errs.add(key, "tag name "+strconv.Quote(name)+" is invalid")
 			good = false
 			continue
 		}
 		v, isStr := t.m[name].(string)
-		if !isStr || !reTagValue.MatchString(v) {
+		if !isStr || !ValidTagValue(v) {
 			o.errs.add(key, "value of tag "+strconv.Quote(name)+" is invalid")
 			good = false
 			continue
@@ -64,17 +58,14 @@ func checkTags(o obj, k string) (map[string]string, bool) {
 	return out, good
 }
 
-// checkMagnitude reports a float beyond the API's range on field k and
-// flushes tiny values to 0 as the API stores them.
+// checkMagnitude is CheckMagnitude reporting a value out of range on
+// field k.
 func checkMagnitude(o obj, k string, v float64) (float64, bool) {
-	if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > maxMagnitude {
-		o.invalid(k, "is out of range: the magnitude may not exceed 1e126")
-		return 0, false
+	v, ok := CheckMagnitude(v)
+	if !ok {
+		o.invalid(k, MsgRange)
 	}
-	if v != 0 && math.Abs(v) < minMagnitude {
-		return 0, true
-	}
-	return v, true
+	return v, ok
 }
 
 // oneOf checks that field k, when present, is one of allowed.
