@@ -88,12 +88,12 @@ func CheckMagnitude(v float64) (float64, bool) {
 // Batch is the top level of a POST /v1/measurements body: the defaults of
 // its measurements.
 type Batch struct {
-	Tags       []TagPair // sorted by name, valid
-	HasTags    bool      // a tags object was sent (possibly empty)
-	Time       int64
-	HasTime    bool
-	Period     int64
-	HasPeriod  bool
+	Tags      []TagPair // sorted by name, valid
+	HasTags   bool      // a tags object was sent (possibly empty)
+	Time      int64
+	HasTime   bool
+	Period    int64
+	HasPeriod bool
 }
 
 // Check applies the rules of the top level, reporting each problem to
