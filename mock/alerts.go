@@ -59,7 +59,7 @@ type alertJSON struct {
 	MD             bool               `json:"md"`
 }
 
-func (a *Account) alertJSON(al *alert) alertJSON {
+func (a *account) alertJSON(al *alert) alertJSON {
 	out := alertJSON{
 		ID: al.id, Name: al.name, Description: al.description,
 		Conditions: slices.Clone(al.conditions), Services: []alertServiceJSON{},
@@ -163,7 +163,7 @@ func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	if id, ok := o.int("id"); ok && old[id] {
 		cd.ID = id
 	} else {
-		cd.ID = c.s.nextID()
+		cd.ID = c.a.env.nextID()
 	}
 	if !o.has("type") {
 		o.invalid("type", "is required: above, below or absent")
@@ -224,7 +224,7 @@ func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	return cd
 }
 
-func (a *Account) alertNamed(name string, except int64) bool {
+func (a *account) alertNamed(name string, except int64) bool {
 	for _, al := range a.alerts {
 		if al.id != except && al.name == name {
 			return true
@@ -288,7 +288,7 @@ func (c *call) alertsCreate() *reply {
 	if c.a.alertNamed(al.name, 0) {
 		return alreadyExists("name", "has already been taken")
 	}
-	al.id = c.s.nextID()
+	al.id = c.a.env.nextID()
 	al.created, al.updated = c.now.Unix(), c.now.Unix()
 	c.a.alerts[al.id] = al
 	return createdReply("/v1/alerts/"+strconv.FormatInt(al.id, 10), c.a.alertJSON(al))

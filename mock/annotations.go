@@ -145,7 +145,7 @@ func (c *call) annotationsCreateEvent() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	e.id = c.s.nextID()
+	e.id = c.a.env.nextID()
 	s := c.a.annotations[name]
 	if s == nil {
 		s = &annStream{name: name, displayName: name}

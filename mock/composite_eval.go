@@ -62,7 +62,7 @@ type cseries struct {
 // evalCtx is what an evaluation sees: the account, the window (shifted
 // inside timeshift), the group inside group_by and the "&" of map().
 type evalCtx struct {
-	a         *Account
+	a         *account
 	w         window
 	defFn     string
 	group     map[string]string
@@ -91,7 +91,7 @@ type cnode interface {
 // evalCompose evaluates an expression over window w; defFn is the summary
 // function of series() calls without a function option ("" for each
 // metric's summarize_function).
-func (a *Account) evalCompose(n cnode, w window, defFn string) ([]cseries, error) {
+func (a *account) evalCompose(n cnode, w window, defFn string) ([]cseries, error) {
 	var work int64
 	return n.eval(&evalCtx{a: a, w: w, defFn: defFn, work: &work})
 }
@@ -145,7 +145,7 @@ func tagPattern(pattern, v string) bool {
 
 // isCompositeMetric reports whether name (no wildcards) is a composite
 // metric, which a composite may not reference.
-func (a *Account) isCompositeMetric(name string) bool {
+func (a *account) isCompositeMetric(name string) bool {
 	m := a.metrics[strings.ToLower(name)]
 	return m != nil && m.typ == "composite"
 }

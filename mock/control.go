@@ -206,7 +206,7 @@ func (s *Server) controlAccount(r *http.Request, create bool) (*Account, *reply)
 		}
 		return s.Account(email), nil
 	}
-	if a := s.account(email); a != nil {
+	if a := s.findAccount(email); a != nil {
 		return a, nil
 	}
 	return nil, requestError(http.StatusNotFound, "no account with the email "+strconv.Quote(email))

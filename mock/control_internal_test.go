@@ -34,7 +34,7 @@ func TestFinishedJobsArePruned(t *testing.T) {
 			first = last
 		}
 	}
-	a := srv.DefaultAccount()
+	a := srv.DefaultAccount().st
 	a.mu.Lock()
 	n := len(a.jobs)
 	a.mu.Unlock()
@@ -57,7 +57,7 @@ func TestUnfinishedJobsAreKept(t *testing.T) {
 	srv, err := New(WithJobSteps(2))
 	require.NoError(t, err)
 	defer srv.Close()
-	a := srv.DefaultAccount()
+	a := srv.DefaultAccount().st
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := 0; i < maxJobs+200; i++ {

@@ -25,11 +25,11 @@ type ingestRun struct {
 
 // runIngest hands body to the fast route (with its fallback) or to the
 // generic path alone, on a fresh account, at a fixed clock.
-func runIngest(t testing.TB, srv *Server, body []byte, fast bool) ingestRun {
+func runIngest(t testing.TB, e *env, body []byte, fast bool) ingestRun {
 	t.Helper()
-	a := newAccount(srv, "diff@example.com")
+	a := newAccount(e, "diff@example.com")
 	r := &http.Request{Method: "POST", URL: &url.URL{Path: "/v1/measurements"}, Header: http.Header{"User-Agent": {"diff-test"}}}
-	c := &call{s: srv, a: a, r: r, q: url.Values{}, body: map[string]any{}, raw: body, now: time.Unix(1_700_000_000, 0)}
+	c := &call{a: a, r: r, q: url.Values{}, body: map[string]any{}, raw: body, now: time.Unix(1_700_000_000, 0)}
 	a.mu.Lock()
 	var rep *reply
 	if fast {
@@ -52,7 +52,7 @@ func runIngest(t testing.TB, srv *Server, body []byte, fast bool) ingestRun {
 		state[k] = map[string]any{"metric": m.json(), "streams": streams}
 	}
 	a.mu.Unlock()
-	rec, err := json.Marshal(a.Recorded())
+	rec, err := json.Marshal(a.recorded())
 	require.NoError(t, err)
 	st, err := json.Marshal(state)
 	require.NoError(t, err)
@@ -136,10 +136,10 @@ func FuzzIngestDifferential(f *testing.F) {
 	for _, b := range append(fastBodies, otherBodies...) {
 		f.Add([]byte(b))
 	}
-	srv := &Server{cfg: config{maxBody: DefaultMaxBodyBytes}}
+	e := &env{maxBody: DefaultMaxBodyBytes}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast := runIngest(t, srv, body, true)
-		gen := runIngest(t, srv, body, false)
+		fast := runIngest(t, e, body, true)
+		gen := runIngest(t, e, body, false)
 		require.Equal(t, gen, fast, "body %q (fast path took it: %v)", body, fastTakes(body))
 	})
 }
@@ -149,10 +149,10 @@ func FuzzIngestDifferential(f *testing.F) {
 // gets the generic path's answer).
 func TestIngestFastPathTakesValidBodies(t *testing.T) {
 	fastBodies, otherBodies := ingestCorpus(t)
-	srv := &Server{cfg: config{maxBody: DefaultMaxBodyBytes}}
+	e := &env{maxBody: DefaultMaxBodyBytes}
 	for _, b := range fastBodies {
 		assert.True(t, fastTakes([]byte(b)), "fast path refused %s", b)
-		assert.Equal(t, 202, runIngest(t, srv, []byte(b), true).status, b)
+		assert.Equal(t, 202, runIngest(t, e, []byte(b), true).status, b)
 	}
 	for _, b := range otherBodies {
 		assert.False(t, fastTakes([]byte(b)), "fast path took %s", b)

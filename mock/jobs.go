@@ -1,14 +1,8 @@
 package mock
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/png"
-	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -58,8 +52,8 @@ const (
 
 // newJob queues run as a job; with zero job steps it runs at once. The
 // caller holds a.mu, as every later step does.
-func (a *Account) newJob(run func() (map[string][]string, any)) *job {
-	j := &job{id: a.srv.nextID(), state: "queued", steps: a.srv.cfg.jobSteps, run: run}
+func (a *account) newJob(run func() (map[string][]string, any)) *job {
+	j := &job{id: a.env.nextID(), state: "queued", steps: a.env.jobSteps, run: run}
 	a.jobs[j.id] = j
 	if j.steps == 0 {
 		j.finish()
@@ -72,7 +66,7 @@ func (a *Account) newJob(run func() (map[string][]string, any)) *job {
 
 // pruneJobs forgets the oldest finished jobs until keptJobs remain (or no
 // finished job is left). Ids grow with time, so the smallest are oldest.
-func (a *Account) pruneJobs() {
+func (a *account) pruneJobs() {
 	var done []int64
 	for id, j := range a.jobs {
 		if j.state == "complete" || j.state == "failed" {
@@ -241,7 +235,7 @@ func (c *call) snapshotsCreate() *reply {
 		return rep
 	}
 	s := &snapshot{
-		id:       c.s.nextID(),
+		id:       c.a.env.nextID(),
 		origin:   c.origin(),
 		duration: duration,
 		end:      end,
@@ -273,32 +267,11 @@ func (c *call) snapshotsGet() *reply {
 	return okReply(s.json())
 }
 
-// serveSnapshotImage serves a 1x1 PNG for any rendered snapshot id.
-func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request, ent *JournalEntry) {
-	name := strings.TrimPrefix(r.URL.Path, snapshotImagePrefix)
-	id, ok := pathID(strings.TrimSuffix(name, ".png"))
-	found := false
-	if ok && strings.HasSuffix(name, ".png") {
-		for _, a := range s.allAccounts() {
-			a.mu.Lock()
-			if sn := a.snapshots[id]; sn != nil && sn.rendered {
-				found = true
-			}
-			a.mu.Unlock()
-		}
-	}
-	if !found {
-		s.send(w, r, ent, plainReply(notFound("image")))
-		return
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
-	img.Set(0, 0, color.NRGBA{R: 0x52, G: 0xD7, B: 0x4C, A: 0xFF})
-	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-	ent.Status = http.StatusOK
-	s.note(r.Context(), *ent)
+// snapshotRendered reports whether snapshot id exists and its image was
+// rendered (its job completed).
+func (a *account) snapshotRendered(id int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sn := a.snapshots[id]
+	return sn != nil && sn.rendered
 }

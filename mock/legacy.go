@@ -576,7 +576,7 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 	}
 	body := legacyMetricJSON{metricJSON: m.json(), Resolution: bucket, Measurements: out}
 	if !hasCount {
-		size := c.s.cfg.legacyPage
+		size := c.a.env.legacyPage
 		if size <= 0 {
 			size = DefaultLegacyPageSize
 		}

@@ -471,7 +471,7 @@ func readNames(o obj) (names []string, pattern string, jobErrs map[string][]stri
 }
 
 // selectMetrics returns the keys of the metrics a batch selects, now.
-func (a *Account) selectMetrics(names []string, pattern string) []string {
+func (a *account) selectMetrics(names []string, pattern string) []string {
 	var keys []string
 	if pattern != "" {
 		for k, m := range a.metrics {
@@ -491,23 +491,23 @@ func (a *Account) selectMetrics(names []string, pattern string) []string {
 }
 
 func (c *call) metricsUpdateBatch() *reply {
-	return c.metricsBatch(func(o obj) func(a *Account, key string) {
+	return c.metricsBatch(func(o obj) func(a *account, key string) {
 		p := readMetricProps(o, true)
 		p.typ, p.composite = nil, nil
-		return func(a *Account, key string) { a.metrics[key].apply(p) }
+		return func(a *account, key string) { a.metrics[key].apply(p) }
 	})
 }
 
 func (c *call) metricsDeleteBatch() *reply {
-	return c.metricsBatch(func(obj) func(a *Account, key string) {
-		return func(a *Account, key string) { delete(a.metrics, key) }
+	return c.metricsBatch(func(obj) func(a *account, key string) {
+		return func(a *account, key string) { delete(a.metrics, key) }
 	})
 }
 
 // metricsBatch answers a batch update or delete: it reads the names (a
 // list or one pattern) and what to do to each metric, then queues a job
 // that does it to every selected metric, or fails with the names' errors.
-func (c *call) metricsBatch(read func(obj) func(a *Account, key string)) *reply {
+func (c *call) metricsBatch(read func(obj) func(a *account, key string)) *reply {
 	errs := perrs{}
 	o := c.fields(errs)
 	names, pattern, jobErrs, ok := readNames(o)

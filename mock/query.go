@@ -505,7 +505,7 @@ func (c *call) measurementsGet() *reply {
 	if m.typ == "composite" {
 		series = composed
 	}
-	size := c.s.cfg.seriesPage
+	size := c.a.env.seriesPage
 	links := []linkJSON{}
 	if offset > len(series) {
 		offset = len(series)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	librato "github.com/librato-sdk/librato-go"
 	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
@@ -222,10 +221,8 @@ func canonicalPath(segs []string) string {
 
 // call is one request being handled.
 type call struct {
-	s    *Server
-	a    *Account
+	a    *account
 	r    *http.Request
-	tok  *apiToken
 	p    []string // path parameters, unescaped, in template order
 	q    url.Values
 	body map[string]any // the decoded body; empty when there is none
@@ -251,161 +248,10 @@ func (c *call) origin() string {
 	return scheme + "://" + host
 }
 
-// ServeHTTP answers one API request: latency, injected faults,
-// authentication, rate limits, routing, role enforcement, body limits and
-// decoding, then the endpoint itself; every request ends up in the
-// journal. Requests under /mock/ (snapshot images aside) go to the
-// control plane instead. It makes Server an http.Handler, so the API can
-// also be mounted in another server.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isControlPath(r.URL.Path) {
-		s.serveControl(w, r)
-		return
-	}
-	s.requests.Add(1)
-	now := time.Now()
-	aggLimit, stdLimit := s.RateLimits()
-	setRateHeaders(w.Header(), rateState{
-		aggLimit: aggLimit, aggRemaining: aggLimit,
-		stdLimit: stdLimit, stdRemaining: stdLimit,
-		reset: now.Unix() - now.Unix()%3600 + 3600,
-	})
-	if !s.enter() {
-		rep := systemError(http.StatusServiceUnavailable, "the mock server is closed")
-		write(w, rep, rep.encode())
-		return
-	}
-	defer s.inflight.Done()
-	if r.Body != nil {
-		defer r.Body.Close()
-	}
-	rq := s.router.route(r.Method, r.URL.EscapedPath())
-	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.template()}
-	if err := s.wait(r.Context()); err != nil {
-		if errors.Is(err, errClosing) {
-			s.send(w, r, &ent, plainReply(systemError(http.StatusServiceUnavailable, "the mock server is closed")))
-			return
-		}
-		ent.Error = "no answer: the client went away during the latency wait (" + err.Error() + ")"
-		s.note(r.Context(), ent)
-		return
-	}
-	if f, ok := s.takeFault(r.Method, ent.Endpoint, ent.Path); ok {
-		ent.Injected = true
-		if user, secret, ok := r.BasicAuth(); ok {
-			if id, ok := s.identify(user, secret); ok {
-				ent.TokenName, ent.Role = id.name, string(id.role)
-			}
-		}
-		if f.Drop {
-			ent.Error = "no answer: " + ErrDropped.Error()
-			s.note(r.Context(), ent)
-			drop(w)
-			return
-		}
-		s.send(w, r, &ent, plainReply(s.injected(f)))
-		return
-	}
-	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, snapshotImagePrefix) {
-		ent.Endpoint = snapshotImagePrefix + ":id.png"
-		s.serveSnapshotImage(w, r, &ent)
-		return
-	}
-	s.send(w, r, &ent, s.handle(w, r, now, rq, &ent))
-}
-
-// send writes an answer and notes it in the journal.
-func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *encoded) {
-	write(w, e.rep, e.body)
-	ent.Status = e.rep.status
-	if e.rep.status >= 400 {
-		ent.Error = strings.TrimSpace(string(e.body))
-	}
-	s.note(r.Context(), *ent)
-}
-
-// drop ends a request without an answer: the in-process transport fails
-// it with ErrDropped, a socket is closed.
-func drop(w http.ResponseWriter) {
-	if rec, ok := w.(*recorder); ok {
-		rec.dropped = true
-		return
-	}
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler) // net/http closes the connection (or resets the stream)
-}
-
-// handle runs everything after the hooks; replies from endpoints are
-// encoded while the account is still locked, others here.
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, rq routed, ent *JournalEntry) *encoded {
-	// authentication
-	user, secret, hasBasic := r.BasicAuth()
-	var id identity
-	ok := false
-	if hasBasic {
-		id, ok = s.identify(user, secret)
-	}
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Basic realm="Librato API (mock)"`)
-		return plainReply(requestError(http.StatusUnauthorized, unauthorizedMessage(r, hasBasic)))
-	}
-	ent.TokenName, ent.Role = id.name, string(id.role)
-	a, tok := id.a, id.tok
-	// rate limit: measurement submissions (tagged and legacy) count
-	// against Agg, decided on the row the router found, so no escaping
-	// evades it
-	st, fits := a.consume(rq.ep != nil && rq.ep.agg, now)
-	setRateHeaders(w.Header(), st)
-	if !fits {
-		rep := requestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")
-		rep.retryAfter = strconv.FormatInt(max(st.reset-now.Unix(), 1), 10)
-		return plainReply(rep)
-	}
-	// routing
-	row := rq.row
-	if row == nil {
-		return plainReply(requestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
-	}
-	// roles, from the row: the same matrix the SDK guards with, inferred
-	// roles of unlisted rows included
-	s.recordUsage(secret, id, row)
-	if !row.Allows(string(id.role)) {
-		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(id.role, row)))
-	}
-	// path and query parameters, then the body
-	c := &call{s: s, a: a, r: r, tok: tok, p: rq.params, q: r.URL.Query(), now: now}
-	if rep := checkParamsUTF8(row, rq.params, c.q); rep != nil {
-		return plainReply(rep)
-	}
-	if rep := s.readBody(c, rq.ep.body); rep != nil {
-		return plainReply(rep)
-	}
-	return s.run(row, rq.ep.h, c)
-}
-
-// unauthorizedMessage says which credentials the API expects.
-func unauthorizedMessage(r *http.Request, hasBasic bool) string {
-	const expected = "send HTTP Basic auth with the account's email as user name and an active API token as password" +
-		` (the user name "token" with the token as password works too, as appoptics-api-go sends it)`
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	switch {
-	case len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer "):
-		return "Authorization Required: a bearer token (the control token) is for the mock's control plane under /mock/ only; " + expected
-	case !hasBasic:
-		return "Authorization Required: " + expected
-	}
-	return "Authorization Required: the credentials match no active API token of that account; " + expected
-}
-
 // run calls the endpoint with the account locked and renders its answer
 // before unlocking. A panic in an endpoint is a bug of the mock; it is
 // answered with 500 rather than taking down an in-process caller.
-func (s *Server) run(row *endpoints.Row, h handler, c *call) (e *encoded) {
+func (a *account) run(row *endpoints.Row, h handler, c *call) (e *encoded) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	defer func() {
@@ -420,6 +266,19 @@ func (s *Server) run(row *endpoints.Row, h handler, c *call) (e *encoded) {
 	return &encoded{rep: rep, body: rep.encode()}
 }
 
+// serve answers a routed call on the account: its path and query
+// parameters, its body, then its handler, with the account locked.
+func (a *account) serve(r *http.Request, rq routed, now time.Time) *encoded {
+	c := &call{a: a, r: r, p: rq.params, q: r.URL.Query(), now: now}
+	if rep := checkParamsUTF8(rq.row, rq.params, c.q); rep != nil {
+		return plainReply(rep)
+	}
+	if rep := c.readBody(rq.ep.body); rep != nil {
+		return plainReply(rep)
+	}
+	return a.run(rq.row, rq.ep.h, c)
+}
+
 // encoded is a reply with its body already rendered.
 type encoded struct {
 	rep  *reply
@@ -428,26 +287,16 @@ type encoded struct {
 
 func plainReply(r *reply) *encoded { return &encoded{rep: r, body: r.encode()} }
 
-func forbiddenMessage(role librato.Role, row *endpoints.Row) string {
-	names := row.Roles()
-	allowed := make([]string, len(names))
-	for i, r := range names {
-		allowed[i] = librato.Role(r).Label()
-	}
-	return "Forbidden: a " + role.Label() + " token (role " + string(role) + ") may not call " +
-		row.String() + "; allowed: " + strings.Join(allowed, ", ")
-}
-
 // readBody enforces the size limit and the content type, checks that
 // the text is valid UTF-8, and decodes the body into c.body. c.raw keeps
 // the body's bytes, decompressed and checked.
-func (s *Server) readBody(c *call, kind bodyKind) *reply {
+func (c *call) readBody(kind bodyKind) *reply {
 	c.body = map[string]any{}
 	r := c.r
 	if kind == noBody || r.Body == nil {
 		return nil
 	}
-	data, rep := bodyBytes(r, s.cfg.maxBody)
+	data, rep := bodyBytes(r, c.a.env.maxBody)
 	if rep != nil {
 		return rep
 	}
@@ -499,11 +348,6 @@ func (s *Server) readBody(c *call, kind bodyKind) *reply {
 	c.raw = data
 	c.body = m
 	return nil
-}
-
-func setRateHeaders(h http.Header, st rateState) {
-	h.Set("X-Librato-RateLimit-Agg", "limit="+strconv.Itoa(st.aggLimit)+",remaining="+strconv.Itoa(max(st.aggRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
-	h.Set("X-Librato-RateLimit-Std", "limit="+strconv.Itoa(st.stdLimit)+",remaining="+strconv.Itoa(max(st.stdRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
 }
 
 // pathID reads a numeric id path parameter; anything else is no object.

@@ -230,6 +230,7 @@ func WithTimeouts(readHeader, read, idle time.Duration) Option {
 type Server struct {
 	cfg    config
 	router *router
+	env    *env // what the accounts share
 
 	ln        net.Listener
 	hs        *http.Server
@@ -238,7 +239,6 @@ type Server struct {
 
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds
-	ids      atomic.Int64 // one sequence for every kind of object
 	aggLimit atomic.Int64 // the rate limits in force (SetRateLimits)
 	stdLimit atomic.Int64
 
@@ -322,11 +322,15 @@ func New(opts ...Option) (*Server, error) {
 	s.latency.Store(int64(cfg.latency))
 	s.aggLimit.Store(int64(cfg.aggLimit))
 	s.stdLimit.Store(int64(cfg.stdLimit))
+	s.env = &env{
+		maxBody: cfg.maxBody, jobSteps: cfg.jobSteps, seriesPage: cfg.seriesPage,
+		legacyPage: cfg.legacyPage, controlToken: cfg.controlToken,
+	}
 	def := s.Account(cfg.email)
 	s.def.Store(def)
 	if cfg.seed != nil {
 		seed := cfg.seed.clone()
-		if err := def.apply(seed); err != nil {
+		if err := seed.applyTo(def.st); err != nil {
 			return nil, fmt.Errorf("mock: seed: %w", err)
 		}
 		s.seed = seed
@@ -358,7 +362,7 @@ func New(opts ...Option) (*Server, error) {
 func (s *Server) URL() string { return s.url }
 
 // Email is the default account's email, the Basic-auth user name.
-func (s *Server) Email() string { return s.def.Load().email }
+func (s *Server) Email() string { return s.def.Load().Email() }
 
 // Credentials creates a fresh active API token of role in the default
 // account and returns the account's email and the token. An invalid role
@@ -385,19 +389,24 @@ func (s *Server) DefaultAccount() *Account { return s.def.Load() }
 // account: an Account taken before a Reset no longer belongs to the
 // server.
 func (s *Server) Account(email string) *Account {
-	key := strings.ToLower(strings.TrimSpace(email))
+	key := accountKey(email)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a, ok := s.accounts[key]; ok {
 		return a
 	}
-	a := newAccount(s, strings.TrimSpace(email))
+	a := s.newAccount(email)
 	s.accounts[key] = a
 	return a
 }
 
-// account finds an existing account by email.
-func (s *Server) account(email string) *Account {
+// newAccount is an empty account of the server, not yet registered.
+func (s *Server) newAccount(email string) *Account {
+	return &Account{srv: s, st: newAccount(s.env, strings.TrimSpace(email))}
+}
+
+// findAccount finds an existing account by email.
+func (s *Server) findAccount(email string) *Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.accounts[strings.ToLower(strings.TrimSpace(email))]
@@ -430,9 +439,7 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	s.aggLimit.Store(int64(agg))
 	s.stdLimit.Store(int64(std))
 	for _, a := range s.allAccounts() {
-		a.mu.Lock()
-		a.rate = rateWindow{}
-		a.mu.Unlock()
+		a.st.resetRate()
 	}
 	return nil
 }
@@ -519,5 +526,3 @@ func (s *Server) wait(ctx context.Context) error {
 }
 
 var errClosing = errors.New("mock: server closed")
-
-func (s *Server) nextID() int64 { return s.ids.Add(1) }

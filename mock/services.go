@@ -105,7 +105,7 @@ func (c *call) servicesCreate() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	s.id = c.s.nextID()
+	s.id = c.a.env.nextID()
 	s.updated = c.now
 	c.a.services[s.id] = s
 	return createdReply("/v1/services/"+strconv.FormatInt(s.id, 10), s.json())

@@ -48,7 +48,7 @@ var allTime = window{start: math.MinInt64 / 4, end: math.MaxInt64 / 4, res: maxR
 // storedSources calls found with the value of the tag "source" of every
 // stored stream that has one. The keep callback sees every stream and
 // keeps none, so no points are summarised.
-func (a *Account) storedSources(found func(name string)) {
+func (a *account) storedSources(found func(name string)) {
 	a.readStreams("*", func(tags map[string]string) bool {
 		if v, ok := tags["source"]; ok && v != "" {
 			found(v)
@@ -60,7 +60,7 @@ func (a *Account) storedSources(found func(name string)) {
 // sourcesByKey is every source of the account, by lower-cased name. A
 // source both PUT and measured keeps the spelling and display name of its
 // registry entry.
-func (a *Account) sourcesByKey() map[string]sourceJSON {
+func (a *account) sourcesByKey() map[string]sourceJSON {
 	out := make(map[string]sourceJSON, len(a.sources.byKey))
 	for k, e := range a.sources.byKey {
 		out[k] = sourceJSON{Name: e.name, DisplayName: e.displayName}
@@ -75,7 +75,7 @@ func (a *Account) sourcesByKey() map[string]sourceJSON {
 }
 
 // source finds one source by name, ignoring case.
-func (a *Account) source(name string) (sourceJSON, bool) {
+func (a *account) source(name string) (sourceJSON, bool) {
 	k := strings.ToLower(name)
 	if e := a.sources.byKey[k]; e != nil {
 		return sourceJSON{Name: e.name, DisplayName: e.displayName}, true

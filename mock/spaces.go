@@ -32,7 +32,7 @@ type chartRefJS struct {
 
 func spaceLocation(id int64) string { return "/v1/spaces/" + strconv.FormatInt(id, 10) }
 
-func (a *Account) spaceNamed(name string, except int64) bool {
+func (a *account) spaceNamed(name string, except int64) bool {
 	for _, s := range a.spaces {
 		if s.id != except && s.name == name {
 			return true
@@ -79,7 +79,7 @@ func (c *call) spacesCreate() *reply {
 	if c.a.spaceNamed(name, 0) {
 		return alreadyExists("name", "has already been taken")
 	}
-	s := &space{id: c.s.nextID(), name: name}
+	s := &space{id: c.a.env.nextID(), name: name}
 	c.a.spaces[s.id] = s
 	return createdReply(spaceLocation(s.id), spaceJSON{ID: s.id, Name: s.name})
 }
@@ -279,7 +279,7 @@ func (c *call) readChart(o obj, ch *chart, create bool) {
 }
 
 func (c *call) readStream(o obj) chartStream {
-	s := chartStream{ID: c.s.nextID()}
+	s := chartStream{ID: c.a.env.nextID()}
 	metric, hasMetric := o.str("metric")
 	composite, hasComposite := o.str("composite")
 	switch {
@@ -404,7 +404,7 @@ func (c *call) chartsCreate() *reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	ch.id = c.s.nextID()
+	ch.id = c.a.env.nextID()
 	c.a.charts[ch.id] = ch
 	s.charts = append(s.charts, ch.id)
 	return createdReply(spaceLocation(s.id), ch.json())

@@ -332,13 +332,13 @@ func (ms *measureStore) lowerKey(name []byte) []byte {
 }
 
 // lookupMetric finds a metric by name, ignoring case.
-func (a *Account) lookupMetric(name []byte) *metric {
+func (a *account) lookupMetric(name []byte) *metric {
 	return a.metrics[string(a.ms.lowerKey(name))]
 }
 
 // put stores one validated measurement, creating its metric on first use
 // with the measurement's properties and the caller's User-Agent.
-func (a *Account) put(m *measIn, ua string) {
+func (a *account) put(m *measIn, ua string) {
 	ms := &a.ms
 	mt := a.lookupMetric(m.name)
 	if mt == nil {
@@ -715,7 +715,7 @@ type valuePoint struct {
 // second its own bucket). A counter's points are its raw values, as sent
 // (derive() turns them into deltas). tags is the store's own map: callers
 // must not modify it.
-func (a *Account) readStreams(pattern string, keep func(tags map[string]string) bool, w window, bucket int64, fn string) []streamSeries {
+func (a *account) readStreams(pattern string, keep func(tags map[string]string) bool, w window, bucket int64, fn string) []streamSeries {
 	var metrics []*metric
 	for _, m := range a.metrics {
 		if m.typ != "composite" && glob(pattern, m.name) {

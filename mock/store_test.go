@@ -13,10 +13,10 @@ import (
 
 // ingestJSON stores a POST /v1/measurements body in a, failing the test
 // unless it is accepted.
-func ingestJSON(t *testing.T, a *Account, handler func(*call) *reply, body string) {
+func ingestJSON(t *testing.T, a *account, handler func(*call) *reply, body string) {
 	t.Helper()
 	r := &http.Request{Method: "POST", URL: &url.URL{Path: "/"}, Header: http.Header{}}
-	c := &call{s: a.srv, a: a, r: r, q: url.Values{}, body: map[string]any{}, raw: []byte(body), now: time.Unix(1_700_000_000, 0)}
+	c := &call{a: a, r: r, q: url.Values{}, body: map[string]any{}, raw: []byte(body), now: time.Unix(1_700_000_000, 0)}
 	if m, err := decodeJSON(c.raw); err == nil {
 		c.body = m
 	}
@@ -27,7 +27,7 @@ func ingestJSON(t *testing.T, a *Account, handler func(*call) *reply, body strin
 }
 
 func TestReadStreams(t *testing.T) {
-	a := newAccount(&Server{}, "rs@example.com")
+	a := newAccount(&env{}, "rs@example.com")
 	ingestJSON(t, a, (*call).measurementsIngest, `{"measurements":[
 		{"name":"Req","value":1,"time":1000,"tags":{"host":"b","region":"x"}},
 		{"name":"Req","value":3,"time":1010,"tags":{"host":"b","region":"x"}},
@@ -79,7 +79,7 @@ func TestReadStreams(t *testing.T) {
 // TestStoreInterning: names and tag sets are stored once; the same stream
 // is found whatever case the client used; Recorded reports what was sent.
 func TestStoreInterning(t *testing.T) {
-	a := newAccount(&Server{}, "in@example.com")
+	a := newAccount(&env{}, "in@example.com")
 	for i := 0; i < 3; i++ {
 		ingestJSON(t, a, (*call).measurementsIngest, `{"measurements":[
 			{"name":"CPU","value":1,"time":1000,"tags":{"Host":"Web1"}},
@@ -92,13 +92,13 @@ func TestStoreInterning(t *testing.T) {
 	assert.Len(t, a.ms.names, 2, "names as sent: CPU and cpu")
 	assert.Len(t, a.ms.sent, 3, "no-tags plus two sent tag sets")
 	assert.Len(t, a.ms.stored, 1)
-	rec := a.Recorded()
+	rec := a.recorded()
 	require.Len(t, rec, 6)
 	assert.Equal(t, "CPU", rec[0].Name)
 	assert.Equal(t, map[string]string{"Host": "Web1"}, rec[0].Tags)
 	assert.Equal(t, map[string]string{"host": "web1"}, rec[1].Tags)
 	rec[0].Tags["Host"] = "changed"
-	assert.Equal(t, "Web1", a.Recorded()[0].Tags["Host"], "Recorded returns copies")
+	assert.Equal(t, "Web1", a.recorded()[0].Tags["Host"], "Recorded returns copies")
 }
 
 // TestBucketizeMatchesNaive compares bucketize, on every column set, with

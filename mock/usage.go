@@ -73,10 +73,7 @@ func (s *Server) sweepUsage() {
 	var dead []cand
 	for _, c := range all {
 		a := c.u.id.a
-		a.mu.Lock()
-		alive := a.tokens[c.u.id.tok.id] == c.u.id.tok
-		a.mu.Unlock()
-		if !alive || !s.ownsAccount(a) {
+		if !a.st.hasToken(c.u.id.tok) || !s.ownsAccount(a) {
 			dead = append(dead, c)
 		}
 	}
@@ -97,7 +94,7 @@ func (s *Server) sweepUsage() {
 func (s *Server) ownsAccount(a *Account) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accounts[accountKey(a.email)] == a
+	return s.accounts[accountKey(a.st.email)] == a
 }
 
 func (s *Server) clearUsage() {
@@ -200,7 +197,7 @@ func (s *Server) UsageReport() []TokenUsage {
 	out := make([]TokenUsage, len(recs))
 	for i, u := range recs {
 		tu := TokenUsage{
-			Account: u.id.a.email, TokenName: u.id.name, Role: u.id.role,
+			Account: u.id.a.st.email, TokenName: u.id.name, Role: u.id.role,
 			MinimalRole: minimalRole(u.rows), Deleted: u.deleted,
 			Endpoints: make([]EndpointUsage, len(u.rows)),
 		}
