@@ -11,7 +11,7 @@ import (
 )
 
 // This file evaluates composite expressions parsed by composite.go. The
-// data comes only from Account.readStreams.
+// data comes only from Store.ReadStreams.
 //
 // Evaluation model (the reference documents little of it; every rule not
 // in the reference is marked "mock:"):
@@ -62,7 +62,7 @@ type cseries struct {
 // evalCtx is what an evaluation sees: the account, the window (shifted
 // inside timeshift), the group inside group_by and the "&" of map().
 type evalCtx struct {
-	a         *account
+	db        *Store
 	w         window
 	defFn     string
 	group     map[string]string
@@ -91,9 +91,9 @@ type cnode interface {
 // evalCompose evaluates an expression over window w; defFn is the summary
 // function of series() calls without a function option ("" for each
 // metric's summarize_function).
-func (a *account) evalCompose(n cnode, w window, defFn string) ([]cseries, error) {
+func (s *Store) evalCompose(n cnode, w window, defFn string) ([]cseries, error) {
 	var work int64
-	return n.eval(&evalCtx{a: a, w: w, defFn: defFn, work: &work})
+	return n.eval(&evalCtx{db: s, w: w, defFn: defFn, work: &work})
 }
 
 // --- sets -------------------------------------------------------------------
@@ -143,13 +143,6 @@ func tagPattern(pattern, v string) bool {
 	return glob(pattern, v)
 }
 
-// isCompositeMetric reports whether name (no wildcards) is a composite
-// metric, which a composite may not reference.
-func (a *account) isCompositeMetric(name string) bool {
-	m := a.metrics[strings.ToLower(name)]
-	return m != nil && m.typ == "composite"
-}
-
 func (n *seriesNode) substitute(ctx *evalCtx, v string, metric bool) (string, error) {
 	if !strings.Contains(v, "&") {
 		return v, nil
@@ -169,7 +162,7 @@ func (n *seriesNode) read(ctx *evalCtx) ([]cseries, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !strings.Contains(name, "*") && ctx.a.isCompositeMetric(name) {
+	if !strings.Contains(name, "*") && ctx.db.IsComposite(name) {
 		return nil, &composeError{"series() at " + n.where + ": " + strconv.Quote(name) + " is a composite metric; a composite cannot use another composite"}
 	}
 	tags := n.tags
@@ -216,7 +209,7 @@ func (n *seriesNode) read(ctx *evalCtx) ([]cseries, error) {
 	if fn == "" {
 		fn = ctx.defFn
 	}
-	streams := ctx.a.readStreams(name, keep, ctx.w, bucket, fn)
+	streams := ctx.db.ReadStreams(name, keep, ctx.w, bucket, fn)
 	out := make([]cseries, 0, len(streams))
 	cost := int64(readCost)
 	for _, st := range streams {
@@ -829,14 +822,14 @@ type mapNode struct {
 func (n *mapNode) each(ctx *evalCtx, f func(*evalCtx) error) error {
 	var names []string
 	if n.byMetric {
-		for _, s := range ctx.a.readStreams(n.pattern, nil, ctx.w, ctx.w.res, "") {
+		for _, s := range ctx.db.ReadStreams(n.pattern, nil, ctx.w, ctx.w.res, "") {
 			if len(s.pts) > 0 && (len(names) == 0 || names[len(names)-1] != s.metric.name) {
 				names = append(names, s.metric.name)
 			}
 		}
 	} else {
 		seen := map[string]bool{}
-		for _, s := range ctx.a.readStreams("*", func(t map[string]string) bool {
+		for _, s := range ctx.db.ReadStreams("*", func(t map[string]string) bool {
 			v, ok := t["source"]
 			return ok && glob(n.pattern, v)
 		}, ctx.w, ctx.w.res, "") {
@@ -1005,7 +998,7 @@ func (c *call) persistedComposite(m *metric, w window, fn string, search searchE
 	ex, err := parseCompose(m.composite)
 	if err == nil {
 		var ss []cseries
-		if ss, err = c.a.evalCompose(ex, w, fn); err == nil {
+		if ss, err = c.a.db.evalCompose(ex, w, fn); err == nil {
 			return composedSeries(ss, search, groupTags, gfn)
 		}
 	}

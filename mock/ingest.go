@@ -3,44 +3,31 @@ package mock
 import (
 	"bytes"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 )
 
-// measurementsIngest answers POST /v1/measurements from the raw body.
-//
-// The fast path reads the body straight into Fields, without a generic
-// JSON tree, and takes only bodies whose fields it reads exactly as the
-// generic decoder would: plain JSON strings (no escapes, ASCII) in the
-// fields it reads, numbers in the numeric fields, no duplicate keys among
-// them, no measurement-level attributes, type or composite. The rules
-// (Batch.Check, Fields.Build, the name and tag rules) are the ones the
-// generic path applies; a body that breaks one, and every body the fast
-// path does not read, goes through decodeJSON and measurementsCreate, so
-// status, error keys and messages are those of the generic path by
-// construction. FuzzIngestDifferential checks that the two readers read
-// the same.
-func (c *call) measurementsIngest() *reply {
-	d := &c.a.ms.dec // the account is locked: its decoder is ours
-	defer d.release()
-	if in, ok := d.decode(c.raw, c.now.Unix()); ok {
-		return c.storeBatch(in)
+// Ingest stores the measurements of a POST /v1/measurements body read
+// in one pass, without a generic JSON tree, and reports how many; false
+// stores nothing and leaves the body to the generic reader. It takes only
+// bodies whose fields it reads exactly as the generic decoder would:
+// plain JSON strings (no escapes, ASCII) in the fields it reads, numbers
+// in the numeric fields, no duplicate keys among them, no
+// measurement-level attributes, type or composite; and only bodies that
+// keep the rules (Batch.Check, Fields.Build, the name and tag rules),
+// which the generic reader applies too. So a body it refuses gets the
+// generic reader's status, error keys and messages by construction;
+// FuzzIngestDifferential checks that the two readers read the same.
+func (s *Store) Ingest(body []byte, now int64, ua string) (int, bool) {
+	defer s.dec.release()
+	in, ok := s.dec.decode(body, now)
+	if !ok {
+		return 0, false
 	}
-	return c.measurementsGeneric()
-}
-
-// measurementsGeneric decodes the raw body as readBody does for other
-// routes and runs the generic handler.
-func (c *call) measurementsGeneric() *reply {
-	if len(bytes.TrimSpace(c.raw)) > 0 {
-		m, err := decodeJSON(c.raw)
-		if err != nil {
-			return requestError(http.StatusBadRequest, "Malformed JSON body: "+err.Error())
-		}
-		c.body = m
+	for i := range in {
+		s.Put(&in[i], ua)
 	}
-	return c.measurementsCreate()
+	return len(in), true
 }
 
 // --- the rules of a measurement ------------------------------------------------

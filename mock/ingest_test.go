@@ -20,7 +20,7 @@ type ingestRun struct {
 	status   int
 	body     string
 	recorded string // Recorded(), JSON-encoded (so -0 and 0 differ)
-	state    string // metrics, streams and samples, JSON-encoded
+	state    string // metrics and their streams as the reads see them, JSON-encoded
 }
 
 // runIngest hands body to the fast route (with its fallback) or to the
@@ -38,18 +38,23 @@ func runIngest(t testing.TB, e *env, body []byte, fast bool) ingestRun {
 		rep = c.measurementsGeneric()
 	}
 	enc := rep.encode()
+	// The stored state, as the reads see it: each metric, and each
+	// stream's points second by second under every summary function,
+	// bit for bit (so -0 and 0 differ).
 	state := map[string]any{}
-	for k, m := range a.metrics {
-		var streams []map[string]any
-		for _, st := range m.sortedStreams() {
-			var samples []string
-			for i := range st.cols.len() {
-				s := st.cols.at(i)
-				samples = append(samples, fmt.Sprintf("%+v %x", s, []uint64{math.Float64bits(s.sum), math.Float64bits(s.min), math.Float64bits(s.max), math.Float64bits(s.last)}))
+	for m := range a.db.Metrics() {
+		state[m.name] = m.json()
+	}
+	for _, fn := range []string{"sum", "count", "min", "max", "last", "stddev"} {
+		var rows []string
+		for _, st := range a.db.ReadStreams("*", nil, allTime, 1, fn) {
+			pts := make([]string, len(st.pts))
+			for i, p := range st.pts {
+				pts[i] = fmt.Sprintf("%d:%x", p.t, math.Float64bits(p.v))
 			}
-			streams = append(streams, map[string]any{"tags": st.tags, "samples": samples})
+			rows = append(rows, fmt.Sprintf("%s %v %v", st.metric.name, st.tags, pts))
 		}
-		state[k] = map[string]any{"metric": m.json(), "streams": streams}
+		state[fn] = rows
 	}
 	a.mu.Unlock()
 	rec, err := json.Marshal(a.recorded())
@@ -59,10 +64,9 @@ func runIngest(t testing.TB, e *env, body []byte, fast bool) ingestRun {
 	return ingestRun{status: rep.status, body: string(enc), recorded: string(rec), state: string(st)}
 }
 
-// fastTakes reports whether the fast decoder accepts body by itself.
+// fastTakes reports whether the one-pass reader accepts body by itself.
 func fastTakes(body []byte) bool {
-	var d ingestDecoder
-	_, ok := d.decode(body, 1_700_000_000)
+	_, ok := NewStore().Ingest(body, 1_700_000_000, "")
 	return ok
 }
 

@@ -163,7 +163,7 @@ func (c *call) legacyMetricsCreate() *reply {
 	}
 	ua := c.r.UserAgent()
 	for i := range in {
-		c.a.put(&in[i], ua)
+		c.a.db.Put(&in[i], ua)
 	}
 	return &reply{status: http.StatusOK}
 }
@@ -304,7 +304,7 @@ func (c *call) checkLegacyType(mo obj, name, typ string, types map[string]string
 	key := strings.ToLower(name)
 	have, ok := types[key]
 	if !ok {
-		if mt := c.a.metrics[key]; mt != nil {
+		if mt := c.a.db.Metric(key); mt != nil {
 			have, ok = mt.typ, true
 			if have == "" {
 				have = "gauge"

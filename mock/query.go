@@ -424,7 +424,7 @@ var summaryFunctions = []string{"mean", "sum", "min", "max", "count", "derivativ
 
 func (c *call) measurementsGet() *reply {
 	name := c.p[0]
-	m := c.a.metrics[strings.ToLower(name)]
+	m := c.a.db.Metric(name)
 	if m == nil {
 		return notFound("metric " + strconv.Quote(name))
 	}
@@ -660,7 +660,7 @@ func (c *call) composeQuery() (cnode, window, []cseries, *reply) {
 	if rep := errs.reply(); rep != nil {
 		return nil, w, nil, rep
 	}
-	out, err := c.a.evalCompose(ex, w, "")
+	out, err := c.a.db.evalCompose(ex, w, "")
 	if err != nil {
 		return nil, w, nil, paramError("compose", err.Error())
 	}

@@ -14,7 +14,7 @@ import (
 // name (a legacy measurement's source is stored that way), or when it was
 // created by PUT. The registry below holds only what PUT said: sources
 // created that way and the display names set on any source. Everything
-// else is read from the store through readStreams, so deleting the last
+// else is read from the store through ReadStreams, so deleting the last
 // metric that names a source removes that source unless it was PUT.
 
 // maxSourceDisplayName is the documented limit on a display name, in
@@ -49,7 +49,7 @@ var allTime = window{start: math.MinInt64 / 4, end: math.MaxInt64 / 4, res: maxR
 // stored stream that has one. The keep callback sees every stream and
 // keeps none, so no points are summarised.
 func (a *account) storedSources(found func(name string)) {
-	a.readStreams("*", func(tags map[string]string) bool {
+	a.db.ReadStreams("*", func(tags map[string]string) bool {
 		if v, ok := tags["source"]; ok && v != "" {
 			found(v)
 		}

@@ -34,7 +34,7 @@ type account struct {
 	mu          sync.Mutex
 	tokens      map[int64]*apiToken
 	bySecret    map[string]*apiToken
-	metrics     map[string]*metric // by lower-cased name
+	db          *Store // metrics and measurements
 	spaces      map[int64]*space
 	charts      map[int64]*chart
 	annotations map[string]*annStream
@@ -43,7 +43,6 @@ type account struct {
 	jobs        map[int64]*job
 	snapshots   map[int64]*snapshot
 	sources     *sourceRegistry // sources.go
-	ms          measureStore    // interned names and tag sets, the acceptance log
 	rate        rateWindow
 	tokenSeq    int
 }
@@ -55,7 +54,7 @@ func newAccount(e *env, email string) *account {
 		email:       email,
 		tokens:      make(map[int64]*apiToken),
 		bySecret:    make(map[string]*apiToken),
-		metrics:     make(map[string]*metric),
+		db:          NewStore(),
 		spaces:      make(map[int64]*space),
 		charts:      make(map[int64]*chart),
 		annotations: make(map[string]*annStream),
@@ -64,7 +63,6 @@ func newAccount(e *env, email string) *account {
 		jobs:        make(map[int64]*job),
 		snapshots:   make(map[int64]*snapshot),
 		sources:     newSourceRegistry(),
-		ms:          newMeasureStore(),
 	}
 }
 
@@ -118,18 +116,14 @@ func (a *account) hasToken(t *apiToken) bool {
 func (a *account) recorded() []librato.Measurement {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]librato.Measurement, len(a.ms.log))
-	for i := range a.ms.log {
-		out[i] = a.ms.measurement(&a.ms.log[i])
-	}
-	return out
+	return a.db.Recorded()
 }
 
 // recordedCount is how many measurements the account accepted.
 func (a *account) recordedCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.ms.log)
+	return a.db.RecordedCount()
 }
 
 // fireAlert makes alert id trigger; false if there is no such alert.

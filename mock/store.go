@@ -3,6 +3,7 @@ package mock
 import (
 	"cmp"
 	"encoding/json"
+	"iter"
 	"maps"
 	"math"
 	"slices"
@@ -331,16 +332,77 @@ func (ms *measureStore) lowerKey(name []byte) []byte {
 	return name
 }
 
-// lookupMetric finds a metric by name, ignoring case.
-func (a *account) lookupMetric(name []byte) *metric {
-	return a.metrics[string(a.ms.lowerKey(name))]
+// Store is an account's metrics and their measurements: the metrics by
+// lower-cased name, the interned names and tag sets, and the log of the
+// measurements accepted. It is not safe for concurrent use: the
+// account's lock guards it.
+type Store struct {
+	metrics map[string]*metric
+	ms      measureStore
+	dec     ingestDecoder // reused from request to request
 }
 
-// put stores one validated measurement, creating its metric on first use
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{metrics: map[string]*metric{}, ms: newMeasureStore()}
+}
+
+// Metric finds a metric by name, ignoring case; nil if there is none.
+func (s *Store) Metric(name string) *metric { return s.metrics[strings.ToLower(name)] }
+
+// Metrics are the store's metrics, in no order.
+func (s *Store) Metrics() iter.Seq[*metric] { return maps.Values(s.metrics) }
+
+// Len is how many metrics the store has.
+func (s *Store) Len() int { return len(s.metrics) }
+
+// Create adds a metric of type typ ("" until a property sets it) named
+// name; the caller checked that the name is valid and free.
+func (s *Store) Create(name, typ string) *metric {
+	m := newMetric(name, typ)
+	s.metrics[strings.ToLower(name)] = m
+	return m
+}
+
+// Delete removes the metric of name (ignoring case) with its
+// measurements from the reads; Recorded keeps them. It reports whether
+// there was one.
+func (s *Store) Delete(name string) bool {
+	key := strings.ToLower(name)
+	_, ok := s.metrics[key]
+	delete(s.metrics, key)
+	return ok
+}
+
+// IsComposite reports whether name (no wildcards) is a composite metric.
+func (s *Store) IsComposite(name string) bool {
+	m := s.Metric(name)
+	return m != nil && m.typ == "composite"
+}
+
+// Recorded rebuilds the measurements accepted, in acceptance order; see
+// mock.Account.Recorded.
+func (s *Store) Recorded() []librato.Measurement {
+	out := make([]librato.Measurement, len(s.ms.log))
+	for i := range s.ms.log {
+		out[i] = s.ms.measurement(&s.ms.log[i])
+	}
+	return out
+}
+
+// RecordedCount is how many measurements were accepted.
+func (s *Store) RecordedCount() int { return len(s.ms.log) }
+
+// lookupMetric finds a metric by name, ignoring case.
+func (s *Store) lookupMetric(name []byte) *metric {
+	return s.metrics[string(s.ms.lowerKey(name))]
+}
+
+// Put stores one validated measurement, creating its metric on first use
 // with the measurement's properties and the caller's User-Agent.
-func (a *account) put(m *measIn, ua string) {
-	ms := &a.ms
-	mt := a.lookupMetric(m.name)
+func (s *Store) Put(m *measIn, ua string) {
+	ms := &s.ms
+	mt := s.lookupMetric(m.name)
 	if mt == nil {
 		typ := m.typ
 		if typ == "" {
@@ -361,7 +423,7 @@ func (a *account) put(m *measIn, ua string) {
 				mt.attrs["created_by_ua"] = ua
 			}
 		}
-		a.metrics[strings.ToLower(mt.name)] = mt
+		s.metrics[strings.ToLower(mt.name)] = mt
 	}
 	tid := ms.sentTagID(m)
 	sid := ms.storedTagID(tid)
@@ -685,7 +747,7 @@ func runLength(ts []int64, stop int64) int {
 	return n
 }
 
-// --- readStreams -----------------------------------------------------------
+// --- ReadStreams -----------------------------------------------------------
 
 // streamSeries is one stored stream read for a query: its metric, its
 // stored (lower-cased) tags, and its points in the window bucketed and
@@ -701,7 +763,7 @@ type valuePoint struct {
 	v float64
 }
 
-// readStreams returns, for every metric whose name matches pattern ('*'
+// ReadStreams returns, for every metric whose name matches pattern ('*'
 // wildcards, ignoring case) and every stream of it whose tags satisfy keep
 // (nil keeps all), the points with w.start <= t <= w.end bucketed by
 // floor(t/bucket)*bucket and summarised with fn ("mean", "sum", "min",
@@ -715,9 +777,9 @@ type valuePoint struct {
 // second its own bucket). A counter's points are its raw values, as sent
 // (derive() turns them into deltas). tags is the store's own map: callers
 // must not modify it.
-func (a *account) readStreams(pattern string, keep func(tags map[string]string) bool, w window, bucket int64, fn string) []streamSeries {
+func (s *Store) ReadStreams(pattern string, keep func(tags map[string]string) bool, w window, bucket int64, fn string) []streamSeries {
 	var metrics []*metric
-	for _, m := range a.metrics {
+	for _, m := range s.metrics {
 		if m.typ != "composite" && glob(pattern, m.name) {
 			metrics = append(metrics, m)
 		}

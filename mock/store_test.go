@@ -2,33 +2,33 @@ package mock
 
 import (
 	"math/rand/v2"
-	"net/http"
-	"net/url"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// ingestJSON stores a POST /v1/measurements body in a, failing the test
-// unless it is accepted.
-func ingestJSON(t *testing.T, a *account, handler func(*call) *reply, body string) {
+// ingestJSON stores a POST /v1/measurements body, failing the test
+// unless the one-pass reader takes it.
+func ingestJSON(t *testing.T, db *Store, body string) {
 	t.Helper()
-	r := &http.Request{Method: "POST", URL: &url.URL{Path: "/"}, Header: http.Header{}}
-	c := &call{a: a, r: r, q: url.Values{}, body: map[string]any{}, raw: []byte(body), now: time.Unix(1_700_000_000, 0)}
-	if m, err := decodeJSON(c.raw); err == nil {
-		c.body = m
+	_, ok := db.Ingest([]byte(body), 1_700_000_000, "")
+	require.True(t, ok, body)
+}
+
+// putCounter stores the raw values of a legacy counter, as a legacy
+// submission does.
+func putCounter(db *Store, name string, points ...[2]int64) {
+	for _, p := range points {
+		m := measIn{name: []byte(name), typ: "counter", s: sample{t: p[0], count: 1, sum: float64(p[1])}}
+		m.s.finish()
+		db.Put(&m, "")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	rep := handler(c)
-	require.Less(t, rep.status, 300, "%s", rep.encode())
 }
 
 func TestReadStreams(t *testing.T) {
-	a := newAccount(&env{}, "rs@example.com")
-	ingestJSON(t, a, (*call).measurementsIngest, `{"measurements":[
+	db := NewStore()
+	ingestJSON(t, db, `{"measurements":[
 		{"name":"Req","value":1,"time":1000,"tags":{"host":"b","region":"x"}},
 		{"name":"Req","value":3,"time":1010,"tags":{"host":"b","region":"x"}},
 		{"name":"Req","value":5,"time":1060,"tags":{"host":"b","region":"x"}},
@@ -36,13 +36,11 @@ func TestReadStreams(t *testing.T) {
 		{"name":"Req","value":9,"time":5000,"tags":{"host":"c"}},
 		{"name":"req.other","count":2,"sum":8,"min":1,"max":7,"time":1000},
 		{"name":"cpu","value":1,"time":1000}]}`)
-	ingestJSON(t, a, (*call).legacyMetricsCreate, `{"counters":[
-		{"name":"req.hits","value":10,"measure_time":990},{"name":"req.hits","value":15,"measure_time":1000},
-		{"name":"req.hits","value":4,"measure_time":1070}]}`)
-	a.metrics["req.comp"] = newMetric("req.comp", "composite")
+	putCounter(db, "req.hits", [2]int64{990, 10}, [2]int64{1000, 15}, [2]int64{1070, 4})
+	db.Create("req.comp", "composite")
 	w := window{start: 1000, end: 1060}
 
-	got := a.readStreams("REQ*", nil, w, 60, "")
+	got := db.ReadStreams("REQ*", nil, w, 60, "")
 	type row struct {
 		metric string
 		tags   map[string]string
@@ -61,44 +59,44 @@ func TestReadStreams(t *testing.T) {
 	}, rows, "by metric name, then tag pairs; composites skipped; counters as the raw values sent; empty streams kept")
 
 	keep := func(tags map[string]string) bool { return tags["region"] == "x" }
-	got = a.readStreams("req", keep, window{start: 0, end: 10000}, 1, "sum")
+	got = db.ReadStreams("req", keep, window{start: 0, end: 10000}, 1, "sum")
 	require.Len(t, got, 1)
 	assert.Equal(t, []valuePoint{{1000, 1}, {1010, 3}, {1060, 5}}, got[0].pts, "bucket 1: every second its own")
 	for fn, want := range map[string]float64{"sum": 9, "max": 5, "min": 1, "count": 3, "mean": 3} {
-		got = a.readStreams("req", keep, window{start: 0, end: 10000}, 3600, fn)
+		got = db.ReadStreams("req", keep, window{start: 0, end: 10000}, 3600, fn)
 		assert.Equal(t, []valuePoint{{0, want}}, got[0].pts, fn)
 	}
-	a.metrics["req"].attrs = map[string]any{"summarize_function": "max"}
-	got = a.readStreams("req", keep, w, 3600, "")
+	db.Metric("req").attrs = map[string]any{"summarize_function": "max"}
+	got = db.ReadStreams("req", keep, w, 3600, "")
 	assert.Equal(t, []valuePoint{{0, 5}}, got[0].pts, "\"\" is the metric's summarize_function")
-	got = a.readStreams("req.other", nil, w, 60, "")
+	got = db.ReadStreams("req.other", nil, w, 60, "")
 	assert.Equal(t, []valuePoint{{960, 4}}, got[0].pts, "a summary's mean")
-	assert.Empty(t, a.readStreams("nothing*", nil, w, 60, ""))
+	assert.Empty(t, db.ReadStreams("nothing*", nil, w, 60, ""))
 }
 
 // TestStoreInterning: names and tag sets are stored once; the same stream
 // is found whatever case the client used; Recorded reports what was sent.
 func TestStoreInterning(t *testing.T) {
-	a := newAccount(&env{}, "in@example.com")
+	db := NewStore()
 	for i := 0; i < 3; i++ {
-		ingestJSON(t, a, (*call).measurementsIngest, `{"measurements":[
+		ingestJSON(t, db, `{"measurements":[
 			{"name":"CPU","value":1,"time":1000,"tags":{"Host":"Web1"}},
 			{"name":"cpu","value":2,"time":1001,"tags":{"host":"web1"}}]}`)
 	}
-	require.Len(t, a.metrics, 1)
-	m := a.metrics["cpu"]
+	require.Equal(t, 1, db.Len())
+	m := db.Metric("cpu")
 	require.Len(t, m.streams, 1, "one stored tag set")
 	assert.Equal(t, 6, m.streams[0].cols.len())
-	assert.Len(t, a.ms.names, 2, "names as sent: CPU and cpu")
-	assert.Len(t, a.ms.sent, 3, "no-tags plus two sent tag sets")
-	assert.Len(t, a.ms.stored, 1)
-	rec := a.recorded()
+	assert.Len(t, db.ms.names, 2, "names as sent: CPU and cpu")
+	assert.Len(t, db.ms.sent, 3, "no-tags plus two sent tag sets")
+	assert.Len(t, db.ms.stored, 1)
+	rec := db.Recorded()
 	require.Len(t, rec, 6)
 	assert.Equal(t, "CPU", rec[0].Name)
 	assert.Equal(t, map[string]string{"Host": "Web1"}, rec[0].Tags)
 	assert.Equal(t, map[string]string{"host": "web1"}, rec[1].Tags)
 	rec[0].Tags["Host"] = "changed"
-	assert.Equal(t, "Web1", a.recorded()[0].Tags["Host"], "Recorded returns copies")
+	assert.Equal(t, "Web1", db.Recorded()[0].Tags["Host"], "Recorded returns copies")
 }
 
 // TestBucketizeMatchesNaive compares bucketize, on every column set, with
