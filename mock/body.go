@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -677,7 +679,7 @@ func walkUTF8(v any, path string, errs perrs) {
 			errs.add(key, msgInvalidUTF8)
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			p := k
 			if path != "" {
 				p = path + "." + k

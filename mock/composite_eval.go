@@ -134,15 +134,6 @@ type seriesNode struct {
 	grouped   bool
 }
 
-// tagPattern matches a tag value pattern: '*' wildcards, ignoring case, and
-// a leading '!' that negates, as in the tags query parameter.
-func tagPattern(pattern, v string) bool {
-	if p, neg := strings.CutPrefix(pattern, "!"); neg {
-		return !glob(p, v)
-	}
-	return glob(pattern, v)
-}
-
 func (n *seriesNode) substitute(ctx *evalCtx, v string, metric bool) (string, error) {
 	if !strings.Contains(v, "&") {
 		return v, nil
@@ -189,12 +180,12 @@ func (n *seriesNode) read(ctx *evalCtx) ([]cseries, error) {
 			}
 		}
 		for k, p := range tags {
-			if v, ok := t[k]; !ok || !tagPattern(p, v) {
+			if v, ok := t[k]; !ok || !matchValue(p, v) {
 				return false
 			}
 		}
 		if n.hasSource {
-			if v, ok := t["source"]; !ok || !tagPattern(source, v) {
+			if v, ok := t["source"]; !ok || !matchValue(source, v) {
 				return false
 			}
 		}
@@ -899,7 +890,7 @@ func (n *groupByNode) groups(ctx *evalCtx) ([]map[string]string, error) {
 		return nil, err
 	}
 	out := make([]map[string]string, 0, len(byKey))
-	for _, k := range sortedKeys(byKey) {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, byKey[k])
 	}
 	return out, nil
@@ -981,31 +972,6 @@ func composeJSON(ss []cseries) []composeSeriesJSON {
 	return out
 }
 
-// persistedComposite evaluates the definition of composite metric m for
-// GET /v1/measurements/:name, reporting problems in errs under
-// "composite" (or "summary_function"). The result keeps the evaluation's
-// order (top ranks, timeshift shifts), filtered by search and, with
-// groupTags, merged per group with gfn like a plain query.
-func (c *call) persistedComposite(m *metric, w window, fn string, search searchExpr, groupTags []string, gfn string, errs perrs) []seriesJSON {
-	switch fn {
-	case "", "mean", "sum", "min", "max", "count":
-	default:
-		errs.add("summary_function", fn+" cannot be used with a composite metric: use mean, sum, min, max or count, or put the function in the definition")
-	}
-	if len(errs) > 0 {
-		return nil
-	}
-	ex, err := parseCompose(m.composite)
-	if err == nil {
-		var ss []cseries
-		if ss, err = c.a.db.evalCompose(ex, w, fn); err == nil {
-			return composedSeries(ss, search, groupTags, gfn)
-		}
-	}
-	errs.add("composite", "the definition of "+strconv.Quote(m.name)+" cannot be evaluated: "+err.Error())
-	return nil
-}
-
 // composedSeries turns evaluated series into the series of a measurements
 // page.
 func composedSeries(ss []cseries, search searchExpr, groupTags []string, gfn string) []seriesJSON {
@@ -1052,7 +1018,7 @@ func composedSeries(ss []cseries, search searchExpr, groupTags []string, gfn str
 		gtags[k] = g
 	}
 	out := make([]seriesJSON, 0, len(groups))
-	for _, k := range sortedKeys(groups) {
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
 		times, vals := byTime(groups[k])
 		pts := make([]valuePoint, len(times))
 		for i, t := range times {

@@ -59,10 +59,6 @@ type legacyComposePointJSON struct {
 	Value       float64 `json:"value"`
 }
 
-// mergingFunctions are the composite functions whose output series stands
-// for several input series.
-var mergingFunctions = map[string]bool{"sum": true, "mean": true, "min": true, "max": true, "multiply": true, "divide": true, "subtract": true}
-
 // metricsComposeLegacy answers GET /v1/metrics?compose=...; a missing or
 // invalid parameter, or an expression that fails while evaluated, is 400
 // under errors.params.
@@ -71,24 +67,15 @@ func (c *call) metricsComposeLegacy() *reply {
 	if rep != nil {
 		return rep
 	}
-	var calls []*seriesNode
-	merges := false
-	walkCompose(ex, func(n cnode) {
-		switch t := n.(type) {
-		case *seriesNode:
-			calls = append(calls, t)
-		case *funcNode:
-			merges = merges || mergingFunctions[t.name]
-		}
-	})
+	shape := legacyShapeOf(ex)
 	ans := legacyComposeJSON{Compose: c.q.Get("compose"), Resolution: w.res, Measurements: make([]legacyComposeSeriesJSON, 0, len(out))}
 	for _, s := range out {
-		ans.Measurements = append(ans.Measurements, c.legacySeries(s, calls, merges))
+		ans.Measurements = append(ans.Measurements, c.legacySeries(s, shape))
 	}
 	return okReply(ans)
 }
 
-func (c *call) legacySeries(s cseries, calls []*seriesNode, merges bool) legacyComposeSeriesJSON {
+func (c *call) legacySeries(s cseries, shape legacyShape) legacyComposeSeriesJSON {
 	ls := legacyComposeSeriesJSON{Period: s.period, Series: make([]legacyComposePointJSON, len(s.pts))}
 	for i, p := range s.pts {
 		ls.Series[i] = legacyComposePointJSON{MeasureTime: p.t, Value: p.v}
@@ -106,66 +93,11 @@ func (c *call) legacySeries(s cseries, calls []*seriesNode, merges bool) legacyC
 		if e := c.a.sources.byKey[strings.ToLower(src)]; e != nil {
 			ls.Source = sourceJSON{Name: e.name, DisplayName: e.displayName}
 		}
-	case merges:
+	case shape.merges:
 		ls.Source.Name = "all"
 	default:
 		ls.Source.Name = "unassigned"
 	}
-	if n := matchingCall(calls, ls.Metric.Name, src, hasSource); n != nil {
-		ls.Query.Metric, ls.Query.Source = n.metric, legacySourcePattern(n)
-	}
+	ls.Query.Metric, ls.Query.Source = shape.query(ls.Metric.Name, src, hasSource)
 	return ls
-}
-
-// matchingCall is the first series() call that could have loaded a series
-// of metric (and source, when it has one), else the first call.
-func matchingCall(calls []*seriesNode, metric, source string, hasSource bool) *seriesNode {
-	for _, n := range calls {
-		if !glob(strings.ReplaceAll(n.metric, "&", "*"), metric) {
-			continue
-		}
-		if hasSource && !tagPattern(strings.ReplaceAll(legacySourcePattern(n), "&", "*"), source) {
-			continue
-		}
-		return n
-	}
-	if len(calls) > 0 {
-		return calls[0]
-	}
-	return nil
-}
-
-// legacySourcePattern is the source pattern of a series() call: its
-// legacy source argument, the "source" entry of its tag set, or "*".
-func legacySourcePattern(n *seriesNode) string {
-	if n.hasSource {
-		return n.source
-	}
-	if p, ok := n.tags["source"]; ok {
-		return p
-	}
-	return "*"
-}
-
-// walkCompose calls visit on n and every node below it, in the order the
-// expression writes them.
-func walkCompose(n cnode, visit func(cnode)) {
-	if n == nil {
-		return
-	}
-	visit(n)
-	switch t := n.(type) {
-	case *setNode:
-		for _, e := range t.elems {
-			walkCompose(e, visit)
-		}
-	case *funcNode:
-		walkCompose(t.in, visit)
-	case *timeshiftNode:
-		walkCompose(t.in, visit)
-	case *mapNode:
-		walkCompose(t.in, visit)
-	case *groupByNode:
-		walkCompose(t.in, visit)
-	}
 }

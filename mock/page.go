@@ -79,34 +79,6 @@ func paginate[T any](matches []T, total int, lp listParams, cmp func(a, b T) int
 	return matches[lp.offset:end], q
 }
 
-// glob matches s against pattern, where '*' is any run of characters,
-// ignoring case.
-func glob(pattern, s string) bool {
-	p, t := strings.ToLower(pattern), strings.ToLower(s)
-	pi, ti := 0, 0
-	star, mark := -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case pi < len(p) && p[pi] == t[ti]:
-			pi++
-			ti++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
 // containsFold reports whether s contains sub, ignoring case.
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))

@@ -2,8 +2,10 @@ package mock
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -211,7 +213,7 @@ func describe(r *reply) string {
 		return "status " + strconv.Itoa(r.status)
 	}
 	var parts []string
-	for _, k := range sortedKeys(eb.Errors.Params) {
+	for _, k := range slices.Sorted(maps.Keys(eb.Errors.Params)) {
 		parts = append(parts, k+" "+strings.Join(eb.Errors.Params[k], ", "))
 	}
 	parts = append(parts, eb.Errors.Request...)

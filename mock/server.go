@@ -526,3 +526,21 @@ func (s *Server) wait(ctx context.Context) error {
 }
 
 var errClosing = errors.New("mock: server closed")
+
+// DefaultLegacyPageSize is how many records one legacy read
+// (GET /v1/metrics/:name with time parameters and no count) returns
+// before it is cut with query.next_time.
+const DefaultLegacyPageSize = 1000
+
+// WithLegacyPageSize sets how many records one legacy measurements read
+// holds before it is truncated with query.next_time (default
+// DefaultLegacyPageSize); small values let tests exercise the paging.
+func WithLegacyPageSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mock: WithLegacyPageSize(%d): need a positive size", n)
+		}
+		c.legacyPage = n
+		return nil
+	}
+}

@@ -1,9 +1,11 @@
 package mock
 
 import (
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +26,6 @@ var (
 	reTransform = regexp.MustCompile(`^[\dxp()+,\-./* ]+$`)
 )
 
-// maxRes is the coarsest resolution a read may ask for, a week.
-const maxRes = 604800
-
 // checkTags validates a tag object read from field k of o and returns it
 // as a map; ok is false when something was wrong (recorded in o.errs).
 func checkTags(o obj, k string) (map[string]string, bool) {
@@ -41,7 +40,7 @@ func checkTags(o obj, k string) (map[string]string, bool) {
 	}
 	out := make(map[string]string, len(t.m))
 	good := true
-	for _, name := range sortedKeys(t.m) {
+	for _, name := range slices.Sorted(maps.Keys(t.m)) {
 		if !ValidTagName(name) {
 			o.errs.add(key, "tag name "+strconv.Quote(name)+" is invalid")
 			good = false
