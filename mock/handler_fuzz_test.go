@@ -1,4 +1,4 @@
-package mock
+package mock_test
 
 import (
 	"encoding/json"
@@ -7,40 +7,8 @@ import (
 	"testing"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock"
 )
-
-func FuzzDecodeForm(f *testing.F) {
-	for _, s := range []string{"name=x", "a[b][c]=1&a[b][d][]=2", "links[0][rel]=x&links[1][href]=y", "a=1&a[b]=2", "x[]=1&x[]=2", "%zz"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		m, err := decodeForm([]byte(s))
-		if err != nil {
-			return
-		}
-		if _, err := json.Marshal(m); err != nil {
-			t.Fatalf("decoded form does not encode as JSON: %v", err)
-		}
-	})
-}
-
-func FuzzParseSearch(f *testing.F) {
-	for _, s := range []string{"a=b and c=d*", "not (a=b or c!=d)", `x="y z"`, "((a=b)", "a=", "!"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if e, err := parseSearch(s); err == nil {
-			e.eval(map[string]string{"a": "b", "c": "d"})
-		}
-	})
-}
-
-func FuzzParseCompose(f *testing.F) {
-	for _, s := range []string{`s("m", "*")`, `s("m", {"a":"b", c:'d'}, "sum")`, `s(`, `s("m",{`, `derive(s("m","*"))`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) { _, _ = parseCompose(s) })
-}
 
 // FuzzHandler sends arbitrary requests with valid credentials: every
 // answer must be a deliberate one (never a recovered panic), carry the
@@ -60,7 +28,7 @@ func FuzzHandler(f *testing.F) {
 	} {
 		f.Add(c.method, c.path, c.ct, c.body)
 	}
-	srv, err := New()
+	srv, err := mock.New()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -88,7 +56,7 @@ func FuzzHandler(f *testing.F) {
 			t.Fatal("no rate-limit header")
 		}
 		if res.StatusCode >= 400 && method != "HEAD" {
-			var eb errorBody
+			var eb apiErrors
 			if err := json.NewDecoder(res.Body).Decode(&eb); err != nil || len(eb.Errors.Params)+len(eb.Errors.Request)+len(eb.Errors.System) == 0 {
 				t.Fatalf("%s %s: %d without the API's error body (%v)", method, path, res.StatusCode, err)
 			}
