@@ -140,7 +140,7 @@ func FuzzIngestDifferential(f *testing.F) {
 	for _, b := range append(fastBodies, otherBodies...) {
 		f.Add([]byte(b))
 	}
-	e := &env{maxBody: DefaultMaxBodyBytes}
+	e := &env{maxBody: 3 << 20}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast := runIngest(t, e, body, true)
 		gen := runIngest(t, e, body, false)
@@ -153,7 +153,7 @@ func FuzzIngestDifferential(f *testing.F) {
 // gets the generic path's answer).
 func TestIngestFastPathTakesValidBodies(t *testing.T) {
 	fastBodies, otherBodies := ingestCorpus(t)
-	e := &env{maxBody: DefaultMaxBodyBytes}
+	e := &env{maxBody: 3 << 20}
 	for _, b := range fastBodies {
 		assert.True(t, fastTakes([]byte(b)), "fast path refused %s", b)
 		assert.Equal(t, 202, runIngest(t, e, []byte(b), true).status, b)

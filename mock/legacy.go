@@ -443,11 +443,7 @@ func (c *call) legacyMeasurements(m *metric) *reply {
 	})
 	body := legacyMetricJSON{metricJSON: m.json(), Resolution: bucket, Measurements: out}
 	if !hasCount {
-		size := c.a.env.legacyPage
-		if size <= 0 {
-			size = DefaultLegacyPageSize
-		}
-		if next, cut := pageByTime(out, size); cut {
+		if next, cut := pageByTime(out, c.a.env.legacyPage); cut {
 			body.Query = &legacyQueryJSON{NextTime: next}
 		}
 	}

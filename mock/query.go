@@ -76,8 +76,8 @@ func (c *call) readWindow(errs perrs, durationOK bool) window {
 // readTagFilter reads tags[name]=pattern (repeated = OR, '!' before the
 // pattern negates it), tags[!name]=... (the stream lacks the tag; the
 // pattern is not used) and tags=* (everything).
-func readTagFilter(q url.Values, errs perrs) (tagFilter, bool) {
-	f := tagFilter{patterns: map[string][]string{}}
+func readTagFilter(q url.Values, errs perrs) (*tagFilter, bool) {
+	f := &tagFilter{patterns: map[string][]string{}}
 	used := false
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if k == "tags" {
@@ -182,32 +182,18 @@ func (c *call) measurementsGet() *reply {
 		}
 		offset = n
 	}
-	var sources []source
-	var composed []seriesJSON
+	var series []seriesJSON
 	if m.typ == "composite" {
-		composed = c.persistedComposite(m, w, fn, search, groupTags, gfn, errs)
-	} else {
-		sources = sourcesOf(m)
+		series = c.persistedComposite(m, w, fn, search, groupTags, gfn, errs)
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	if fn == "" {
-		fn = summaryOf(m)
-	}
-	var kept []source
-	for _, s := range sources {
-		if hasTags && !filter.match(s.tags) {
-			continue
+	if m.typ != "composite" {
+		if !hasTags {
+			filter = nil
 		}
-		if search != nil && !search.eval(s.tags) {
-			continue
-		}
-		kept = append(kept, s)
-	}
-	series := buildSeries(kept, w, fn, groupTags, gfn)
-	if m.typ == "composite" {
-		series = composed
+		series = seriesOf(m, filter, search, w, fn, groupTags, gfn)
 	}
 	size := c.a.env.seriesPage
 	links := []linkJSON{}

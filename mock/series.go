@@ -91,7 +91,7 @@ type tagFilter struct {
 	absent   []string            // tags[!name]: the stream must not have it
 }
 
-func (f tagFilter) match(tags map[string]string) bool {
+func (f *tagFilter) match(tags map[string]string) bool {
 	for _, n := range f.absent {
 		if _, ok := tags[n]; ok {
 			return false
@@ -128,6 +128,27 @@ func matchValue(pattern, v string) bool {
 type seriesJSON struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 	Measurements []point           `json:"measurements"`
+}
+
+// seriesOf answers a measurements read of m (not a composite): its
+// streams that filter (nil for all) and search (nil for all) keep,
+// downsampled over w with fn ("" for the metric's summarize_function)
+// and, with groupTags, merged per group with gfn.
+func seriesOf(m *metric, filter *tagFilter, search searchExpr, w window, fn string, groupTags []string, gfn string) []seriesJSON {
+	if fn == "" {
+		fn = summaryOf(m)
+	}
+	var kept []source
+	for _, s := range sourcesOf(m) {
+		if filter != nil && !filter.match(s.tags) {
+			continue
+		}
+		if search != nil && !search.eval(s.tags) {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return buildSeries(kept, w, fn, groupTags, gfn)
 }
 
 // buildSeries downsamples each source and, with group_by, merges the

@@ -57,7 +57,7 @@ type config struct {
 	retryAfter int
 	jobSteps   int
 	seriesPage int
-	legacyPage int // 0: DefaultLegacyPageSize (legacy.go)
+	legacyPage int
 	aggLimit   int
 	stdLimit   int
 
@@ -285,6 +285,7 @@ func New(opts ...Option) (*Server, error) {
 		maxBody:    DefaultMaxBodyBytes,
 		jobSteps:   DefaultJobSteps,
 		seriesPage: DefaultSeriesPageSize,
+		legacyPage: DefaultLegacyPageSize,
 		aggLimit:   DefaultRateLimit,
 		stdLimit:   DefaultRateLimit,
 

@@ -17,7 +17,7 @@ type env struct {
 	maxBody      int64  // the largest request body, decompressed
 	jobSteps     int    // reads of a job until it completes
 	seriesPage   int    // series in one measurements read
-	legacyPage   int    // records in one legacy read (0: DefaultLegacyPageSize)
+	legacyPage   int    // records in one legacy read
 	controlToken string // no API token may have it as its secret
 	ids          atomic.Int64
 }
