@@ -18,7 +18,7 @@ import (
 // composeSeeds are the parser's fuzz seeds (package tsdb), expressions
 // from the reference, the blog and composite.md, plus broken ones.
 func composeSeeds(tb testing.TB) []string {
-	data, err := os.ReadFile("testdata/compose_seeds.txt")
+	data, err := os.ReadFile("internal/tsdb/testdata/compose_seeds.txt")
 	if err != nil {
 		tb.Fatal(err)
 	}

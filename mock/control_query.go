@@ -73,7 +73,7 @@ type AnnotationRecord struct {
 // and each stream's events in creation order; stream "" means every
 // stream, another name just that one (compared without case).
 func (a *Account) Annotations(stream string) []AnnotationRecord {
-	recs := a.st.annotationRecords(stream)
+	recs := a.st.AnnotationRecords(stream)
 	out := make([]AnnotationRecord, len(recs))
 	for i, r := range recs {
 		out[i] = AnnotationRecord(r)
@@ -95,7 +95,7 @@ type FiredAlert struct {
 // FireAlert, POST /mock/alerts/:id/fire or a seed; the mock does not
 // evaluate conditions), by id.
 func (a *Account) FiredAlerts() []FiredAlert {
-	fired := a.st.firedAlerts()
+	fired := a.st.FiredAlerts()
 	out := make([]FiredAlert, len(fired))
 	for i, f := range fired {
 		out[i] = FiredAlert(f)

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // controlState is what the server remembers for its harness: the tokens
@@ -22,13 +23,13 @@ type controlState struct {
 // issuedToken is a token as Credentials created it.
 type issuedToken struct {
 	email string
-	tok   apiToken
+	tok   api.Token
 }
 
 func (c *controlState) init() { c.clients = make(map[*librato.Client]string) }
 
 // issued remembers a token Credentials created.
-func (c *controlState) issued(email string, t apiToken) {
+func (c *controlState) issued(email string, t api.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tokens = append(c.tokens, issuedToken{email: email, tok: t})
@@ -117,7 +118,7 @@ func (s *Server) Reset() error {
 			return fmt.Errorf("mock: Reset: applying the seed again: %w", err)
 		}
 	}
-	accounts := map[string]*Account{accountKey(def.st.email): def}
+	accounts := map[string]*Account{accountKey(def.st.Email): def}
 	for _, it := range s.control.issuedTokens() {
 		key := accountKey(it.email)
 		a := accounts[key]
@@ -125,7 +126,7 @@ func (s *Server) Reset() error {
 			a = s.newAccount(it.email)
 			accounts[key] = a
 		}
-		a.st.restore(it.tok)
+		a.st.Restore(it.tok)
 	}
 	s.mu.Lock()
 	s.accounts = accounts
@@ -148,7 +149,7 @@ func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(
 // request.
 type identity struct {
 	a    *Account
-	tok  *apiToken
+	tok  *api.Token
 	name string
 	role librato.Role
 }
@@ -186,7 +187,7 @@ const tokenUser = "token"
 // lookup returns the identity of the account's active token with that
 // secret.
 func (a *Account) lookup(secret string) (identity, bool) {
-	t, name, role, ok := a.st.lookup(secret)
+	t, name, role, ok := a.st.Lookup(secret)
 	if !ok {
 		return identity{}, false
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // Seed is the initial content of an account; see the package
@@ -52,8 +53,8 @@ func LoadSeed(r io.Reader) (*Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mock: reading the seed: %w", err)
 	}
-	if rep := checkJSONText(data); rep != nil {
-		return nil, fmt.Errorf("mock: reading the seed: %s", describe(rep))
+	if rep := api.CheckJSONText(data); rep != nil {
+		return nil, fmt.Errorf("mock: reading the seed: %s", api.Describe(rep))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -95,13 +96,13 @@ func (s *Seed) clone() *Seed {
 // applyTo adds the seed's objects to a; it fills in the secrets it
 // generates for tokens without one, so that Reset recreates the same
 // tokens.
-func (s *Seed) applyTo(a *account) error {
-	in := &seedIn{Metrics: s.Metrics, Measurements: s.Measurements, Services: s.Services,
+func (s *Seed) applyTo(a *api.Account) error {
+	in := &api.SeedIn{Metrics: s.Metrics, Measurements: s.Measurements, Services: s.Services,
 		Spaces: s.Spaces, Alerts: s.Alerts, Annotations: s.Annotations}
 	for _, t := range s.Tokens {
-		in.Tokens = append(in.Tokens, seedToken(t))
+		in.Tokens = append(in.Tokens, api.SeedToken(t))
 	}
-	err := a.apply(in)
+	err := a.Apply(in)
 	for i := range in.Tokens {
 		s.Tokens[i].Token = in.Tokens[i].Token
 	}

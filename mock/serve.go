@@ -13,6 +13,7 @@ import (
 
 	librato "github.com/librato-sdk/librato-go"
 	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // ServeHTTP answers one API request: latency, injected faults,
@@ -29,25 +30,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	now := time.Now()
 	aggLimit, stdLimit := s.RateLimits()
-	setRateHeaders(w.Header(), rateState{
-		aggLimit: aggLimit, aggRemaining: aggLimit,
-		stdLimit: stdLimit, stdRemaining: stdLimit,
-		reset: now.Unix() - now.Unix()%3600 + 3600,
+	setRateHeaders(w.Header(), api.RateState{
+		AggLimit: aggLimit, AggRemaining: aggLimit,
+		StdLimit: stdLimit, StdRemaining: stdLimit,
+		Reset: now.Unix() - now.Unix()%3600 + 3600,
 	})
 	if !s.enter() {
-		rep := systemError(http.StatusServiceUnavailable, "the mock server is closed")
-		write(w, rep, rep.encode())
+		rep := api.SystemError(http.StatusServiceUnavailable, "the mock server is closed")
+		api.Write(w, rep, rep.Encode())
 		return
 	}
 	defer s.inflight.Done()
 	if r.Body != nil {
 		defer r.Body.Close()
 	}
-	rq := s.router.route(r.Method, r.URL.EscapedPath())
-	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.template()}
+	rq := s.router.Route(r.Method, r.URL.EscapedPath())
+	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.Template()}
 	if err := s.wait(r.Context()); err != nil {
 		if errors.Is(err, errClosing) {
-			s.send(w, r, &ent, plainReply(systemError(http.StatusServiceUnavailable, "the mock server is closed")))
+			s.send(w, r, &ent, api.Plain(api.SystemError(http.StatusServiceUnavailable, "the mock server is closed")))
 			return
 		}
 		ent.Error = "no answer: the client went away during the latency wait (" + err.Error() + ")"
@@ -67,11 +68,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			drop(w)
 			return
 		}
-		s.send(w, r, &ent, plainReply(s.injected(f)))
+		s.send(w, r, &ent, api.Plain(s.injected(f)))
 		return
 	}
-	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, snapshotImagePrefix) {
-		ent.Endpoint = snapshotImagePrefix + ":id.png"
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, api.SnapshotImagePrefix) {
+		ent.Endpoint = api.SnapshotImagePrefix + ":id.png"
 		s.serveSnapshotImage(w, r, &ent)
 		return
 	}
@@ -79,11 +80,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // send writes an answer and notes it in the journal.
-func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *encoded) {
-	write(w, e.rep, e.body)
-	ent.Status = e.rep.status
-	if e.rep.status >= 400 {
-		ent.Error = strings.TrimSpace(string(e.body))
+func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *api.Encoded) {
+	api.Write(w, e.Rep, e.Body)
+	ent.Status = e.Rep.Status
+	if e.Rep.Status >= 400 {
+		ent.Error = strings.TrimSpace(string(e.Body))
 	}
 	s.note(r.Context(), *ent)
 }
@@ -106,7 +107,7 @@ func drop(w http.ResponseWriter) {
 
 // handle runs everything after the hooks; replies from endpoints are
 // encoded while the account is still locked, others here.
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, rq routed, ent *JournalEntry) *encoded {
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, rq api.Routed, ent *JournalEntry) *api.Encoded {
 	// authentication
 	user, secret, hasBasic := r.BasicAuth()
 	var id identity
@@ -116,7 +117,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Librato API (mock)"`)
-		return plainReply(requestError(http.StatusUnauthorized, unauthorizedMessage(r, hasBasic)))
+		return api.Plain(api.RequestError(http.StatusUnauthorized, unauthorizedMessage(r, hasBasic)))
 	}
 	ent.TokenName, ent.Role = id.name, string(id.role)
 	a := id.a
@@ -124,25 +125,25 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 	// against Agg, decided on the row the router found, so no escaping
 	// evades it
 	aggLimit, stdLimit := s.RateLimits()
-	st, fits := a.st.consume(rq.ep != nil && rq.ep.agg, now, aggLimit, stdLimit)
+	st, fits := a.st.Consume(rq.Ep != nil && rq.Ep.Agg, now, aggLimit, stdLimit)
 	setRateHeaders(w.Header(), st)
 	if !fits {
-		rep := requestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")
-		rep.retryAfter = strconv.FormatInt(max(st.reset-now.Unix(), 1), 10)
-		return plainReply(rep)
+		rep := api.RequestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")
+		rep.RetryAfter = strconv.FormatInt(max(st.Reset-now.Unix(), 1), 10)
+		return api.Plain(rep)
 	}
 	// routing
-	row := rq.row
+	row := rq.Row
 	if row == nil {
-		return plainReply(requestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
+		return api.Plain(api.RequestError(http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()))
 	}
 	// roles, from the row: the same matrix the SDK guards with, inferred
 	// roles of unlisted rows included
 	s.recordUsage(secret, id, row)
 	if !row.Allows(string(id.role)) {
-		return plainReply(requestError(http.StatusForbidden, forbiddenMessage(id.role, row)))
+		return api.Plain(api.RequestError(http.StatusForbidden, forbiddenMessage(id.role, row)))
 	}
-	return a.st.serve(r, rq, now)
+	return a.st.Serve(r, rq, now)
 }
 
 // unauthorizedMessage says which credentials the API expects.
@@ -169,23 +170,23 @@ func forbiddenMessage(role librato.Role, row *endpoints.Row) string {
 		row.String() + "; allowed: " + strings.Join(allowed, ", ")
 }
 
-func setRateHeaders(h http.Header, st rateState) {
-	h.Set("X-Librato-RateLimit-Agg", "limit="+strconv.Itoa(st.aggLimit)+",remaining="+strconv.Itoa(max(st.aggRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
-	h.Set("X-Librato-RateLimit-Std", "limit="+strconv.Itoa(st.stdLimit)+",remaining="+strconv.Itoa(max(st.stdRemaining, 0))+",reset="+strconv.FormatInt(st.reset, 10))
+func setRateHeaders(h http.Header, st api.RateState) {
+	h.Set("X-Librato-RateLimit-Agg", "limit="+strconv.Itoa(st.AggLimit)+",remaining="+strconv.Itoa(max(st.AggRemaining, 0))+",reset="+strconv.FormatInt(st.Reset, 10))
+	h.Set("X-Librato-RateLimit-Std", "limit="+strconv.Itoa(st.StdLimit)+",remaining="+strconv.Itoa(max(st.StdRemaining, 0))+",reset="+strconv.FormatInt(st.Reset, 10))
 }
 
 // serveSnapshotImage serves a 1x1 PNG for any rendered snapshot id.
 func (s *Server) serveSnapshotImage(w http.ResponseWriter, r *http.Request, ent *JournalEntry) {
-	name := strings.TrimPrefix(r.URL.Path, snapshotImagePrefix)
-	id, ok := pathID(strings.TrimSuffix(name, ".png"))
+	name := strings.TrimPrefix(r.URL.Path, api.SnapshotImagePrefix)
+	id, ok := api.PathID(strings.TrimSuffix(name, ".png"))
 	found := false
 	if ok && strings.HasSuffix(name, ".png") {
 		for _, a := range s.allAccounts() {
-			found = found || a.st.snapshotRendered(id)
+			found = found || a.st.SnapshotRendered(id)
 		}
 	}
 	if !found {
-		s.send(w, r, ent, plainReply(notFound("image")))
+		s.send(w, r, ent, api.Plain(api.NotFound("image")))
 		return
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))

@@ -16,6 +16,7 @@ import (
 
 	librato "github.com/librato-sdk/librato-go"
 	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // Defaults of the options.
@@ -229,8 +230,8 @@ func WithTimeouts(readHeader, read, idle time.Duration) Option {
 // Server is the in-memory Librato API. It is safe for concurrent use.
 type Server struct {
 	cfg    config
-	router *router
-	env    *env // what the accounts share
+	router *api.Router
+	env    *api.Env // what the accounts share
 
 	ln        net.Listener
 	hs        *http.Server
@@ -303,9 +304,9 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if cfg.controlToken == "" {
-		cfg.controlToken = newSecret()
+		cfg.controlToken = api.NewSecret()
 	}
-	rt, err := newRouter(endpoints.All)
+	rt, err := api.NewRouter(endpoints.All)
 	if err != nil {
 		return nil, err
 	}
@@ -323,9 +324,9 @@ func New(opts ...Option) (*Server, error) {
 	s.latency.Store(int64(cfg.latency))
 	s.aggLimit.Store(int64(cfg.aggLimit))
 	s.stdLimit.Store(int64(cfg.stdLimit))
-	s.env = &env{
-		maxBody: cfg.maxBody, jobSteps: cfg.jobSteps, seriesPage: cfg.seriesPage,
-		legacyPage: cfg.legacyPage, controlToken: cfg.controlToken,
+	s.env = &api.Env{
+		MaxBody: cfg.maxBody, JobSteps: cfg.jobSteps, SeriesPage: cfg.seriesPage,
+		LegacyPage: cfg.legacyPage, ControlToken: cfg.controlToken,
 	}
 	def := s.Account(cfg.email)
 	s.def.Store(def)
@@ -403,7 +404,7 @@ func (s *Server) Account(email string) *Account {
 
 // newAccount is an empty account of the server, not yet registered.
 func (s *Server) newAccount(email string) *Account {
-	return &Account{srv: s, st: newAccount(s.env, strings.TrimSpace(email))}
+	return &Account{srv: s, st: api.NewAccount(s.env, strings.TrimSpace(email))}
 }
 
 // findAccount finds an existing account by email.
@@ -440,7 +441,7 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	s.aggLimit.Store(int64(agg))
 	s.stdLimit.Store(int64(std))
 	for _, a := range s.allAccounts() {
-		a.st.resetRate()
+		a.st.ResetRate()
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func (s *Server) sweepUsage() {
 	var dead []cand
 	for _, c := range all {
 		a := c.u.id.a
-		if !a.st.hasToken(c.u.id.tok) || !s.ownsAccount(a) {
+		if !a.st.HasToken(c.u.id.tok) || !s.ownsAccount(a) {
 			dead = append(dead, c)
 		}
 	}
@@ -94,7 +94,7 @@ func (s *Server) sweepUsage() {
 func (s *Server) ownsAccount(a *Account) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accounts[accountKey(a.st.email)] == a
+	return s.accounts[accountKey(a.st.Email)] == a
 }
 
 func (s *Server) clearUsage() {
@@ -197,7 +197,7 @@ func (s *Server) UsageReport() []TokenUsage {
 	out := make([]TokenUsage, len(recs))
 	for i, u := range recs {
 		tu := TokenUsage{
-			Account: u.id.a.st.email, TokenName: u.id.name, Role: u.id.role,
+			Account: u.id.a.st.Email, TokenName: u.id.name, Role: u.id.role,
 			MinimalRole: minimalRole(u.rows), Deleted: u.deleted,
 			Endpoints: make([]EndpointUsage, len(u.rows)),
 		}
