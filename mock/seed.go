@@ -12,10 +12,28 @@ import (
 	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
-// Seed is the initial content of an account; see the package
-// documentation for its JSON form. Every object is an API request body
-// and goes through the same validation as a request would. Numbers may be
-// json.Number, float64, int or int64.
+// Seed is the initial content of an account: WithSeed's at start (the
+// state Reset returns to), Account.Apply's or POST /mock/seed's later,
+// the librato-mock command's -seed file through LoadSeedFile. Every
+// object is the body of the API request that creates it and goes through
+// the same validation; in Go, numbers may be json.Number, float64, int or
+// int64. As JSON, every section is optional and an unknown one is an
+// error:
+//
+//	{
+//	  "tokens":       [{"name": "ci", "role": "viewer", "token": "fixed-secret"}],
+//	  "metrics":      [{"name": "cpu", "type": "gauge", "period": 60,
+//	                    "attributes": {"display_units_short": "%"}}],
+//	  "measurements": [{"name": "cpu", "value": 42, "time": -60, "tags": {"host": "web1"}}],
+//	  "services":     [{"title": "Ops mail", "type": "mail",
+//	                    "settings": {"addresses": "ops@example.com"}}],
+//	  "spaces":       [{"name": "Ops", "charts": [{"name": "CPU", "type": "line",
+//	                    "streams": [{"metric": "cpu"}]}]}],
+//	  "alerts":       [{"name": "cpu.high", "services": ["Ops mail"], "firing": false,
+//	                    "conditions": [{"type": "above", "metric_name": "cpu", "threshold": 90}]}],
+//	  "annotations":  [{"name": "deploys", "display_name": "Deploys",
+//	                    "events": [{"title": "v1.2", "start_time": -3600}]}]
+//	}
 type Seed struct {
 	// Tokens are API tokens to create, with a fixed secret if Token is set.
 	Tokens []SeedToken `json:"tokens,omitempty"`

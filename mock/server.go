@@ -160,11 +160,14 @@ func WithSeriesPageSize(n int) Option {
 	}
 }
 
-// WithRateLimits sets the hourly limits reported and enforced per account:
-// agg counts measurement submissions (POST /v1/measurements and the
-// legacy POST /v1/metrics), std every
-// other authenticated request. A request over its limit gets 429 with a
-// Retry-After up to the end of the hour. Both default to DefaultRateLimit.
+// WithRateLimits sets the hourly limits reported and enforced per account
+// and clock hour: agg counts measurement submissions (POST
+// /v1/measurements and the legacy POST /v1/metrics), std every other
+// authenticated request. Every answer carries them in the
+// X-Librato-RateLimit-Agg and -Std headers
+// ("limit=N,remaining=M,reset=EPOCH"); a request over its limit gets 429
+// with a Retry-After up to the end of the hour. Both default to
+// DefaultRateLimit.
 func WithRateLimits(agg, std int) Option {
 	return func(c *config) error {
 		if agg <= 0 || std <= 0 {
@@ -228,6 +231,12 @@ func WithTimeouts(readHeader, read, idle time.Duration) Option {
 }
 
 // Server is the in-memory Librato API. It is safe for concurrent use.
+//
+// The methods an Account has too (Email, Credentials, Client, Recorded,
+// RecordedCount, FireAlert) work on the default account. They are on
+// Server because most tests use that account alone, and because, unlike
+// an *Account a test keeps, they follow the new default account after a
+// Reset.
 type Server struct {
 	cfg    config
 	router *api.Router
@@ -278,7 +287,9 @@ func NewServer(opts ...Option) *Server {
 
 // New starts a server like NewServer and returns an error where NewServer
 // would panic: an invalid option or seed, or an address it cannot listen
-// on.
+// on. It exists for the callers that must report those rather than
+// crash: the librato-mock program (its -addr may name a port in use) and
+// tests that build options from input.
 func New(opts ...Option) (*Server, error) {
 	cfg := config{
 		addr:       "127.0.0.1:0",
@@ -363,21 +374,24 @@ func New(opts ...Option) (*Server, error) {
 // to librato.WithBaseURL.
 func (s *Server) URL() string { return s.url }
 
-// Email is the default account's email, the Basic-auth user name.
+// Email is the default account's email, the Basic-auth user name; see
+// Server on the default account's methods.
 func (s *Server) Email() string { return s.def.Load().Email() }
 
 // Credentials creates a fresh active API token of role in the default
-// account and returns the account's email and the token. An invalid role
-// returns an empty token.
+// account and returns the account's email and the token (part of the
+// fixed contract; see Server on the default account's methods).
+// An invalid role returns an empty token.
 func (s *Server) Credentials(role librato.Role) (email, token string) {
 	return s.def.Load().Credentials(role)
 }
 
 // Client returns an SDK client for the default account holding a fresh
-// token of role, declaring that role and pointed at the server. opts are
-// applied after those, so they can override them (e.g. WithHTTPClient with
-// Transport for in-process calls). MinimalRoleOf reports what the client
-// used.
+// token of role, declaring that role and pointed at the server (part of
+// the fixed contract; see Server on the default account's methods).
+// opts are applied after those, so they can override them (e.g.
+// WithHTTPClient with Transport for in-process calls). MinimalRoleOf
+// reports what the client used.
 func (s *Server) Client(role librato.Role, opts ...librato.Option) (*librato.Client, error) {
 	return s.def.Load().Client(role, opts...)
 }
@@ -451,13 +465,6 @@ func (s *Server) RateLimits() (agg, std int) {
 	return int(s.aggLimit.Load()), int(s.stdLimit.Load())
 }
 
-// liveConfig is the configuration with the rate limits in force.
-func (s *Server) liveConfig() config {
-	c := s.cfg
-	c.aggLimit, c.stdLimit = s.RateLimits()
-	return c
-}
-
 // allAccounts lists the server's accounts.
 func (s *Server) allAccounts() []*Account {
 	s.mu.Lock()
@@ -470,14 +477,17 @@ func (s *Server) allAccounts() []*Account {
 }
 
 // Recorded returns the measurements the default account accepted so far,
-// in acceptance order; see Account.Recorded.
+// in acceptance order; see Account.Recorded, and Server on the default
+// account's methods.
 func (s *Server) Recorded() []librato.Measurement { return s.def.Load().Recorded() }
 
-// RecordedCount is len(Recorded()) without the copy.
+// RecordedCount is len(Recorded()) without the copy (the default
+// account's, as Recorded).
 func (s *Server) RecordedCount() int { return s.def.Load().RecordedCount() }
 
 // FireAlert makes alert id of the default account fire, as if its
-// conditions held; see Account.FireAlert.
+// conditions held; see Account.FireAlert, and Server on the default
+// account's methods.
 func (s *Server) FireAlert(id int64) bool { return s.def.Load().FireAlert(id) }
 
 // Close stops the server: it stops listening, ends open connections and

@@ -160,6 +160,12 @@ func (c *call) readAlert(o obj, al *alert, create bool) {
 	}
 }
 
+// readCondition reads one condition. A condition answers every field of
+// the current reference's condition: summary_function (average for above
+// and below when not sent), tags ([] when none), detect_reset (true when
+// not sent, as the reference documents, though its answer examples
+// predate the field) and source, the legacy source pattern as sent or
+// null.
 func (c *call) readCondition(o obj, old map[int64]bool) condition {
 	var cd condition
 	if id, ok := o.int("id"); ok && old[id] {
@@ -280,6 +286,12 @@ func (c *call) alertsList() *Reply {
 	return OK(map[string]any{"query": q, "alerts": out})
 }
 
+// alertsCreate answers 201 with the alert. A name allows '_' (the API's
+// own example has one); a new alert needs at least one condition; at
+// least one service is not enforced. Alerts fire only through the
+// harness (FireAlert, or "firing": true in a seed); clearing a firing
+// alert moves it to the status endpoint's cleared list. Alerts list by
+// updated_at.
 func (c *call) alertsCreate() *Reply {
 	errs := perrs{}
 	al := &alert{version: 2, active: true, rearm: 600, attributes: map[string]any{}, services: []int64{}}
@@ -304,6 +316,9 @@ func (c *call) alertsGet() *Reply {
 	return OK(c.a.alertJSON(al))
 }
 
+// alertsUpdate replaces the conditions, and a PUT without conditions
+// removes them all, as documented; other fields left out are kept, and
+// attributes sent replace the old ones.
 func (c *call) alertsUpdate() *Reply {
 	al, rep := c.alert()
 	if rep != nil {
@@ -375,7 +390,8 @@ func (c *call) alertsClear() *Reply {
 	return NoContent()
 }
 
-// alertsAddService attaches a service; the body is the service.
+// alertsAddService attaches a service: 201 with the service as the body;
+// attaching it twice is 422.
 func (c *call) alertsAddService() *Reply {
 	al, rep := c.alert()
 	if rep != nil {

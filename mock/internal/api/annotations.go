@@ -132,7 +132,8 @@ func (c *call) annotationsList() *Reply {
 }
 
 // annotationsCreateEvent creates an event, and its stream when missing
-// (the stream's display_name starts as its name).
+// (the stream's display_name starts as its name); stream names follow the
+// metric-name rule. A link with a rel the event already has is 400.
 func (c *call) annotationsCreateEvent() *Reply {
 	name := c.p[0]
 	errs := perrs{}
@@ -186,6 +187,10 @@ func (c *call) readEvent(o obj, e *annEvent) {
 	}
 }
 
+// annotationsGetStream needs count or start_time (end_time defaults to
+// now), filters on sources[] with '*' wildcards, and answers events as
+// [{"source": [...], "unassigned": [...]}], one object (possibly empty)
+// in a list.
 func (c *call) annotationsGetStream() *Reply {
 	s, rep := c.annStream()
 	if rep != nil {
@@ -326,6 +331,7 @@ func (c *call) annotationsDeleteEvent() *Reply {
 	return NoContent()
 }
 
+// annotationsAddLink adds a link; a rel the event already has is 422.
 func (c *call) annotationsAddLink() *Reply {
 	s, e, rep := c.annEvent()
 	if rep != nil {

@@ -455,7 +455,7 @@ func plain(v any) any {
 	return v
 }
 
-// bodyBytes reads a request body as every endpoint must see it: decoded
+// BodyBytes reads a request body as every endpoint must see it: decoded
 // from its Content-Encoding and at most limit bytes once decoded. gzip
 // (and its alias x-gzip) is accepted, as appoptics-api-go gzips every
 // body; identity means none. A body larger than limit, before or after
@@ -518,7 +518,7 @@ func contentEncodings(h http.Header) (int, *Reply) {
 	return n, nil
 }
 
-// checkJSONText answers 400 with errors.params when a string of a JSON
+// CheckJSONText answers 400 with errors.params when a string of a JSON
 // body, name or value, is not valid UTF-8 or holds an unpaired UTF-16
 // surrogate escape ("\udcff"). encoding/json would read either as U+FFFD,
 // so "\xff" and "\xfe" would name the same object. Valid text costs one

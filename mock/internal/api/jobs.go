@@ -109,6 +109,11 @@ func (j *job) finish() {
 	j.progress = 100
 }
 
+// jobsGet answers GET /v1/jobs/:id, one step of the job: jobs start
+// queued; reads before the Env.JobSteps-th answer working (with
+// progress), that read performs the change and answers complete
+// (progress 100) or failed (no progress, as the API's example shows).
+// With 0 steps jobs complete when created.
 func (c *call) jobsGet() *Reply {
 	id, ok := PathID(c.p[0])
 	j := c.a.jobs[id]
@@ -121,7 +126,7 @@ func (c *call) jobsGet() *Reply {
 
 // --- snapshots ------------------------------------------------------------
 
-// snapshotImagePrefix is where the mock serves the rendered snapshot
+// SnapshotImagePrefix is where the mock serves the rendered snapshot
 // images, without authentication, as a public storage link would.
 const SnapshotImagePrefix = "/mock/snapshots/"
 
@@ -167,6 +172,14 @@ func (s *snapshot) json() snapshotJSON {
 	return out
 }
 
+// snapshotsCreate answers POST /v1/snapshots: 202, Location
+// /v1/snapshots/:id, with the snapshot (href and job_href absolute,
+// image_href null, times ISO-8601, subject echoed). Reading the snapshot
+// also advances its job; once the job completes, image_href points at a
+// 1x1 PNG the harness serves without authentication under
+// SnapshotImagePrefix. The chart must exist (400 on subject.chart.id
+// otherwise). A legacy subject.chart.source pattern is answered as
+// sources [pattern], as the legacy example shows.
 func (c *call) snapshotsCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)
@@ -267,7 +280,7 @@ func (c *call) snapshotsGet() *Reply {
 	return OK(s.json())
 }
 
-// snapshotRendered reports whether snapshot id exists and its image was
+// SnapshotRendered reports whether snapshot id exists and its image was
 // rendered (its job completed).
 func (a *Account) SnapshotRendered(id int64) bool {
 	a.mu.Lock()

@@ -16,10 +16,22 @@ import (
 // The legacy, source-based API: POST /v1/metrics submits gauges and
 // counters with sources, GET /v1/metrics/:name with time parameters reads
 // them back. Legacy measurements live in the same store as tagged ones:
-// a source S is the tag {"source": S}, no source is no tags, measure_time
-// is the time. So tagged reads see legacy data through the source tag,
-// and legacy reads see tagged data: a stream with a source tag is that
-// source, every other stream reads as "unassigned".
+// a source S is the tag {"source": S} (case-insensitive, stored
+// lower-cased), no source is no tags, measure_time is the time, a gauge
+// summary keeps its fields and sum_squares. So tagged reads see legacy
+// data through the source tag, and legacy reads see tagged data: a stream
+// with a source tag is that source, every other stream reads as
+// "unassigned", streams of one source merged. Recorded lists legacy
+// submissions too, with the source as a tag.
+//
+// Counters store the raw values clients send (librato-node and statsd
+// send running totals) and every plain read (legacy, tagged, composite
+// series()) answers those values, so a client reads back what it sent;
+// their summaries (summarize_time and the legacy "all" series) describe
+// their deltas, as the legacy reference says (tsdb's counterDelta).
+// Tagged summary_function=derivative and composite derive() give the
+// deltas of any read. GET /v1/metrics reports their type as counter; a
+// tagged POST to a counter's name adds raw values.
 
 // --- POST /v1/metrics ----------------------------------------------------------
 
@@ -90,7 +102,14 @@ func legacySourceField(o obj, k string) (string, bool) {
 // legacyMetricsCreate answers POST /v1/metrics: 200 without a body, or
 // 400 with errors.params keyed like "gauges[0].name" (or
 // "gauges[login-delay].value" in a hashed collection); one invalid
-// measurement stores nothing.
+// measurement stores nothing. gauges and counters are a JSON array, an
+// object hashed by metric name, an object with any keys and a name inside
+// (the name wins over the key), or forms
+// (gauges[0][name]=cpu&gauges[0][value]=75, gauges[login-delay][value]=3.5);
+// hashed entries are taken in key order, numeric keys by number.
+// Top-level source, measure_time and period are the defaults of each
+// measurement; metric properties apply when the request creates the
+// metric. Sources use the name characters and may not be "all".
 //
 // Rules the documentation leaves open: a summary (count) needs sum and
 // excludes value; min, max and sum_squares need count; count >= 1,
@@ -330,8 +349,14 @@ type legacyQueryJSON struct {
 
 var legacyGroupBy = []string{"min", "max", "mean", "sum", "count"}
 
-// legacyMeasurements answers GET /v1/metrics/:name with time parameters:
-// the metric with resolution and measurements keyed by source.
+// legacyMeasurements answers GET /v1/metrics/:name with time parameters
+// (start_time, end_time, count or resolution; without them the read is
+// metadata only): the metric with resolution and measurements keyed by
+// source ("unassigned", and "all" for summaries; tsdb.LegacyRecord says
+// what a record holds). start_time is required unless count is given;
+// count with both start_time and end_time is 400; source is a '*'
+// pattern and sources[] an exact list (both ignore case); group_by on a
+// counter is 400.
 //
 // Choices: the window is [start_time, end_time] (end_time defaults to
 // now); count N alone or with end_time is the last N records up to it,
@@ -347,7 +372,7 @@ var legacyGroupBy = []string{"min", "max", "mean", "sum", "count"}
 // with group_by each statistic is instead the function over the sources'
 // statistic (count: the number of sources). group_by applies to gauges
 // and hides the per-source series unless breakout_sources=true. Records
-// are cut at DefaultLegacyPageSize (WithLegacyPageSize) without count:
+// are cut at Env.LegacyPage without count:
 // the page ends before the first time that does not fit entirely, and
 // query.next_time is that time.
 func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {

@@ -130,7 +130,19 @@ func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape
 
 // measurementsIngest answers POST /v1/measurements from the raw body:
 // through the store's one-pass reader (Store.Ingest) when it takes the
-// body, else through the generic reader. The fast path stays because
+// body, else through the generic reader.
+//
+// It answers 202 with
+// {"measurements":{"summary":{"total":N,"accepted":N,"failed":0,"filtered":0}}}.
+// One invalid measurement fails the whole request with 400 and stores
+// nothing. A measurement without a time gets the batch's time, else the
+// server's clock. A measurement uses its own tags only when they are a
+// non-empty object, otherwise the batch's; the two are never merged. A
+// measurement with no tags at all is accepted. Metric properties (period,
+// display_name, description, attributes) are read per measurement and
+// apply only when the measurement creates the metric; the batch's period
+// counts as each measurement's default.
+// The fast path stays because
 // load tests need it: BenchmarkMockIngest takes 5 ms and 45 allocations
 // a measurement without it (0.13 with), and the SDK batcher's
 // BenchmarkEndToEnd falls from about 700,000 measurements a second to
@@ -276,6 +288,9 @@ type summaryCounts struct {
 
 // --- /v1/metrics --------------------------------------------------------
 
+// metricsList pages the metrics by name (the only orderby); name filters
+// on a substring, ignoring case. With compose it is the legacy composite
+// read (metricsComposeLegacy).
 func (c *call) metricsList() *Reply {
 	if c.q.Has("compose") {
 		return c.metricsComposeLegacy()
@@ -307,6 +322,12 @@ func (c *call) metricsGet() *Reply {
 	return OK(m.JSON())
 }
 
+// metricsPut answers PUT /v1/metrics/:name: 201 with the metric when it
+// creates it, which needs type (400 otherwise), 204 when it updates it.
+// Attributes sent are merged into the stored ones; one sent as null is
+// stored and answered as null, as the reference's answers show
+// "display_max": null. A composite metric gets no created_by_ua and
+// answers no attributes member until it is given some.
 func (c *call) metricsPut() *Reply {
 	name := c.p[0]
 	errs := perrs{}
@@ -442,6 +463,15 @@ func (c *call) metricsDeleteBatch() *Reply {
 // metricsBatch answers a batch update or delete: it reads the names (a
 // list or one pattern) and what to do to each metric, then queues a job
 // that does it to every selected metric, or fails with the names' errors.
+//
+// It always answers 202 with Location /v1/jobs/:id and the job as body.
+// names is a list, or one string pattern ('*' wildcards; a string
+// without one names one metric). Attribute fields are accepted at the top
+// level of a batch update (as the API's examples send them) and under
+// attributes. A missing or empty names is 400; a list with an invalid
+// metric name gives a job that ends failed with errors
+// {"name":["is invalid"]} and changes nothing. Names that match no metric
+// are skipped.
 func (c *call) metricsBatch(read func(obj) func(a *Account, key string)) *Reply {
 	errs := perrs{}
 	o := c.fields(errs)

@@ -128,6 +128,29 @@ type linkJSON struct {
 
 var summaryFunctions = []string{"mean", "sum", "min", "max", "count", "derivative", "stddev", "all"}
 
+// measurementsGet answers GET /v1/measurements/:name; a missing metric is
+// 404. start_time with duration and no end_time means
+// [start, start+duration]. summary_function defaults to the metric's
+// summarize_function (average reads as mean); derivative is the change
+// of the mean from the previous bucket (the first bucket has none); all
+// gives each point value (the mean), count, sum, min, max, last and
+// stddev. group_by merges the per-stream values of summary_function with
+// group_by_function, as documented. Series without points in the window
+// are left out; series are ordered by their tag pairs (tsdb.SeriesOf).
+//
+// Tag filters are tags[name]=pattern (a repeated key is OR; a leading '!'
+// on the pattern: the stream has the tag and the value does not match)
+// and tags[!name]=anything (the stream lacks the tag; the pattern is not
+// used); tags_search is the language of tsdb.ParseSearch.
+//
+// A page holds Env.SeriesPage series; when more follow, links holds
+// {"rel":"next","href":...}, an absolute URL on the host the client used,
+// with the query and an offset parameter. links is always present, empty
+// on the last page.
+//
+// A persisted composite answers the same way (tags_search and group_by
+// apply to its output; tags is refused, as documented), with errors
+// under "composite".
 func (c *call) measurementsGet() *Reply {
 	name := c.p[0]
 	m := c.a.db.Metric(name)
@@ -221,9 +244,11 @@ func (c *call) measurementsGet() *Reply {
 
 // --- composite queries --------------------------------------------------------
 
-// measurementsCompose answers GET /v1/measurements?compose=... with a bare
-// array of the expression's series (composite.go, composite_eval.go); an
-// invalid expression, or one that fails while evaluated, is 400 on compose.
+// measurementsCompose answers GET /v1/measurements?compose=... with the
+// documented bare array of {tags, measurements, metric, period}, the
+// expression's series (the language is package tsdb's); an invalid
+// expression, or one that fails while evaluated, is 400 on compose naming
+// the line and column.
 func (c *call) measurementsCompose() *Reply {
 	_, _, out, rep := c.composeQuery()
 	if rep != nil {

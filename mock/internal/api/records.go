@@ -31,7 +31,7 @@ type firedAlert struct {
 	ClearedAt   int64
 }
 
-// annotationRecords lists the account's annotation events for the
+// AnnotationRecords lists the account's annotation events for the
 // control plane; see Account.Annotations.
 func (a *Account) AnnotationRecords(stream string) []annotationRecord {
 	a.mu.Lock()
@@ -68,7 +68,7 @@ func (a *Account) AnnotationRecords(stream string) []annotationRecord {
 	return out
 }
 
-// firedAlerts lists the account's alerts that fire or have fired, by
+// FiredAlerts lists the account's alerts that fire or have fired, by
 // id; see Account.FiredAlerts.
 func (a *Account) FiredAlerts() []firedAlert {
 	a.mu.Lock()

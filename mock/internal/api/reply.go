@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// reply is what a handler answers: a status, an optional JSON body and an
+// Reply is what a handler answers: a status, an optional JSON body and an
 // optional Location header.
 type Reply struct {
 	Status     int
@@ -28,6 +28,7 @@ type errorSet struct {
 	System  []string            `json:"system,omitempty"`
 }
 
+// OK answers 200 with v as the JSON body.
 func OK(v any) *Reply { return &Reply{Status: http.StatusOK, body: v} }
 
 func createdReply(location string, v any) *Reply {
@@ -38,18 +39,20 @@ func acceptedReply(location string, v any) *Reply {
 	return &Reply{Status: http.StatusAccepted, body: v, location: location}
 }
 
+// NoContent answers 204 without a body.
 func NoContent() *Reply { return &Reply{Status: http.StatusNoContent} }
 
-// requestError answers status with an errors.request message.
+// RequestError answers status with an errors.request message.
 func RequestError(status int, msg string) *Reply {
 	return &Reply{Status: status, body: errorBody{Errors: errorSet{Request: []string{msg}}}}
 }
 
-// systemError answers status with an errors.system message.
+// SystemError answers status with an errors.system message.
 func SystemError(status int, msg string) *Reply {
 	return &Reply{Status: status, body: errorBody{Errors: errorSet{System: []string{msg}}}}
 }
 
+// NotFound answers 404 saying that what was not found.
 func NotFound(what string) *Reply {
 	return RequestError(http.StatusNotFound, what+" not found")
 }
@@ -83,7 +86,7 @@ func (p perrs) reply() *Reply {
 	return &Reply{Status: http.StatusBadRequest, body: errorBody{Errors: errorSet{Params: map[string][]string(p)}}}
 }
 
-// encode renders a reply's body; it runs while the account is locked, so
+// Encode renders a reply's body; it runs while the account is locked, so
 // the body may still refer to live state.
 func (r *Reply) Encode() []byte {
 	if r.body == nil || r.Status == http.StatusNoContent {
@@ -100,7 +103,7 @@ func (r *Reply) Encode() []byte {
 	return buf.Bytes()
 }
 
-// write sends an encoded reply.
+// Write sends an encoded reply.
 func Write(w http.ResponseWriter, r *Reply, body []byte) {
 	h := w.Header()
 	if r.location != "" {

@@ -38,7 +38,7 @@ type endpoint struct {
 }
 
 // endpointsByRow are the handlers, keyed "METHOD template" by the matrix
-// row each serves. newRouter pairs them with the rows of the endpoint
+// row each serves. NewRouter pairs them with the rows of the endpoint
 // table, so a row without a handler, or a handler without a row, stops
 // the server from starting.
 func endpointsByRow() map[string]endpoint {
@@ -109,13 +109,13 @@ func endpointsByRow() map[string]endpoint {
 	}
 }
 
-// router serves the rows of an endpoint table, one endpoint each.
+// Router serves the rows of an endpoint table, one endpoint each.
 type Router struct {
 	Table *endpoints.Table
 	byRow []endpoint // by Row.Index
 }
 
-// newRouter pairs every row of table with its endpoint from
+// NewRouter pairs every row of table with its endpoint from
 // endpointsByRow. A row without an endpoint, or an endpoint for no row,
 // is an error naming it: the mock must serve exactly the matrix.
 func NewRouter(table *endpoints.Table) (*Router, error) {
@@ -147,7 +147,7 @@ func NewRouter(table *endpoints.Table) (*Router, error) {
 	return rt, nil
 }
 
-// routed is where a request's path leads.
+// Routed is where a request's path leads.
 type Routed struct {
 	segs   []string // unescaped segments
 	segsOK bool
@@ -156,7 +156,7 @@ type Routed struct {
 	params []string // unescaped, in template order
 }
 
-// route classifies a request by the endpoint table. The path is split
+// Route classifies a request by the endpoint table. The path is split
 // into segments while still escaped and each segment is unescaped on its
 // own, then escaped again for the matcher, so the row is chosen by
 // exactly the segments the handler sees (/v1/alerts/%73tatus is the
@@ -180,6 +180,7 @@ func (rt *Router) Route(method, escapedPath string) Routed {
 	return rq
 }
 
+// Template is the row's template, "" for no row.
 func (rq Routed) Template() string {
 	if rq.Row == nil {
 		return ""
@@ -266,7 +267,7 @@ func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 	return &Encoded{Rep: rep, Body: rep.Encode()}
 }
 
-// serve answers a routed call on the account: its path and query
+// Serve answers a routed call on the account: its path and query
 // parameters, its body, then its handler, with the account locked.
 func (a *Account) Serve(r *http.Request, rq Routed, now time.Time) *Encoded {
 	c := &call{a: a, r: r, p: rq.params, q: r.URL.Query(), now: now}
@@ -279,12 +280,13 @@ func (a *Account) Serve(r *http.Request, rq Routed, now time.Time) *Encoded {
 	return a.run(rq.Row, rq.Ep.h, c)
 }
 
-// encoded is a reply with its body already rendered.
+// Encoded is a reply with its body already rendered.
 type Encoded struct {
 	Rep  *Reply
 	Body []byte
 }
 
+// Plain encodes a reply that refers to no account state.
 func Plain(r *Reply) *Encoded { return &Encoded{Rep: r, Body: r.Encode()} }
 
 // readBody enforces the size limit and the content type, checks that
@@ -350,7 +352,7 @@ func (c *call) readBody(kind bodyKind) *Reply {
 	return nil
 }
 
-// pathID reads a numeric id path parameter; anything else is no object.
+// PathID reads a numeric id path parameter; anything else is no object.
 func PathID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {

@@ -14,7 +14,7 @@ import (
 	librato "github.com/librato-sdk/librato-go"
 )
 
-// seedIn is a seed as the harness hands it over (mock.Seed): every
+// SeedIn is a seed as the harness hands it over (mock.Seed): every
 // object is the body of the API request that creates it.
 type SeedIn struct {
 	Tokens       []SeedToken
@@ -26,14 +26,14 @@ type SeedIn struct {
 	Annotations  []map[string]any
 }
 
-// seedToken is a token a seed creates (mock.SeedToken).
+// SeedToken is a token a seed creates (mock.SeedToken).
 type SeedToken struct {
 	Name  string
 	Role  librato.Role
 	Token string // "" generates one
 }
 
-// apply adds the seed's objects; it fills in the secrets it generates for
+// Apply adds the seed's objects; it fills in the secrets it generates for
 // tokens without one, so that Reset recreates the same tokens.
 func (a *Account) Apply(s *SeedIn) error {
 	if s == nil {
@@ -203,7 +203,7 @@ func (a *Account) seedCall(now time.Time, params []string, body map[string]any) 
 	return &call{a: a, r: r, p: params, q: url.Values{}, body: body, now: now}
 }
 
-// describe renders an error reply for a seed error.
+// Describe renders an error reply for a seed error.
 func Describe(r *Reply) string {
 	if r == nil {
 		return "no answer"

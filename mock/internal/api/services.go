@@ -98,6 +98,10 @@ func (c *call) servicesList() *Reply {
 	return OK(map[string]any{"query": q, "services": out})
 }
 
+// servicesCreate needs title, type and settings. Services carry string
+// ids in /v1/services answers ("145") and numeric ids inside alerts, as
+// the API's examples show; requests may send either. They list by title
+// (the default) or updated_at.
 func (c *call) servicesCreate() *Reply {
 	errs := perrs{}
 	s := &service{}

@@ -14,7 +14,8 @@ import (
 //
 // A source exists when a stored stream carries the tag "source" with its
 // name (a legacy measurement's source is stored that way), or when it was
-// created by PUT. The registry below holds only what PUT said: sources
+// created by PUT; names ignore case and keep their first spelling, and
+// "unassigned" (no source) is not listed. The registry below holds only what PUT said: sources
 // created that way and the display names set on any source. Everything
 // else is read from the store through ReadStreams, so deleting the last
 // metric that names a source removes that source unless it was PUT.

@@ -72,6 +72,9 @@ func (c *call) spacesList() *Reply {
 	return OK(map[string]any{"query": q, "spaces": out})
 }
 
+// spacesCreate answers 201 with the space. Space names are unique,
+// compared exactly; a duplicate is 422 here and on rename. Spaces list by
+// name, the only orderby.
 func (c *call) spacesCreate() *Reply {
 	errs := perrs{}
 	name, _ := c.fields(errs).requiredStr("name")
@@ -394,7 +397,13 @@ func (c *call) chartsList() *Reply {
 }
 
 // chartsCreate answers 201 with the chart; its Location is the space, as
-// the API's example shows.
+// the API's example shows. transform_function accepts digits, x, p,
+// parentheses, + , - . / * and space. A stream is answered with the
+// properties it was given, as the examples show: group_function,
+// summary_function and downsample_function (average when left out) are
+// answered only when sent, and a tag filter's grouped and dynamic only
+// when true. A stream may carry a legacy source (a name, a '*' pattern,
+// or "%" for a dynamic source), not with composite.
 func (c *call) chartsCreate() *Reply {
 	s, rep := c.space()
 	if rep != nil {
@@ -420,6 +429,8 @@ func (c *call) chartsGet() *Reply {
 	return OK(ch.json())
 }
 
+// chartsUpdate answers 200 with the chart; streams sent replace all
+// streams.
 func (c *call) chartsUpdate() *Reply {
 	_, ch, rep := c.chart()
 	if rep != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
-// env is what every account of a server shares: one id sequence for
+// Env is what every account of a server shares: one id sequence for
 // every kind of object, and the settings of the handlers.
 type Env struct {
 	MaxBody      int64  // the largest request body, decompressed
@@ -25,7 +25,7 @@ type Env struct {
 
 func (e *Env) nextID() int64 { return e.ids.Add(1) }
 
-// account is one isolated Librato account: its own tokens, metrics,
+// Account is one isolated Librato account: its own tokens, metrics,
 // measurements, spaces, alerts, services, annotations, jobs and
 // snapshots. Its handlers run with mu held.
 type Account struct {
@@ -48,7 +48,7 @@ type Account struct {
 	tokenSeq    int
 }
 
-// newAccount is an empty account of email.
+// NewAccount is an empty account of email.
 func NewAccount(e *Env, email string) *Account {
 	return &Account{
 		env:         e,
@@ -67,7 +67,7 @@ func NewAccount(e *Env, email string) *Account {
 	}
 }
 
-// issue creates a fresh active token of role for a test, named
+// Issue creates a fresh active token of role for a test, named
 // mock-<role>-<n>, and returns a copy of it (restore puts it back after a
 // reset). An invalid role returns false.
 func (a *Account) Issue(role librato.Role) (Token, bool) {
@@ -80,7 +80,7 @@ func (a *Account) Issue(role librato.Role) (Token, bool) {
 	return *a.addToken(fmt.Sprintf("mock-%s-%d", role, a.tokenSeq), role, "", time.Now()), true
 }
 
-// restore adds a token issue made, as it was issued.
+// Restore adds a token issue made, as it was issued.
 func (a *Account) Restore(t Token) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -89,7 +89,7 @@ func (a *Account) Restore(t Token) {
 	a.tokenSeq++
 }
 
-// lookup returns the active token with that secret, with its name and
+// Lookup returns the active token with that secret, with its name and
 // role as they are now (read under the lock: a later change of the token
 // does not race with the request).
 func (a *Account) Lookup(secret string) (t *Token, name string, role librato.Role, ok bool) {
@@ -105,14 +105,14 @@ func (a *Account) Lookup(secret string) (t *Token, name string, role librato.Rol
 	return t, t.name, t.role, true
 }
 
-// hasToken reports whether t (from lookup) still exists.
+// HasToken reports whether t (from lookup) still exists.
 func (a *Account) HasToken(t *Token) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.tokens[t.id] == t
 }
 
-// recorded rebuilds the measurements the account accepted, in acceptance
+// Recorded rebuilds the measurements the account accepted, in acceptance
 // order; see Account.Recorded.
 func (a *Account) Recorded() []librato.Measurement {
 	a.mu.Lock()
@@ -120,14 +120,14 @@ func (a *Account) Recorded() []librato.Measurement {
 	return a.db.Recorded()
 }
 
-// recordedCount is how many measurements the account accepted.
+// RecordedCount is how many measurements the account accepted.
 func (a *Account) RecordedCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.db.RecordedCount()
 }
 
-// fireAlert makes alert id trigger; false if there is no such alert.
+// FireAlert makes alert id trigger; false if there is no such alert.
 func (a *Account) FireAlert(id int64) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -140,7 +140,7 @@ func (a *Account) FireAlert(id int64) bool {
 	return true
 }
 
-// newSecret returns 64 random hex characters, the API's token format.
+// NewSecret returns 64 random hex characters, the API's token format.
 func NewSecret() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
@@ -172,14 +172,14 @@ type rateWindow struct {
 	agg, std int
 }
 
-// rateState is what the rate-limit headers report.
+// RateState is what the rate-limit headers report.
 type RateState struct {
 	AggLimit, AggRemaining int
 	StdLimit, StdRemaining int
 	Reset                  int64
 }
 
-// consume counts one request in the current window against the limits
+// Consume counts one request in the current window against the limits
 // and reports the state and whether the request fits its limit.
 func (a *Account) Consume(agg bool, now time.Time, aggLimit, stdLimit int) (RateState, bool) {
 	a.mu.Lock()
@@ -209,7 +209,7 @@ func (a *Account) Consume(agg bool, now time.Time, aggLimit, stdLimit int) (Rate
 	}, ok
 }
 
-// resetRate starts a new rate-limit window.
+// ResetRate starts a new rate-limit window.
 func (a *Account) ResetRate() {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
+// Token is an API token of an account.
 type Token struct {
 	id      int64
 	name    string
@@ -55,8 +56,9 @@ func (c *call) apiToken() (*Token, *Reply) {
 	return t, nil
 }
 
-// tokensList pages the tokens; name matches with '*' wildcards (without
-// one, exactly), ignoring case.
+// tokensList pages the tokens, by created_at (the default) or name, the
+// tokens the harness issued included; name matches the whole name with
+// '*' wildcards, ignoring case.
 func (c *call) tokensList() *Reply { return c.tokensMatching(c.q.Get("name")) }
 
 // tokensMatching answers a page of the tokens whose name matches name (all
@@ -88,8 +90,9 @@ func (c *call) tokensMatching(name string) *Reply {
 	return OK(map[string]any{"api_tokens": out, "query": q})
 }
 
-// tokensCreate makes a token; name and role are required, and a token
-// value sent by the client is ignored.
+// tokensCreate makes a token; name and role are required, a token value
+// sent by the client is ignored (tokens are 64 hex characters), and
+// active may be set.
 func (c *call) tokensCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)

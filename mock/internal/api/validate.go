@@ -101,7 +101,7 @@ const (
 	msgTimeRange   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
 )
 
-// parseEpoch reads a time field's value in any accepted encoding; msg says
+// ParseEpoch reads a time field's value in any accepted encoding; msg says
 // what is wrong when ok is false.
 func ParseEpoch(v any) (t int64, msg string, ok bool) {
 	f, isNum := number(v)

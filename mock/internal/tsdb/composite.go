@@ -78,7 +78,7 @@ type composeParser struct {
 	depth int
 }
 
-// parseCompose parses and checks a composite expression; the error, a
+// ParseCompose parses and checks a composite expression; the error, a
 // *composeError, names what is wrong and where.
 func ParseCompose(src string) (Expr, error) {
 	if len(src) > maxComposeLen {

@@ -50,7 +50,7 @@ const (
 	defaultTop     = 10
 )
 
-// cseries is one series during evaluation.
+// Series is one series of an evaluated composite expression.
 type Series struct {
 	Metric    *Metric
 	Tags      map[string]string
@@ -79,7 +79,7 @@ func (ctx *evalCtx) spend(n int64, where string) error {
 	return nil
 }
 
-// cnode is a checked node of an expression.
+// Expr is a parsed and checked composite expression, or a node of one.
 type Expr interface {
 	// eval computes the node's set of series.
 	eval(ctx *evalCtx) ([]Series, error)
@@ -88,7 +88,7 @@ type Expr interface {
 	collect(ctx *evalCtx, found func(tags map[string]string)) error
 }
 
-// evalCompose evaluates an expression over window w; defFn is the summary
+// EvalCompose evaluates an expression over window w; defFn is the summary
 // function of series() calls without a function option ("" for each
 // metric's summarize_function).
 func (s *Store) EvalCompose(n Expr, w Window, defFn string) ([]Series, error) {
@@ -953,6 +953,8 @@ type composeMetricJSON struct {
 	Period     *int64         `json:"period"`
 }
 
+// ComposeJSON renders evaluated series as GET /v1/measurements?compose=
+// answers them: a bare array of {tags, measurements, metric, period}.
 func ComposeJSON(ss []Series) []composeSeriesJSON {
 	out := make([]composeSeriesJSON, 0, len(ss))
 	for _, s := range ss {
@@ -972,7 +974,7 @@ func ComposeJSON(ss []Series) []composeSeriesJSON {
 	return out
 }
 
-// composedSeries turns evaluated series into the series of a measurements
+// ComposedSeries turns evaluated series into the series of a measurements
 // page.
 func ComposedSeries(ss []Series, search SearchExpr, groupTags []string, gfn string) []SeriesJSON {
 	var kept []Series

@@ -112,7 +112,7 @@ const (
 	fMeasurements
 )
 
-// floatFields are the numeric fields of Fields.Num, in order.
+// FloatFields are the numeric fields of Fields.Num, in order.
 var FloatFields = [...]struct {
 	Name string
 	Bit  uint32

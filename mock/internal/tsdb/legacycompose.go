@@ -2,7 +2,7 @@ package tsdb
 
 import "strings"
 
-// legacyShape is what the legacy composite answer needs of an
+// LegacyShape is what the legacy composite answer needs of an
 // expression: its series() calls, in the order the expression writes
 // them, and whether a function merges series (so a series without a
 // source stands for several: "all").
@@ -11,6 +11,7 @@ type LegacyShape struct {
 	Merges bool
 }
 
+// LegacyShapeOf finds the shape of an expression.
 func LegacyShapeOf(ex Expr) LegacyShape {
 	var sh LegacyShape
 	walkCompose(ex, func(n Expr) {
@@ -24,7 +25,7 @@ func LegacyShapeOf(ex Expr) LegacyShape {
 	return sh
 }
 
-// query is the metric and source patterns of the series() call that
+// Query is the metric and source patterns of the series() call that
 // could have loaded a series of metric (and source, when it has one):
 // the first that matches ("&" read as "*"), else the first call.
 func (sh LegacyShape) Query(metric, source string, hasSource bool) (metricPattern, sourcePattern string) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// legacyQuery is what a legacy read (GET /v1/metrics/:name with time
+// LegacyQuery is what a legacy read (GET /v1/metrics/:name with time
 // parameters) asks of one metric.
 type LegacyQuery struct {
 	Lo, Hi        int64 // the window, both ends included
@@ -22,7 +22,7 @@ type LegacyQuery struct {
 	Selected      func(source string) bool
 }
 
-// legacyRead reads m's records by source ("unassigned" for streams
+// LegacyRead reads m's records by source ("unassigned" for streams
 // without one) and, with wantAll, the "all" series; see the handler for
 // the rules.
 func LegacyRead(m *Metric, q LegacyQuery) map[string][]LegacyRecord {
@@ -100,7 +100,7 @@ func LegacyRead(m *Metric, q LegacyQuery) map[string][]LegacyRecord {
 	return out
 }
 
-// legacyRecord is one point of a legacy read. Counters' records describe
+// LegacyRecord is one point of a legacy read. Counters' records describe
 // their deltas, gauge-shaped. A record of one plain sample is
 // {measure_time, value, count}, as every point of the reference's examples
 // is; sum, min, max and sum_squares (when known) are added to a record that
@@ -239,7 +239,7 @@ func groupRecord(aggs []*agg, fn string, complex bool) LegacyRecord {
 	return r
 }
 
-// pageByTime cuts the records to at most size, at a time boundary: the
+// PageByTime cuts the records to at most size, at a time boundary: the
 // page ends before the first time whose records do not all fit (but
 // always holds the first time), and next is that time.
 func PageByTime(out map[string][]LegacyRecord, size int) (next int64, cut bool) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// metric is a metric's metadata and its streams of measurements.
+// Metric is a metric's metadata and its streams of measurements.
 type Metric struct {
 	Name        string // as first created; lookups ignore case
 	Type        string // gauge, composite, or counter (legacy submissions)
@@ -20,6 +20,7 @@ type Metric struct {
 	unsorted    bool               // streams were added since the last sort
 }
 
+// MetricJSON is a metric as the API answers it.
 type MetricJSON struct {
 	Name        string         `json:"name"`
 	DisplayName *string        `json:"display_name"`
@@ -31,7 +32,7 @@ type MetricJSON struct {
 	Attributes  map[string]any `json:"attributes,omitempty"`
 }
 
-// json is the metric as the API answers it. attributes is {} when a
+// JSON is the metric as the API answers it. attributes is {} when a
 // metric has none, except for a composite: the reference's answer to a
 // composite's creation has no attributes member at all.
 func (m *Metric) JSON() MetricJSON {
@@ -65,7 +66,7 @@ func tagKey(tags map[string]string) string {
 	return b.String()
 }
 
-// metricProps are the properties a metric PUT (or a creating measurement)
+// MetricProps are the properties a metric PUT (or a creating measurement)
 // may set; nil fields were not sent.
 type MetricProps struct {
 	Type        *string
@@ -76,7 +77,7 @@ type MetricProps struct {
 	Attrs       map[string]any // updates; a nil value is stored as null
 }
 
-// apply sets the properties p carries on m.
+// Apply sets the properties p carries on m.
 func (m *Metric) Apply(p MetricProps) {
 	if p.Type != nil {
 		m.Type = *p.Type

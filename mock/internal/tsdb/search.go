@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// searchExpr is a parsed tags_search expression.
+// SearchExpr is a parsed tags_search expression.
 type SearchExpr interface {
 	eval(tags map[string]string) bool
 }
@@ -36,7 +36,7 @@ func (e searchCmp) eval(t map[string]string) bool {
 	return matchValue(e.pattern, v)
 }
 
-// parseSearch parses the tags_search grammar the mock supports:
+// ParseSearch parses the tags_search grammar the mock supports:
 //
 //	expr := and ("or" and)*
 //	and  := unary ("and" unary)*

@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// maxRes is the coarsest resolution a read may ask for, a week.
+// MaxRes is the coarsest resolution a read may ask for, a week.
 const MaxRes = 604800
 
-// window is a validated time window and resolution of a query.
+// Window is a validated time window and resolution of a query.
 type Window struct{ Start, End, Res int64 }
 
 // source is one stream feeding a query.
@@ -85,7 +85,7 @@ func summaryOf(m *Metric) string {
 	return "mean"
 }
 
-// tagFilter is the tags[...] parameters of a query.
+// TagFilter is the tags[...] parameters of a query.
 type TagFilter struct {
 	Patterns map[string][]string // tag name -> value patterns, any may match
 	Absent   []string            // tags[!name]: the stream must not have it
@@ -125,12 +125,13 @@ func matchValue(pattern, v string) bool {
 	return Glob(pattern, v)
 }
 
+// SeriesJSON is one series of a GET /v1/measurements/:name answer.
 type SeriesJSON struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 	Measurements []point           `json:"measurements"`
 }
 
-// seriesOf answers a measurements read of m (not a composite): its
+// SeriesOf answers a measurements read of m (not a composite): its
 // streams that filter (nil for all) and search (nil for all) keep,
 // downsampled over w with fn ("" for the metric's summarize_function)
 // and, with groupTags, merged per group with gfn.
@@ -250,7 +251,7 @@ func sortSeries(s []SeriesJSON) {
 	sort.SliceStable(s, func(i, j int) bool { return tagKey(s[i].Tags) < tagKey(s[j].Tags) })
 }
 
-// glob matches s against pattern, where '*' is any run of characters,
+// Glob matches s against pattern, where '*' is any run of characters,
 // ignoring case.
 func Glob(pattern, s string) bool {
 	p, t := strings.ToLower(pattern), strings.ToLower(s)

@@ -21,7 +21,7 @@ import (
 // acceptance order and find a time range by binary search; one written
 // out of time order gets a sorted copy, rebuilt when it changes.
 
-// sample is one stored measurement; a plain value is a summary of one
+// Sample is one stored measurement; a plain value is a summary of one
 // sample. The fields a measurement did not send hold their derived
 // values (see finish); flags say which were sent.
 type Sample struct {
@@ -51,7 +51,7 @@ const (
 
 func (s *Sample) mean() float64 { return s.Sum / float64(max(s.Count, 1)) }
 
-// finish derives what the measurement did not send: min, max and last
+// Finish derives what the measurement did not send: min, max and last
 // default to the mean; a summary with sum_squares has the population
 // standard deviation sqrt(sum_squares/count - mean²); a single sample has
 // stddev 0; a summary sent with neither stddev nor sum_squares has no
@@ -198,7 +198,6 @@ type measureStore struct {
 	log       []logEntry
 	extra     []recExtra
 	scratch   []byte
-	dec       ingestDecoder
 }
 
 type sentTags struct {
@@ -242,7 +241,7 @@ func newMeasureStore() measureStore {
 // and have distinct names.
 type TagPair struct{ K, V []byte }
 
-// measIn is one validated measurement on its way into the store.
+// Input is one validated measurement on its way into the store.
 type Input struct {
 	Name    []byte
 	Tags    []TagPair // effective tags as sent, sorted by name
