@@ -125,7 +125,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 	// against Agg, decided on the row the router found, so no escaping
 	// evades it
 	aggLimit, stdLimit := s.RateLimits()
-	st, fits := a.st.Consume(rq.Ep != nil && rq.Ep.Agg, now, aggLimit, stdLimit)
+	st, fits := a.st.Consume(rq.Agg(), now, aggLimit, stdLimit)
 	setRateHeaders(w.Header(), st)
 	if !fits {
 		rep := api.RequestError(http.StatusTooManyRequests, "Rate limit exceeded: too many requests this hour")

@@ -27,7 +27,7 @@
 // $LIBRATO_MOCK_CONTROL_TOKEN) resets the state, injects faults and
 // latency, sets rate limits and shows what was recorded, the request
 // journal and each token's least privilege; see the mock package's
-// documentation. The seed file's format is described there too;
+// documentation. The seed file's format is mock.Seed's;
 // testdata/seed.json is an example.
 package main
 

@@ -197,18 +197,7 @@ func (c *call) annotationsGetStream() *Reply {
 		return rep
 	}
 	errs := perrs{}
-	readInt := func(k string) (int64, bool) {
-		v := c.q.Get(k)
-		if v == "" {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			errs.add(k, "is invalid")
-			return 0, false
-		}
-		return n, true
-	}
+	readInt := func(k string) (int64, bool) { return c.wholeParam(errs, k, "is invalid") }
 	count, hasCount := readInt("count")
 	start, hasStart := readInt("start_time")
 	end, hasEnd := readInt("end_time")

@@ -378,18 +378,7 @@ var legacyGroupBy = []string{"min", "max", "mean", "sum", "count"}
 func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {
 	errs := perrs{}
 	q := c.q
-	get := func(k string) (int64, bool) {
-		v := q.Get(k)
-		if v == "" {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			errs.add(k, "is invalid: expected a whole number")
-			return 0, false
-		}
-		return n, true
-	}
+	get := func(k string) (int64, bool) { return c.wholeParam(errs, k, "is invalid: expected a whole number") }
 	start, hasStart := get("start_time")
 	end, hasEnd := get("end_time")
 	count, hasCount := get("count")

@@ -63,6 +63,21 @@ func (c *call) listParams(errs perrs, allowed ...string) listParams {
 	return lp
 }
 
+// wholeParam reads query parameter k, a whole number 0 or more; absent
+// or empty is no value, and anything else is reported on k with msg.
+func (c *call) wholeParam(errs perrs, k, msg string) (int64, bool) {
+	v := c.q.Get(k)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		errs.add(k, msg)
+		return 0, false
+	}
+	return n, true
+}
+
 // paginate sorts the matches by cmp (ties keep their order), applies the
 // sort direction and returns the page and its query block; total is how
 // many objects of the kind the account has before filtering.

@@ -14,16 +14,7 @@ import (
 // durationOK false (composite queries) start_time is required.
 func (c *call) readWindow(errs perrs, durationOK bool) tsdb.Window {
 	get := func(k string) (int64, bool) {
-		v := c.q.Get(k)
-		if v == "" {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			errs.add(k, "is invalid: expected a whole number of seconds")
-			return 0, false
-		}
-		return n, true
+		return c.wholeParam(errs, k, "is invalid: expected a whole number of seconds")
 	}
 	start, hasStart := get("start_time")
 	end, hasEnd := get("end_time")

@@ -8,9 +8,9 @@ import (
 	librato "github.com/librato-sdk/librato-go"
 )
 
-// annotationRecord is an annotation event with its stream, as the
+// AnnotationRecord is an annotation event with its stream, as the
 // control plane shows it (mock.AnnotationRecord).
-type annotationRecord struct {
+type AnnotationRecord struct {
 	Stream      string
 	DisplayName string
 	ID          int64
@@ -22,8 +22,8 @@ type annotationRecord struct {
 	EndTime     int64
 }
 
-// firedAlert is an alert that fires or has fired (mock.FiredAlert).
-type firedAlert struct {
+// FiredAlert is an alert that fires or has fired (mock.FiredAlert).
+type FiredAlert struct {
 	ID          int64
 	Name        string
 	Firing      bool
@@ -32,8 +32,8 @@ type firedAlert struct {
 }
 
 // AnnotationRecords lists the account's annotation events for the
-// control plane; see Account.Annotations.
-func (a *Account) AnnotationRecords(stream string) []annotationRecord {
+// control plane; see mock.Account.Annotations.
+func (a *Account) AnnotationRecords(stream string) []AnnotationRecord {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	streams := make([]*annStream, 0, len(a.annotations))
@@ -43,10 +43,10 @@ func (a *Account) AnnotationRecords(stream string) []annotationRecord {
 		}
 	}
 	slices.SortFunc(streams, func(x, y *annStream) int { return cmp.Compare(x.name, y.name) })
-	out := []annotationRecord{}
+	out := []AnnotationRecord{}
 	for _, st := range streams {
 		for _, e := range st.events {
-			rec := annotationRecord{
+			rec := AnnotationRecord{
 				Stream: st.name, DisplayName: st.displayName, ID: e.id, Title: e.title,
 				Links: make([]librato.Link, len(e.links)), StartTime: e.start,
 			}
@@ -69,17 +69,17 @@ func (a *Account) AnnotationRecords(stream string) []annotationRecord {
 }
 
 // FiredAlerts lists the account's alerts that fire or have fired, by
-// id; see Account.FiredAlerts.
-func (a *Account) FiredAlerts() []firedAlert {
+// id; see mock.Account.FiredAlerts.
+func (a *Account) FiredAlerts() []FiredAlert {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := []firedAlert{}
+	out := []FiredAlert{}
 	for _, al := range a.alerts {
 		if al.triggeredAt == 0 && al.clearedAt == 0 {
 			continue
 		}
-		out = append(out, firedAlert{ID: al.id, Name: al.name, Firing: al.triggeredAt > 0, TriggeredAt: al.triggeredAt, ClearedAt: al.clearedAt})
+		out = append(out, FiredAlert{ID: al.id, Name: al.name, Firing: al.triggeredAt > 0, TriggeredAt: al.triggeredAt, ClearedAt: al.clearedAt})
 	}
-	slices.SortFunc(out, func(x, y firedAlert) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(out, func(x, y FiredAlert) int { return cmp.Compare(x.ID, y.ID) })
 	return out
 }

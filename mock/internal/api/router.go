@@ -33,7 +33,7 @@ type handler func(c *call) *Reply
 // submissions, tagged and legacy) and its handler.
 type endpoint struct {
 	body bodyKind
-	Agg  bool
+	agg  bool
 	h    handler
 }
 
@@ -149,10 +149,8 @@ func NewRouter(table *endpoints.Table) (*Router, error) {
 
 // Routed is where a request's path leads.
 type Routed struct {
-	segs   []string // unescaped segments
-	segsOK bool
 	Row    *endpoints.Row // nil: no endpoint
-	Ep     *endpoint
+	ep     *endpoint
 	params []string // unescaped, in template order
 }
 
@@ -163,22 +161,26 @@ type Routed struct {
 // status row).
 func (rt *Router) Route(method, escapedPath string) Routed {
 	var rq Routed
-	rq.segs, rq.segsOK = splitPath(escapedPath)
-	if !rq.segsOK {
+	segs, ok := splitPath(escapedPath)
+	if !ok {
 		return rq
 	}
-	rq.Row = rt.Table.Match(method, canonicalPath(rq.segs))
+	rq.Row = rt.Table.Match(method, canonicalPath(segs))
 	if rq.Row == nil {
 		return rq
 	}
-	rq.Ep = &rt.byRow[rq.Row.Index]
+	rq.ep = &rt.byRow[rq.Row.Index]
 	for i, s := range rq.Row.Segments {
 		if s[0] == ':' {
-			rq.params = append(rq.params, rq.segs[i])
+			rq.params = append(rq.params, segs[i])
 		}
 	}
 	return rq
 }
+
+// Agg reports whether the call counts against the Agg rate limit (a
+// measurement submission, tagged or legacy) rather than Std.
+func (rq Routed) Agg() bool { return rq.ep != nil && rq.ep.agg }
 
 // Template is the row's template, "" for no row.
 func (rq Routed) Template() string {
@@ -274,10 +276,10 @@ func (a *Account) Serve(r *http.Request, rq Routed, now time.Time) *Encoded {
 	if rep := checkParamsUTF8(rq.Row, rq.params, c.q); rep != nil {
 		return Plain(rep)
 	}
-	if rep := c.readBody(rq.Ep.body); rep != nil {
+	if rep := c.readBody(rq.ep.body); rep != nil {
 		return Plain(rep)
 	}
-	return a.run(rq.Row, rq.Ep.h, c)
+	return a.run(rq.Row, rq.ep.h, c)
 }
 
 // Encoded is a reply with its body already rendered.

@@ -113,7 +113,7 @@ func (a *Account) HasToken(t *Token) bool {
 }
 
 // Recorded rebuilds the measurements the account accepted, in acceptance
-// order; see Account.Recorded.
+// order; see mock.Account.Recorded.
 func (a *Account) Recorded() []librato.Measurement {
 	a.mu.Lock()
 	defer a.mu.Unlock()
