@@ -890,7 +890,7 @@ func (n *groupByNode) groups(ctx *evalCtx) ([]map[string]string, error) {
 		return nil, err
 	}
 	out := make([]map[string]string, 0, len(byKey))
-	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+	for _, k := range sortedKeys(byKey) {
 		out = append(out, byKey[k])
 	}
 	return out, nil
@@ -1020,7 +1020,7 @@ func ComposedSeries(ss []Series, search SearchExpr, groupTags []string, gfn stri
 		gtags[k] = g
 	}
 	out := make([]SeriesJSON, 0, len(groups))
-	for _, k := range slices.Sorted(maps.Keys(groups)) {
+	for _, k := range sortedKeys(groups) {
 		times, vals := byTime(groups[k])
 		pts := make([]valuePoint, len(times))
 		for i, t := range times {

@@ -2,7 +2,6 @@ package tsdb
 
 import (
 	"cmp"
-	"maps"
 	"math"
 	"slices"
 )
@@ -158,7 +157,7 @@ func summarizeAll(perSource map[string][]agg, overTime bool, groupBy string, com
 	}
 	var slots []*slot
 	byTime := map[int64]*slot{}
-	for _, src := range slices.Sorted(maps.Keys(perSource)) {
+	for _, src := range sortedKeys(perSource) {
 		bs := perSource[src]
 		for i := range bs {
 			t := bs[i].t

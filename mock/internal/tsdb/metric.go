@@ -51,9 +51,26 @@ func (m *Metric) JSON() MetricJSON {
 	}
 }
 
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // tagKey is the canonical key of a tag set.
 func tagKey(tags map[string]string) string {
-	keys := slices.Sorted(maps.Keys(tags))
+	// The keys are gathered here rather than by sortedKeys so that the
+	// compiler keeps them on the stack: tagKey runs for every stream of a
+	// grouped read and in its sort's comparisons.
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {
