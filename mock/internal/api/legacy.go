@@ -362,9 +362,9 @@ var legacyGroupBy = []string{"min", "max", "mean", "sum", "count"}
 // now); count N alone or with end_time is the last N records up to it,
 // with start_time the first N from it, counted per source after
 // bucketing. Points are bucketed by floor(t/resolution)*resolution and
-// merged by the rules of agg (value is the mean); without resolution the
-// answer says resolution 1 and each second is a bucket, so points of one
-// source at the same second are merged. summarize_time merges a source's
+// merged by the rules of package tsdb (value is the mean); without
+// resolution the answer says resolution 1 and each second is a bucket, so
+// points of one source at the same second are merged. summarize_time merges a source's
 // records into one at its first record's time, with rollups. The "all"
 // series (summarize_sources, group_by, or breakout_sources=false) merges
 // the sources' records of each time, or everything with summarize_time,

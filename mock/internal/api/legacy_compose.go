@@ -7,8 +7,8 @@ import (
 )
 
 // The legacy composite read, GET /v1/metrics?compose=..., runs the same
-// parser and evaluator as GET /v1/measurements?compose= (composite.go,
-// composite_eval.go) and renders the legacy answer:
+// parser and evaluator as GET /v1/measurements?compose= (package tsdb)
+// and renders the legacy answer:
 //
 //	{"compose": str, "resolution": int, "measurements": [{"metric": {...},
 //	 "period": int, "query": {"metric": pattern, "source": pattern},

@@ -171,7 +171,8 @@ func (c *call) measurementsGeneric() *Reply {
 // stores it: the generic reader of the body, for what the fast path
 // (measurementsIngest) does not read, and the path seeds use. It reads
 // each field with its type, reporting a wrong one, and leaves the rules
-// to Batch.Check and Fields.Build, which the fast path applies too.
+// to tsdb.Batch.Check and tsdb.Fields.Build, which the fast path applies
+// too.
 func (c *call) measurementsCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)

@@ -59,7 +59,7 @@ type Series struct {
 	hasPeriod bool  // p comes from the metric or series(): fill may use it
 }
 
-// evalCtx is what an evaluation sees: the account, the window (shifted
+// evalCtx is what an evaluation sees: the store, the window (shifted
 // inside timeshift), the group inside group_by and the "&" of map().
 type evalCtx struct {
 	db        *Store

@@ -253,7 +253,7 @@ func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
 
 // ingestDecoder is a one-pass reader of POST /v1/measurements bodies. It
 // reports false as soon as the body leaves what it reads exactly as the
-// generic decoder would, or breaks a rule. Each account keeps one and
+// generic decoder would, or breaks a rule. Each store keeps one and
 // reuses its buffers from request to request.
 type ingestDecoder struct {
 	b      []byte

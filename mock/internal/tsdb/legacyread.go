@@ -22,7 +22,7 @@ type LegacyQuery struct {
 }
 
 // LegacyRead reads m's records by source ("unassigned" for streams
-// without one) and, with wantAll, the "all" series; see the handler for
+// without one) and, with wantAll, the "all" series; see api's handler for
 // the rules.
 func LegacyRead(m *Metric, q LegacyQuery) map[string][]LegacyRecord {
 	// Per source: buckets of its streams, merged by time, and the times
