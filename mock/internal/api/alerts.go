@@ -241,14 +241,7 @@ func (a *Account) alertNamed(name string, except int64) bool {
 	return false
 }
 
-func (c *call) alert() (*alert, *Reply) {
-	id, ok := PathID(c.p[0])
-	al := c.a.alerts[id]
-	if !ok || al == nil {
-		return nil, NotFound("alert " + c.p[0])
-	}
-	return al, nil
-}
+func (c *call) alert() (*alert, *Reply) { return byID(c, c.a.alerts, 0, "alert") }
 
 func (c *call) alertsList() *Reply {
 	errs := perrs{}

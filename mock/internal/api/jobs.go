@@ -115,10 +115,9 @@ func (j *job) finish() {
 // (progress 100) or failed (no progress, as the API's example shows).
 // With 0 steps jobs complete when created.
 func (c *call) jobsGet() *Reply {
-	id, ok := PathID(c.p[0])
-	j := c.a.jobs[id]
-	if !ok || j == nil {
-		return NotFound("job " + c.p[0])
+	j, rep := byID(c, c.a.jobs, 0, "job")
+	if rep != nil {
+		return rep
 	}
 	j.advance()
 	return OK(j.json())
@@ -269,10 +268,9 @@ func (c *call) snapshotsCreate() *Reply {
 // snapshotsGet answers a snapshot; reading it also advances its job, so
 // polling the snapshot alone sees image_href appear.
 func (c *call) snapshotsGet() *Reply {
-	id, ok := PathID(c.p[0])
-	s := c.a.snapshots[id]
-	if !ok || s == nil {
-		return NotFound("snapshot " + c.p[0])
+	s, rep := byID(c, c.a.snapshots, 0, "snapshot")
+	if rep != nil {
+		return rep
 	}
 	if j := c.a.jobs[s.jobID]; j != nil {
 		j.advance()

@@ -354,6 +354,16 @@ func (c *call) readBody(kind bodyKind) *Reply {
 	return nil
 }
 
+// byID finds the object path parameter i names in m by its numeric id; a
+// parameter that is no id, or no such object, is 404 naming what.
+func byID[T any](c *call, m map[int64]*T, i int, what string) (*T, *Reply) {
+	id, ok := PathID(c.p[i])
+	if v := m[id]; ok && v != nil {
+		return v, nil
+	}
+	return nil, NotFound(what + " " + c.p[i])
+}
+
 // PathID reads a numeric id path parameter; anything else is no object.
 func PathID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)

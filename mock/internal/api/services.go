@@ -42,14 +42,7 @@ func (s *service) alertJSON() alertServiceJSON {
 	return alertServiceJSON{ID: s.id, Type: s.typ, Settings: maps.Clone(s.settings), Title: s.title}
 }
 
-func (c *call) service() (*service, *Reply) {
-	id, ok := PathID(c.p[0])
-	s := c.a.services[id]
-	if !ok || s == nil {
-		return nil, NotFound("service " + c.p[0])
-	}
-	return s, nil
-}
+func (c *call) service() (*service, *Reply) { return byID(c, c.a.services, 0, "service") }
 
 // readService reads title, type and settings into s; on create all three
 // are required.

@@ -43,14 +43,7 @@ func (a *Account) spaceNamed(name string, except int64) bool {
 	return false
 }
 
-func (c *call) space() (*space, *Reply) {
-	id, ok := PathID(c.p[0])
-	s := c.a.spaces[id]
-	if !ok || s == nil {
-		return nil, NotFound("space " + c.p[0])
-	}
-	return s, nil
-}
+func (c *call) space() (*space, *Reply) { return byID(c, c.a.spaces, 0, "space") }
 
 func (c *call) spacesList() *Reply {
 	errs := perrs{}
@@ -376,9 +369,8 @@ func (c *call) chart() (*space, *chart, *Reply) {
 	if rep != nil {
 		return nil, nil, rep
 	}
-	id, ok := PathID(c.p[1])
-	ch := c.a.charts[id]
-	if !ok || ch == nil || ch.spaceID != s.id {
+	ch, rep := byID(c, c.a.charts, 1, "chart")
+	if rep != nil || ch.spaceID != s.id {
 		return nil, nil, NotFound("chart " + c.p[1])
 	}
 	return s, ch, nil

@@ -47,14 +47,7 @@ func tokenLocation(id int64) string { return "/v1/api_tokens/" + strconv.FormatI
 
 var tokenRoles = []string{"admin", "recorder", "viewer"}
 
-func (c *call) apiToken() (*Token, *Reply) {
-	id, ok := PathID(c.p[0])
-	t := c.a.tokens[id]
-	if !ok || t == nil {
-		return nil, NotFound("API token " + c.p[0])
-	}
-	return t, nil
-}
+func (c *call) apiToken() (*Token, *Reply) { return byID(c, c.a.tokens, 0, "API token") }
 
 // tokensList pages the tokens, by created_at (the default) or name, the
 // tokens the harness issued included; name matches the whole name with

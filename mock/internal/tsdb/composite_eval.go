@@ -1001,18 +1001,8 @@ func ComposedSeries(ss []Series, search SearchExpr, groupTags []string, gfn stri
 	groups := map[string][]Series{}
 	gtags := map[string]map[string]string{}
 	for _, s := range kept {
-		g := map[string]string{}
-		if !all {
-			for _, t := range groupTags {
-				v, ok := s.Tags[t]
-				if !ok {
-					g = nil
-					break
-				}
-				g[t] = v
-			}
-		}
-		if g == nil {
+		g, ok := groupOf(s.Tags, groupTags, all)
+		if !ok {
 			continue
 		}
 		k := tagKey(g)

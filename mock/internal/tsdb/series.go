@@ -182,20 +182,9 @@ func buildSeries(sources []source, w Window, fn string, groupTags []string, gfn 
 	}
 	groups := map[string]*group{}
 	for _, s := range sources {
-		gt := map[string]string{}
-		if !all {
-			ok := true
-			for _, t := range groupTags {
-				v, has := s.tags[t]
-				if !has {
-					ok = false
-					break
-				}
-				gt[t] = v
-			}
-			if !ok {
-				continue
-			}
+		gt, ok := groupOf(s.tags, groupTags, all)
+		if !ok {
+			continue
 		}
 		pts := downsample(s, w, fn, &scratch)
 		if len(pts) == 0 {
@@ -245,6 +234,24 @@ func buildSeries(sources []source, w Window, fn string, groupTags []string, gfn 
 	}
 	sortSeries(out)
 	return out
+}
+
+// groupOf is the group a stream of tags belongs to under group_by: its
+// values of groupTags, or the one group of everything when all ("*");
+// false when it lacks one of the tags.
+func groupOf(tags map[string]string, groupTags []string, all bool) (map[string]string, bool) {
+	g := map[string]string{}
+	if all {
+		return g, true
+	}
+	for _, t := range groupTags {
+		v, ok := tags[t]
+		if !ok {
+			return nil, false
+		}
+		g[t] = v
+	}
+	return g, true
 }
 
 func sortSeries(s []SeriesJSON) {
