@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // The control plane: the mock's own HTTP API under /mock/, so tests in any
@@ -35,10 +37,10 @@ const controlBodyLimit = 64 << 20
 // isControlPath reports whether a path belongs to the control plane;
 // snapshot images under /mock/snapshots/ are API traffic.
 func isControlPath(p string) bool {
-	return (p == "/mock" || strings.HasPrefix(p, controlPrefix)) && !strings.HasPrefix(p, snapshotImagePrefix)
+	return (p == "/mock" || strings.HasPrefix(p, controlPrefix)) && !strings.HasPrefix(p, api.SnapshotImagePrefix)
 }
 
-type controlHandler func(s *Server, r *http.Request, params []string) *reply
+type controlHandler func(s *Server, r *http.Request, params []string) *api.Reply
 
 type controlRoute struct {
 	method string
@@ -72,13 +74,13 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		defer r.Body.Close()
 	}
 	rep := s.control1(w, r)
-	write(w, rep, rep.encode())
+	api.Write(w, rep, rep.Encode())
 }
 
-func (s *Server) control1(w http.ResponseWriter, r *http.Request) *reply {
+func (s *Server) control1(w http.ResponseWriter, r *http.Request) *api.Reply {
 	if msg := s.controlAuth(r); msg != "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="librato-mock control plane"`)
-		return requestError(http.StatusUnauthorized, msg)
+		return api.RequestError(http.StatusUnauthorized, msg)
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/mock"), "/"), "/")
 	var allowed []string
@@ -97,11 +99,11 @@ func (s *Server) control1(w http.ResponseWriter, r *http.Request) *reply {
 		return rt.h(s, r, params)
 	}
 	if len(allowed) > 0 {
-		rep := requestError(http.StatusMethodNotAllowed, "Method Not Allowed: "+r.Method+" "+r.URL.Path+" takes "+strings.Join(allowed, ", "))
-		rep.allow = strings.Join(allowed, ", ")
+		rep := api.RequestError(http.StatusMethodNotAllowed, "Method Not Allowed: "+r.Method+" "+r.URL.Path+" takes "+strings.Join(allowed, ", "))
+		rep.Allow = strings.Join(allowed, ", ")
 		return rep
 	}
-	return requestError(http.StatusNotFound, "no such control request: "+r.Method+" "+r.URL.Path+
+	return api.RequestError(http.StatusNotFound, "no such control request: "+r.Method+" "+r.URL.Path+
 		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits,"+
 		" /mock/recorded, /mock/annotations, /mock/alerts/fired, /mock/alerts/:id/fire, /mock/journal and /mock/usage")
 }
@@ -142,7 +144,7 @@ func matchControl(path string, segs []string) ([]string, bool) {
 // checkControlQuery refuses query parameters a request does not take, so
 // a misspelt filter does not silently select everything. "tags[]" allows
 // every tags[name].
-func checkControlQuery(q url.Values, allowed []string) *reply {
+func checkControlQuery(q url.Values, allowed []string) *api.Reply {
 	for k := range q {
 		ok := slices.Contains(allowed, k) ||
 			(slices.Contains(allowed, "tags[]") && strings.HasPrefix(k, "tags[") && strings.HasSuffix(k, "]") && len(k) > len("tags[]"))
@@ -153,14 +155,14 @@ func checkControlQuery(q url.Values, allowed []string) *reply {
 			} else {
 				msg += "; this request takes " + strings.Join(allowed, ", ")
 			}
-			return requestError(http.StatusBadRequest, msg)
+			return api.RequestError(http.StatusBadRequest, msg)
 		}
 	}
 	return nil
 }
 
 // controlJSON decodes a JSON body into v, refusing unknown fields.
-func controlJSON(r *http.Request, v any) *reply {
+func controlJSON(r *http.Request, v any) *api.Reply {
 	data, rep := controlBody(r)
 	if rep != nil {
 		return rep
@@ -168,26 +170,26 @@ func controlJSON(r *http.Request, v any) *reply {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return requestError(http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return api.RequestError(http.StatusBadRequest, "malformed JSON body: "+err.Error())
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return requestError(http.StatusBadRequest, "malformed JSON body: unexpected data after the JSON value")
+		return api.RequestError(http.StatusBadRequest, "malformed JSON body: unexpected data after the JSON value")
 	}
 	return nil
 }
 
-func controlBody(r *http.Request) ([]byte, *reply) {
+func controlBody(r *http.Request) ([]byte, *api.Reply) {
 	if r.Body == nil {
-		return nil, requestError(http.StatusBadRequest, "send a JSON body")
+		return nil, api.RequestError(http.StatusBadRequest, "send a JSON body")
 	}
-	data, rep := bodyBytes(r, controlBodyLimit)
+	data, rep := api.BodyBytes(r, controlBodyLimit)
 	if rep != nil {
 		return nil, rep
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, requestError(http.StatusBadRequest, "send a JSON body")
+		return nil, api.RequestError(http.StatusBadRequest, "send a JSON body")
 	}
-	if rep := checkJSONText(data); rep != nil {
+	if rep := api.CheckJSONText(data); rep != nil {
 		return nil, rep
 	}
 	return data, nil
@@ -195,88 +197,88 @@ func controlBody(r *http.Request) ([]byte, *reply) {
 
 // controlAccount is the account a request names with ?account=email, the
 // default account without one; create makes it if it does not exist.
-func (s *Server) controlAccount(r *http.Request, create bool) (*Account, *reply) {
+func (s *Server) controlAccount(r *http.Request, create bool) (*Account, *api.Reply) {
 	email := strings.TrimSpace(r.URL.Query().Get("account"))
 	if email == "" {
 		return s.DefaultAccount(), nil
 	}
 	if create {
 		if strings.Contains(email, ":") {
-			return nil, requestError(http.StatusBadRequest, "account "+strconv.Quote(email)+": an email may not contain ':'")
+			return nil, api.RequestError(http.StatusBadRequest, "account "+strconv.Quote(email)+": an email may not contain ':'")
 		}
 		return s.Account(email), nil
 	}
-	if a := s.account(email); a != nil {
+	if a := s.findAccount(email); a != nil {
 		return a, nil
 	}
-	return nil, requestError(http.StatusNotFound, "no account with the email "+strconv.Quote(email))
+	return nil, api.RequestError(http.StatusNotFound, "no account with the email "+strconv.Quote(email))
 }
 
-func ctlReset(s *Server, r *http.Request, _ []string) *reply {
+func ctlReset(s *Server, r *http.Request, _ []string) *api.Reply {
 	if err := s.Reset(); err != nil {
-		return systemError(http.StatusInternalServerError, err.Error())
+		return api.SystemError(http.StatusInternalServerError, err.Error())
 	}
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlSeed(s *Server, r *http.Request, _ []string) *reply {
+func ctlSeed(s *Server, r *http.Request, _ []string) *api.Reply {
 	data, rep := controlBody(r)
 	if rep != nil {
 		return rep
 	}
 	seed, err := LoadSeed(bytes.NewReader(data))
 	if err != nil {
-		return requestError(http.StatusBadRequest, err.Error())
+		return api.RequestError(http.StatusBadRequest, err.Error())
 	}
 	a, rep := s.controlAccount(r, true)
 	if rep != nil {
 		return rep
 	}
 	if err := a.Apply(seed); err != nil {
-		return requestError(http.StatusBadRequest, err.Error()+" (the objects before it were added; POST /mock/reset starts over)")
+		return api.RequestError(http.StatusBadRequest, err.Error()+" (the objects before it were added; POST /mock/reset starts over)")
 	}
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlFaultsList(s *Server, r *http.Request, _ []string) *reply {
-	return okReply(map[string]any{"faults": s.Faults()})
+func ctlFaultsList(s *Server, r *http.Request, _ []string) *api.Reply {
+	return api.OK(map[string]any{"faults": s.Faults()})
 }
 
-func ctlFaultsAdd(s *Server, r *http.Request, _ []string) *reply {
+func ctlFaultsAdd(s *Server, r *http.Request, _ []string) *api.Reply {
 	var f Fault
 	if rep := controlJSON(r, &f); rep != nil {
 		return rep
 	}
 	if err := s.InjectFault(f); err != nil {
-		return requestError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "mock: InjectFault: "))
+		return api.RequestError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "mock: InjectFault: "))
 	}
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlFaultsClear(s *Server, r *http.Request, _ []string) *reply {
+func ctlFaultsClear(s *Server, r *http.Request, _ []string) *api.Reply {
 	s.ClearFaults()
-	return noContent()
+	return api.NoContent()
 }
 
 type latencyJSON struct {
 	MS *float64 `json:"ms"`
 }
 
-func ctlLatencyGet(s *Server, r *http.Request, _ []string) *reply {
+func ctlLatencyGet(s *Server, r *http.Request, _ []string) *api.Reply {
 	ms := float64(s.Latency()) / float64(time.Millisecond)
-	return okReply(latencyJSON{MS: &ms})
+	return api.OK(latencyJSON{MS: &ms})
 }
 
-func ctlLatencyPut(s *Server, r *http.Request, _ []string) *reply {
+func ctlLatencyPut(s *Server, r *http.Request, _ []string) *api.Reply {
 	var l latencyJSON
 	if rep := controlJSON(r, &l); rep != nil {
 		return rep
 	}
 	if l.MS == nil || *l.MS < 0 || *l.MS > float64(24*time.Hour/time.Millisecond) {
-		return requestError(http.StatusBadRequest, `send {"ms": N}: the latency in milliseconds, 0 to 86400000`)
+		return api.RequestError(http.StatusBadRequest, `send {"ms": N}: the latency in milliseconds, 0 to 86400000`)
 	}
 	s.SetLatency(time.Duration(*l.MS * float64(time.Millisecond)))
-	return noContent()
+	return api.NoContent()
 }
 
 type rateLimitsJSON struct {
@@ -284,18 +286,18 @@ type rateLimitsJSON struct {
 	Std *int `json:"std,omitempty"`
 }
 
-func ctlRateGet(s *Server, r *http.Request, _ []string) *reply {
+func ctlRateGet(s *Server, r *http.Request, _ []string) *api.Reply {
 	agg, std := s.RateLimits()
-	return okReply(rateLimitsJSON{Agg: &agg, Std: &std})
+	return api.OK(rateLimitsJSON{Agg: &agg, Std: &std})
 }
 
-func ctlRatePut(s *Server, r *http.Request, _ []string) *reply {
+func ctlRatePut(s *Server, r *http.Request, _ []string) *api.Reply {
 	var l rateLimitsJSON
 	if rep := controlJSON(r, &l); rep != nil {
 		return rep
 	}
 	if l.Agg == nil && l.Std == nil {
-		return requestError(http.StatusBadRequest, `send {"agg": N, "std": M}: the hourly limits (either may be left out to keep it)`)
+		return api.RequestError(http.StatusBadRequest, `send {"agg": N, "std": M}: the hourly limits (either may be left out to keep it)`)
 	}
 	agg, std := s.RateLimits()
 	if l.Agg != nil {
@@ -305,12 +307,12 @@ func ctlRatePut(s *Server, r *http.Request, _ []string) *reply {
 		std = *l.Std
 	}
 	if err := s.SetRateLimits(agg, std); err != nil {
-		return requestError(http.StatusBadRequest, "agg and std must be positive")
+		return api.RequestError(http.StatusBadRequest, "agg and std must be positive")
 	}
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlRecorded(s *Server, r *http.Request, _ []string) *reply {
+func ctlRecorded(s *Server, r *http.Request, _ []string) *api.Reply {
 	a, rep := s.controlAccount(r, false)
 	if rep != nil {
 		return rep
@@ -330,53 +332,53 @@ func ctlRecorded(s *Server, r *http.Request, _ []string) *reply {
 		v *int64
 	}{{"start_time", &f.Start}, {"end_time", &f.End}} {
 		if raw := q.Get(b.k); raw != "" {
-			t, msg, ok := parseEpoch(raw)
+			t, msg, ok := api.ParseEpoch(raw)
 			if !ok {
-				return requestError(http.StatusBadRequest, b.k+" "+msg)
+				return api.RequestError(http.StatusBadRequest, b.k+" "+msg)
 			}
 			*b.v = t
 		}
 	}
-	return okReply(map[string]any{"measurements": a.RecordedMatching(f)})
+	return api.OK(map[string]any{"measurements": a.RecordedMatching(f)})
 }
 
-func ctlAnnotations(s *Server, r *http.Request, _ []string) *reply {
+func ctlAnnotations(s *Server, r *http.Request, _ []string) *api.Reply {
 	a, rep := s.controlAccount(r, false)
 	if rep != nil {
 		return rep
 	}
-	return okReply(map[string]any{"annotations": a.Annotations(r.URL.Query().Get("stream"))})
+	return api.OK(map[string]any{"annotations": a.Annotations(r.URL.Query().Get("stream"))})
 }
 
-func ctlAlertsFired(s *Server, r *http.Request, _ []string) *reply {
+func ctlAlertsFired(s *Server, r *http.Request, _ []string) *api.Reply {
 	a, rep := s.controlAccount(r, false)
 	if rep != nil {
 		return rep
 	}
-	return okReply(map[string]any{"alerts": a.FiredAlerts()})
+	return api.OK(map[string]any{"alerts": a.FiredAlerts()})
 }
 
-func ctlAlertFire(s *Server, r *http.Request, p []string) *reply {
+func ctlAlertFire(s *Server, r *http.Request, p []string) *api.Reply {
 	a, rep := s.controlAccount(r, false)
 	if rep != nil {
 		return rep
 	}
-	id, ok := pathID(p[0])
+	id, ok := api.PathID(p[0])
 	if !ok || !a.FireAlert(id) {
-		return requestError(http.StatusNotFound, "alert "+p[0]+" not found in account "+a.Email())
+		return api.RequestError(http.StatusNotFound, "alert "+p[0]+" not found in account "+a.Email())
 	}
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlJournal(s *Server, r *http.Request, _ []string) *reply {
-	return okReply(map[string]any{"requests": s.Journal()})
+func ctlJournal(s *Server, r *http.Request, _ []string) *api.Reply {
+	return api.OK(map[string]any{"requests": s.Journal()})
 }
 
-func ctlJournalClear(s *Server, r *http.Request, _ []string) *reply {
+func ctlJournalClear(s *Server, r *http.Request, _ []string) *api.Reply {
 	s.ClearJournal()
-	return noContent()
+	return api.NoContent()
 }
 
-func ctlUsage(s *Server, r *http.Request, _ []string) *reply {
-	return okReply(map[string]any{"tokens": s.UsageReport()})
+func ctlUsage(s *Server, r *http.Request, _ []string) *api.Reply {
+	return api.OK(map[string]any{"tokens": s.UsageReport()})
 }

@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 
@@ -56,11 +55,6 @@ func (a *Account) RecordedMatching(f RecordedFilter) []librato.Measurement {
 	return slices.Clip(out)
 }
 
-// RecordedMatching is Account.RecordedMatching on the default account.
-func (s *Server) RecordedMatching(f RecordedFilter) []librato.Measurement {
-	return s.DefaultAccount().RecordedMatching(f)
-}
-
 // AnnotationRecord is one annotation event of an account, with its
 // stream (GET /mock/annotations).
 type AnnotationRecord struct {
@@ -79,36 +73,10 @@ type AnnotationRecord struct {
 // and each stream's events in creation order; stream "" means every
 // stream, another name just that one (compared without case).
 func (a *Account) Annotations(stream string) []AnnotationRecord {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	streams := make([]*annStream, 0, len(a.annotations))
-	for _, st := range a.annotations {
-		if stream == "" || strings.EqualFold(st.name, stream) {
-			streams = append(streams, st)
-		}
-	}
-	slices.SortFunc(streams, func(x, y *annStream) int { return cmp.Compare(x.name, y.name) })
-	out := []AnnotationRecord{}
-	for _, st := range streams {
-		for _, e := range st.events {
-			rec := AnnotationRecord{
-				Stream: st.name, DisplayName: st.displayName, ID: e.id, Title: e.title,
-				Links: make([]librato.Link, len(e.links)), StartTime: e.start,
-			}
-			if e.description != nil {
-				rec.Description = *e.description
-			}
-			if e.source != nil {
-				rec.Source = *e.source
-			}
-			if e.end != nil {
-				rec.EndTime = *e.end
-			}
-			for i, l := range e.links {
-				rec.Links[i] = librato.Link{Rel: l.Rel, Href: l.Href, Label: l.Label}
-			}
-			out = append(out, rec)
-		}
+	recs := a.st.AnnotationRecords(stream)
+	out := make([]AnnotationRecord, len(recs))
+	for i, r := range recs {
+		out[i] = AnnotationRecord(r)
 	}
 	return out
 }
@@ -127,15 +95,10 @@ type FiredAlert struct {
 // FireAlert, POST /mock/alerts/:id/fire or a seed; the mock does not
 // evaluate conditions), by id.
 func (a *Account) FiredAlerts() []FiredAlert {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := []FiredAlert{}
-	for _, al := range a.alerts {
-		if al.triggeredAt == 0 && al.clearedAt == 0 {
-			continue
-		}
-		out = append(out, FiredAlert{ID: al.id, Name: al.name, Firing: al.triggeredAt > 0, TriggeredAt: al.triggeredAt, ClearedAt: al.clearedAt})
+	fired := a.st.FiredAlerts()
+	out := make([]FiredAlert, len(fired))
+	for i, f := range fired {
+		out[i] = FiredAlert(f)
 	}
-	slices.SortFunc(out, func(x, y FiredAlert) int { return cmp.Compare(x.ID, y.ID) })
 	return out
 }

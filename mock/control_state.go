@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // controlState is what the server remembers for its harness: the tokens
@@ -22,16 +23,16 @@ type controlState struct {
 // issuedToken is a token as Credentials created it.
 type issuedToken struct {
 	email string
-	tok   apiToken
+	tok   api.Token
 }
 
 func (c *controlState) init() { c.clients = make(map[*librato.Client]string) }
 
-// issued remembers a token Credentials created; the account's lock is held.
-func (c *controlState) issued(email string, t *apiToken) {
+// issued remembers a token Credentials created.
+func (c *controlState) issued(email string, t api.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tokens = append(c.tokens, issuedToken{email: email, tok: *t})
+	c.tokens = append(c.tokens, issuedToken{email: email, tok: t})
 }
 
 func (c *controlState) issuedTokens() []issuedToken {
@@ -111,24 +112,21 @@ func (s *Server) ControlToken() string { return s.cfg.controlToken }
 func (s *Server) Reset() error {
 	s.control.resetMu.Lock()
 	defer s.control.resetMu.Unlock()
-	def := newAccount(s, s.cfg.email)
+	def := s.newAccount(s.cfg.email)
 	if s.seed != nil {
-		if err := def.apply(s.seed); err != nil {
+		if err := s.seed.applyTo(def.st); err != nil {
 			return fmt.Errorf("mock: Reset: applying the seed again: %w", err)
 		}
 	}
-	accounts := map[string]*Account{accountKey(def.email): def}
+	accounts := map[string]*Account{accountKey(def.st.Email): def}
 	for _, it := range s.control.issuedTokens() {
 		key := accountKey(it.email)
 		a := accounts[key]
 		if a == nil {
-			a = newAccount(s, strings.TrimSpace(it.email))
+			a = s.newAccount(it.email)
 			accounts[key] = a
 		}
-		t := it.tok
-		a.tokens[t.id] = &t
-		a.bySecret[t.secret] = &t
-		a.tokenSeq++
+		a.st.Restore(it.tok)
 	}
 	s.mu.Lock()
 	s.accounts = accounts
@@ -151,7 +149,7 @@ func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(
 // request.
 type identity struct {
 	a    *Account
-	tok  *apiToken
+	tok  *api.Token
 	name string
 	role librato.Role
 }
@@ -162,7 +160,7 @@ type identity struct {
 // with the token as password, as appoptics-api-go (the AppOptics client
 // of the same v1 API) sends it. ok is false for anything else.
 func (s *Server) identify(user, secret string) (identity, bool) {
-	if a := s.account(user); a != nil {
+	if a := s.findAccount(user); a != nil {
 		if id, ok := a.lookup(secret); ok {
 			return id, true
 		}
@@ -186,16 +184,12 @@ func (s *Server) identify(user, secret string) (identity, bool) {
 // token as password.
 const tokenUser = "token"
 
-// lookup returns the identity of the active token with that secret.
+// lookup returns the identity of the account's active token with that
+// secret.
 func (a *Account) lookup(secret string) (identity, bool) {
-	if secret == "" {
+	t, name, role, ok := a.st.Lookup(secret)
+	if !ok {
 		return identity{}, false
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	t := a.bySecret[secret]
-	if t == nil || !t.active {
-		return identity{}, false
-	}
-	return identity{a: a, tok: t, name: t.name, role: t.role}, true
+	return identity{a: a, tok: t, name: name, role: role}, true
 }

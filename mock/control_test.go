@@ -471,8 +471,8 @@ func TestControlRecorded(t *testing.T) {
 	assert.Empty(t, get("?metric=none"))
 
 	// The Go method behind it.
-	assert.Len(t, srv.RecordedMatching(mock.RecordedFilter{Metric: "cpu", Tags: map[string]string{"HOST": "WEB2"}}), 1)
-	assert.Len(t, srv.RecordedMatching(mock.RecordedFilter{End: base}), 2)
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "cpu", Tags: map[string]string{"HOST": "WEB2"}}), 1)
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{End: base}), 2)
 }
 
 func TestControlAnnotationsAndAlerts(t *testing.T) {
@@ -698,7 +698,7 @@ func TestControlConcurrency(t *testing.T) {
 				_ = srv.Journal()
 				_ = srv.UsageReport()
 			case 2:
-				_ = srv.RecordedMatching(mock.RecordedFilter{Metric: "c1"})
+				_ = srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "c1"})
 				_, _ = srv.MinimalRoleOf(clients[0])
 			case 3:
 				require.NoError(t, srv.SetRateLimits(1_000_000, 1_000_000))

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // Fault is a failure the next matching requests get instead of their
@@ -73,8 +75,8 @@ func (s *Server) validateFault(f *Fault) error {
 }
 
 func (s *Server) isTemplate(method, template string) bool {
-	for _, rt := range s.table {
-		if rt.template == template && (method == "" || rt.method == method) {
+	for _, row := range s.router.Table.Rows() {
+		if row.Template == template && (method == "" || row.Method == method) {
 			return true
 		}
 	}
@@ -149,26 +151,26 @@ func (s *Server) takeFault(method, template, path string) (Fault, bool) {
 }
 
 // injected is the answer a fault with a status gives.
-func (s *Server) injected(f Fault) *reply {
+func (s *Server) injected(f Fault) *api.Reply {
 	status := f.Status
 	text := http.StatusText(status)
 	if text == "" {
 		text = "status " + strconv.Itoa(status)
 	}
-	var rep *reply
+	var rep *api.Reply
 	switch {
 	case status >= 500:
-		rep = systemError(status, text+injectedNote)
+		rep = api.SystemError(status, text+injectedNote)
 	case status < 400:
-		rep = &reply{status: status}
+		rep = &api.Reply{Status: status}
 	default:
-		rep = requestError(status, text+injectedNote)
+		rep = api.RequestError(status, text+injectedNote)
 	}
 	switch {
 	case f.RetryAfter > 0:
-		rep.retryAfter = strconv.Itoa(f.RetryAfter)
+		rep.RetryAfter = strconv.Itoa(f.RetryAfter)
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
-		rep.retryAfter = strconv.Itoa(s.cfg.retryAfter)
+		rep.RetryAfter = strconv.Itoa(s.cfg.retryAfter)
 	}
 	return rep
 }

@@ -158,3 +158,12 @@ func idOf(t testing.TB, loc string) string {
 	require.True(t, i >= 0 && i < len(loc)-1, "location %q", loc)
 	return loc[i+1:]
 }
+
+// apiErrors is the API's error document.
+type apiErrors struct {
+	Errors struct {
+		Params  map[string][]string `json:"params"`
+		Request []string            `json:"request"`
+		System  []string            `json:"system"`
+	} `json:"errors"`
+}

@@ -500,7 +500,7 @@ func TestGzipBodies(t *testing.T) {
 	// builds it, is accepted and recorded.
 	batch := fmt.Sprintf(`{"tags":{"host":"gz"},"measurements":[{"name":"gz.metric","value":7,"time":%d}]}`, base)
 	send("POST", "/v1/measurements", "application/json", "gzip", gzipped(t, batch)).requireStatus(t, 202)
-	got := srv.RecordedMatching(mock.RecordedFilter{Metric: "gz.metric"})
+	got := srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.metric"})
 	require.Len(t, got, 1)
 	assert.Equal(t, 7.0, got[0].Value)
 	assert.Equal(t, map[string]string{"host": "gz"}, got[0].Tags)
@@ -539,7 +539,7 @@ func TestGzipBodies(t *testing.T) {
 	c := sdk(t, srv, librato.RoleFullAccess, librato.WithHTTPClient(&http.Client{Transport: gzipTransport{srv.Transport()}}))
 	_, err := c.Measurements.Create(context.Background(), &librato.MeasurementBatch{Measurements: []librato.Measurement{{Name: "gz.sdk", Value: 1}}})
 	require.NoError(t, err)
-	assert.Len(t, srv.RecordedMatching(mock.RecordedFilter{Metric: "gz.sdk"}), 1)
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.sdk"}), 1)
 }
 
 // gzipTransport compresses request bodies, as appoptics-api-go does.

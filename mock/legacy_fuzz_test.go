@@ -1,4 +1,4 @@
-package mock
+package mock_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock"
 )
 
 // FuzzLegacy sends arbitrary legacy submissions and reads: every answer
@@ -23,7 +24,7 @@ func FuzzLegacy(f *testing.F) {
 	} {
 		f.Add(c.ct, c.body, c.query)
 	}
-	srv, err := New(WithLegacyPageSize(2))
+	srv, err := mock.New(mock.WithLegacyPageSize(2))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func FuzzLegacy(f *testing.F) {
 		defer res.Body.Close()
 		data, _ := io.ReadAll(res.Body)
 		if res.StatusCode >= 400 {
-			var eb errorBody
+			var eb apiErrors
 			if json.Unmarshal(data, &eb) != nil || len(eb.Errors.Params)+len(eb.Errors.Request)+len(eb.Errors.System) == 0 {
 				t.Fatalf("%s %s: %d without the API's error body: %s", method, path, res.StatusCode, data)
 			}

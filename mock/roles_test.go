@@ -17,7 +17,7 @@ import (
 // fixtures are objects of every family in one account, so each matrix row
 // can be called on something that exists.
 type fixtures struct {
-	space, chart, event, service, spare, alert, token, job, snapshot string
+	space, chart, event, service, spare, alert, token, job, snapshot, source string
 }
 
 func makeFixtures(t *testing.T, w *wire) fixtures {
@@ -37,6 +37,8 @@ func makeFixtures(t *testing.T, w *wire) fixtures {
 	fx.job = idOf(t, w.do("PUT", "/v1/metrics", map[string]any{"names": []string{"fx.other"}, "period": 60}).requireStatus(t, 202).Header.Get("Location"))
 	chartID, _ := strconv.Atoi(fx.chart)
 	fx.snapshot = idOf(t, w.do("POST", "/v1/snapshots", map[string]any{"subject": map[string]any{"chart": map[string]any{"id": chartID, "type": "line"}}}).requireStatus(t, 202).Header.Get("Location"))
+	fx.source = "fx-source"
+	w.do("PUT", "/v1/sources/"+fx.source, map[string]any{"display_name": "FX"}).requireStatus(t, 201)
 	return fx
 }
 
@@ -107,6 +109,9 @@ func rowCalls(fx fixtures) map[string]rowCall {
 		"GET /v1/services/:id":                        {"/v1/services/" + fx.service, nil, 200},
 		"PUT /v1/services/:id":                        {"/v1/services/" + fx.service, map[string]any{"title": "s2"}, 204},
 		"DELETE /v1/services/:id":                     {"/v1/services/" + fx.service, nil, 204},
+		"GET /v1/sources":                             {"/v1/sources", nil, 200},
+		"GET /v1/sources/:name":                       {"/v1/sources/" + fx.source, nil, 200},
+		"PUT /v1/sources/:name":                       {"/v1/sources/" + fx.source, map[string]any{"display_name": "FX 2"}, 204},
 	}
 }
 
@@ -117,7 +122,7 @@ func rowCalls(fx fixtures) map[string]rowCall {
 func TestRoleEnforcementMatrix(t *testing.T) {
 	srv := newServer(t)
 	perms := librato.Permissions()
-	require.Len(t, perms, 53)
+	require.Len(t, perms, 56)
 	covered := map[string]bool{}
 	n := 0
 	for _, p := range perms {

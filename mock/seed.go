@@ -5,23 +5,35 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
-	"reflect"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
-// Seed is the initial content of an account; see the package
-// documentation for its JSON form. Every object is an API request body
-// and goes through the same validation as a request would. Numbers may be
-// json.Number, float64, int or int64.
+// Seed is the initial content of an account: WithSeed's at start (the
+// state Reset returns to), Account.Apply's or POST /mock/seed's later,
+// the librato-mock command's -seed file through LoadSeedFile. Every
+// object is the body of the API request that creates it and goes through
+// the same validation; in Go, numbers may be json.Number, float64, int or
+// int64. As JSON, every section is optional and an unknown one is an
+// error:
+//
+//	{
+//	  "tokens":       [{"name": "ci", "role": "viewer", "token": "fixed-secret"}],
+//	  "metrics":      [{"name": "cpu", "type": "gauge", "period": 60,
+//	                    "attributes": {"display_units_short": "%"}}],
+//	  "measurements": [{"name": "cpu", "value": 42, "time": -60, "tags": {"host": "web1"}}],
+//	  "services":     [{"title": "Ops mail", "type": "mail",
+//	                    "settings": {"addresses": "ops@example.com"}}],
+//	  "spaces":       [{"name": "Ops", "charts": [{"name": "CPU", "type": "line",
+//	                    "streams": [{"metric": "cpu"}]}]}],
+//	  "alerts":       [{"name": "cpu.high", "services": ["Ops mail"], "firing": false,
+//	                    "conditions": [{"type": "above", "metric_name": "cpu", "threshold": 90}]}],
+//	  "annotations":  [{"name": "deploys", "display_name": "Deploys",
+//	                    "events": [{"title": "v1.2", "start_time": -3600}]}]
+//	}
 type Seed struct {
 	// Tokens are API tokens to create, with a fixed secret if Token is set.
 	Tokens []SeedToken `json:"tokens,omitempty"`
@@ -59,8 +71,8 @@ func LoadSeed(r io.Reader) (*Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mock: reading the seed: %w", err)
 	}
-	if rep := checkJSONText(data); rep != nil {
-		return nil, fmt.Errorf("mock: reading the seed: %s", describe(rep))
+	if rep := api.CheckJSONText(data); rep != nil {
+		return nil, fmt.Errorf("mock: reading the seed: %s", api.Describe(rep))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -88,398 +100,29 @@ func (a *Account) Apply(s *Seed) error {
 	if s == nil {
 		return nil
 	}
-	return a.apply(s.clone())
+	return s.clone().applyTo(a.st)
 }
 
-// clone copies the seed's lists, so that apply can fill in the secrets it
-// generates without touching the caller's seed.
+// clone copies the seed's lists, so that applyTo can fill in the secrets
+// it generates without touching the caller's seed.
 func (s *Seed) clone() *Seed {
 	c := *s
 	c.Tokens = slices.Clone(s.Tokens)
 	return &c
 }
 
-// apply adds the seed's objects; it fills in the secrets it generates for
-// tokens without one, so that Reset recreates the same tokens.
-func (a *Account) apply(s *Seed) error {
-	if s == nil {
-		return nil
+// applyTo adds the seed's objects to a; it fills in the secrets it
+// generates for tokens without one, so that Reset recreates the same
+// tokens.
+func (s *Seed) applyTo(a *api.Account) error {
+	in := &api.SeedIn{Metrics: s.Metrics, Measurements: s.Measurements, Services: s.Services,
+		Spaces: s.Spaces, Alerts: s.Alerts, Annotations: s.Annotations}
+	for _, t := range s.Tokens {
+		in.Tokens = append(in.Tokens, api.SeedToken(t))
 	}
-	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i, t := range s.Tokens {
-		if !t.Role.Valid() {
-			return fmt.Errorf("tokens[%d]: role %q is not admin, recorder or viewer", i, t.Role)
-		}
-		if strings.TrimSpace(t.Name) == "" {
-			return fmt.Errorf("tokens[%d]: name is required", i)
-		}
-		if !utf8.ValidString(t.Name) || !utf8.ValidString(t.Token) {
-			return fmt.Errorf("tokens[%d]: name and token must be valid UTF-8", i)
-		}
-		if t.Token != "" && (strings.ContainsAny(t.Token, " \t\r\n") || a.bySecret[t.Token] != nil || t.Token == a.srv.cfg.controlToken) {
-			return fmt.Errorf("tokens[%d]: token must be unique, without spaces, and not the control token", i)
-		}
-		s.Tokens[i].Token = a.addToken(t.Name, t.Role, t.Token, now).secret
+	err := a.Apply(in)
+	for i := range in.Tokens {
+		s.Tokens[i].Token = in.Tokens[i].Token
 	}
-	run := func(what string, h handler, params []string, body map[string]any) (*reply, error) {
-		if rep := checkTreeUTF8(body); rep != nil {
-			return rep, fmt.Errorf("%s: %s", what, describe(rep))
-		}
-		for i, p := range params {
-			if !utf8.ValidString(p) {
-				return nil, fmt.Errorf("%s: name %q (parameter %d) is not valid UTF-8", what, p, i)
-			}
-		}
-		c := a.seedCall(now, params, body)
-		rep := h(c)
-		if rep == nil || rep.status >= 300 {
-			return rep, fmt.Errorf("%s: %s", what, describe(rep))
-		}
-		return rep, nil
-	}
-	for i, m := range s.Metrics {
-		name, _ := m["name"].(string)
-		if _, err := run(fmt.Sprintf("metrics[%d]", i), (*call).metricsPut, []string{name}, m); err != nil {
-			return err
-		}
-	}
-	if len(s.Measurements) > 0 {
-		list := make([]any, len(s.Measurements))
-		for i, m := range s.Measurements {
-			list[i] = relative(m, "time", now)
-		}
-		if _, err := run("measurements", (*call).measurementsCreate, nil, map[string]any{"measurements": list}); err != nil {
-			return err
-		}
-	}
-	titles := map[string]int64{}
-	for i, sv := range s.Services {
-		rep, err := run(fmt.Sprintf("services[%d]", i), (*call).servicesCreate, nil, sv)
-		if err != nil {
-			return err
-		}
-		sj := rep.body.(serviceJSON)
-		id, _ := strconv.ParseInt(sj.ID, 10, 64)
-		titles[sj.Title] = id
-	}
-	for i, sp := range s.Spaces {
-		body := map[string]any{}
-		for k, v := range sp {
-			if k != "charts" {
-				body[k] = v
-			}
-		}
-		rep, err := run(fmt.Sprintf("spaces[%d]", i), (*call).spacesCreate, nil, body)
-		if err != nil {
-			return err
-		}
-		id := strconv.FormatInt(rep.body.(spaceJSON).ID, 10)
-		charts, _ := sp["charts"].([]any)
-		for j, ch := range charts {
-			cm, ok := ch.(map[string]any)
-			if !ok {
-				return fmt.Errorf("spaces[%d].charts[%d]: not an object", i, j)
-			}
-			if _, err := run(fmt.Sprintf("spaces[%d].charts[%d]", i, j), (*call).chartsCreate, []string{id}, cm); err != nil {
-				return err
-			}
-		}
-	}
-	for i, al := range s.Alerts {
-		body := map[string]any{}
-		for k, v := range al {
-			body[k] = v
-		}
-		if list, ok := al["services"].([]any); ok {
-			ids := make([]any, len(list))
-			for j, v := range list {
-				ids[j] = v
-				if t, isStr := v.(string); isStr {
-					if id, ok := titles[t]; ok {
-						ids[j] = id
-					}
-				}
-			}
-			body["services"] = ids
-		}
-		if _, err := run(fmt.Sprintf("alerts[%d]", i), (*call).alertsCreate, nil, body); err != nil {
-			return err
-		}
-		if firing, _ := al["firing"].(bool); firing {
-			for _, x := range a.alerts {
-				if x.name == body["name"] {
-					x.triggeredAt = now.Unix()
-				}
-			}
-		}
-	}
-	for i, an := range s.Annotations {
-		name, _ := an["name"].(string)
-		events, _ := an["events"].([]any)
-		if len(events) == 0 {
-			return fmt.Errorf("annotations[%d]: a stream needs at least one event", i)
-		}
-		for j, ev := range events {
-			em, ok := ev.(map[string]any)
-			if !ok {
-				return fmt.Errorf("annotations[%d].events[%d]: not an object", i, j)
-			}
-			em = relative(em, "start_time", now)
-			if _, err := run(fmt.Sprintf("annotations[%d].events[%d]", i, j), (*call).annotationsCreateEvent, []string{name}, em); err != nil {
-				return err
-			}
-		}
-		if dn, ok := an["display_name"]; ok {
-			if _, err := run(fmt.Sprintf("annotations[%d]", i), (*call).annotationsUpdateStream, []string{name}, map[string]any{"display_name": dn}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// relative returns m with field k made absolute when it is 0 or less.
-func relative(m map[string]any, k string, now time.Time) map[string]any {
-	v, ok := m[k]
-	if !ok {
-		return m
-	}
-	n, ok := integer(v)
-	if !ok || n > 0 {
-		return m
-	}
-	out := make(map[string]any, len(m))
-	for key, val := range m {
-		out[key] = val
-	}
-	out[k] = now.Unix() + n
-	return out
-}
-
-// seedCall is a call made by the seed loader, as a Full Access token would.
-func (a *Account) seedCall(now time.Time, params []string, body map[string]any) *call {
-	r := &http.Request{
-		Method: http.MethodPost,
-		URL:    &url.URL{Path: "/"},
-		Header: http.Header{"User-Agent": {"librato-mock seed"}},
-		Host:   "seed.invalid",
-	}
-	return &call{s: a.srv, a: a, r: r, p: params, q: url.Values{}, body: body, now: now}
-}
-
-// describe renders an error reply for a seed error.
-func describe(r *reply) string {
-	if r == nil {
-		return "no answer"
-	}
-	eb, ok := r.body.(errorBody)
-	if !ok {
-		return "status " + strconv.Itoa(r.status)
-	}
-	var parts []string
-	for _, k := range sortedKeys(eb.Errors.Params) {
-		parts = append(parts, k+" "+strings.Join(eb.Errors.Params[k], ", "))
-	}
-	parts = append(parts, eb.Errors.Request...)
-	parts = append(parts, eb.Errors.System...)
-	if len(parts) == 0 {
-		return "status " + strconv.Itoa(r.status)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// TypedSeed is a seed written with the SDK's own types, for Go tests:
-// WithTypedSeed turns it into a Seed through the SDK's JSON encoding, so
-// it goes through the same validation as the JSON seed and as API
-// requests. Read-only fields (ids, created_at...) are left out.
-type TypedSeed struct {
-	Tokens []SeedToken
-	// Metrics are created as PUT /v1/metrics/:name would.
-	Metrics []librato.Metric
-	// Measurements are submitted in one batch; a Time of 0 or less is
-	// relative to the server's start, as in the JSON seed.
-	Measurements []librato.Measurement
-	Services     []librato.Service
-	Spaces       []SeedSpace
-	Alerts       []SeedAlert
-	Annotations  []SeedAnnotation
-}
-
-// SeedSpace is a space with the charts to create in it.
-type SeedSpace struct {
-	Space  librato.Space // Name; Space.Charts (references) must be empty
-	Charts []librato.Chart
-}
-
-// SeedAlert is an alert to create. Alert.Services name services by ID or,
-// with ID 0, by the Title of a seeded service. Firing makes it fire.
-type SeedAlert struct {
-	Alert  librato.Alert
-	Firing bool
-}
-
-// SeedAnnotation is an annotation stream with its events (at least one);
-// a zero StartTime is the server's clock.
-type SeedAnnotation struct {
-	Stream librato.AnnotationStream
-	Events []librato.AnnotationEvent
-}
-
-// WithTypedSeed is WithSeed for a TypedSeed; a seed that does not convert
-// or is invalid makes New fail.
-func WithTypedSeed(t *TypedSeed) Option {
-	return func(c *config) error {
-		s, err := t.Seed()
-		if err != nil {
-			return err
-		}
-		c.seed = s
-		return nil
-	}
-}
-
-// Seed converts the typed seed to the untyped form Account.Apply takes.
-// It fails on a string that is not valid UTF-8 (the JSON encoding would
-// silently replace it) and on a space or alert it cannot express.
-func (t *TypedSeed) Seed() (*Seed, error) {
-	if t == nil {
-		return nil, nil
-	}
-	if path, bad := invalidUTF8In(reflect.ValueOf(*t), "TypedSeed"); bad {
-		return nil, fmt.Errorf("mock: typed seed: %s is not valid UTF-8", path)
-	}
-	s := &Seed{Tokens: slices.Clone(t.Tokens)}
-	var err error
-	add := func(list *[]map[string]any, what string, v any) map[string]any {
-		if err != nil {
-			return nil
-		}
-		var m map[string]any
-		if m, err = toBody(v); err != nil {
-			err = fmt.Errorf("mock: typed seed: %s: %w", what, err)
-			return nil
-		}
-		*list = append(*list, m)
-		return m
-	}
-	for i := range t.Metrics {
-		add(&s.Metrics, fmt.Sprintf("Metrics[%d]", i), t.Metrics[i])
-	}
-	for i := range t.Measurements {
-		add(&s.Measurements, fmt.Sprintf("Measurements[%d]", i), t.Measurements[i])
-	}
-	for i, sv := range t.Services {
-		sv.ID = 0
-		add(&s.Services, fmt.Sprintf("Services[%d]", i), sv)
-	}
-	for i, sp := range t.Spaces {
-		if len(sp.Space.Charts) > 0 {
-			return nil, fmt.Errorf("mock: typed seed: Spaces[%d]: Space.Charts holds references; put the charts to create in SeedSpace.Charts", i)
-		}
-		charts := make([]any, 0, len(sp.Charts))
-		for j, ch := range sp.Charts {
-			ch.ID = 0
-			m, e := toBody(ch)
-			if e != nil {
-				return nil, fmt.Errorf("mock: typed seed: Spaces[%d].Charts[%d]: %w", i, j, e)
-			}
-			charts = append(charts, m)
-		}
-		s.Spaces = append(s.Spaces, map[string]any{"name": sp.Space.Name, "charts": charts})
-	}
-	for i, al := range t.Alerts {
-		a := al.Alert
-		services := make([]any, len(a.Services))
-		for j, sv := range a.Services {
-			switch {
-			case sv.ID != 0:
-				services[j] = sv.ID
-			case sv.Title != "":
-				services[j] = sv.Title
-			default:
-				return nil, fmt.Errorf("mock: typed seed: Alerts[%d].Alert.Services[%d]: set the service's ID or the Title of a seeded service", i, j)
-			}
-		}
-		a.ID, a.Services, a.CreatedAt, a.UpdatedAt = 0, nil, 0, 0
-		m := add(&s.Alerts, fmt.Sprintf("Alerts[%d]", i), a)
-		if m != nil {
-			m["services"] = services
-			if al.Firing {
-				m["firing"] = true
-			}
-		}
-	}
-	for i, an := range t.Annotations {
-		events := make([]any, 0, len(an.Events))
-		for j, ev := range an.Events {
-			ev.ID = 0
-			m, e := toBody(ev)
-			if e != nil {
-				return nil, fmt.Errorf("mock: typed seed: Annotations[%d].Events[%d]: %w", i, j, e)
-			}
-			events = append(events, m)
-		}
-		m := map[string]any{"name": an.Stream.Name, "events": events}
-		if an.Stream.DisplayName != "" {
-			m["display_name"] = an.Stream.DisplayName
-		}
-		s.Annotations = append(s.Annotations, m)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// toBody encodes v with the SDK's JSON encoding and reads it back as the
-// mock reads a request body.
-func toBody(v any) (map[string]any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return decodeJSON(data)
-}
-
-// invalidUTF8In finds a string (or map key) in v that is not valid UTF-8
-// and returns its Go path.
-func invalidUTF8In(v reflect.Value, path string) (string, bool) {
-	switch v.Kind() {
-	case reflect.String:
-		return path, !utf8.ValidString(v.String())
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return "", false
-		}
-		return invalidUTF8In(v.Elem(), path)
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Type().Field(i); f.IsExported() {
-				if p, bad := invalidUTF8In(v.Field(i), path+"."+f.Name); bad {
-					return p, true
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			if p, bad := invalidUTF8In(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); bad {
-				return p, true
-			}
-		}
-	case reflect.Map:
-		iter := v.MapRange()
-		for iter.Next() {
-			k := iter.Key()
-			kp := fmt.Sprintf("%s[%q]", path, strings.ToValidUTF8(fmt.Sprint(k.Interface()), "\uFFFD"))
-			if p, bad := invalidUTF8In(k, kp); bad {
-				return p, true
-			}
-			if p, bad := invalidUTF8In(iter.Value(), kp); bad {
-				return p, true
-			}
-		}
-	}
-	return "", false
+	return err
 }

@@ -2,12 +2,9 @@ package mock_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	librato "github.com/librato-sdk/librato-go"
 	"github.com/librato-sdk/librato-go/mock"
@@ -89,6 +86,9 @@ func TestSeedErrors(t *testing.T) {
 		require.Error(t, err, c.seed)
 		assert.Contains(t, err.Error(), c.want)
 	}
+	_, err = mock.New(mock.WithSeed(&mock.Seed{Services: []map[string]any{{"title": "Ops \xff", "type": "mail", "settings": map[string]any{"addresses": "a@b"}}}}))
+	require.Error(t, err, "a Go seed is checked for UTF-8 as a body would be")
+	assert.Contains(t, err.Error(), "services[0]: title")
 
 	// Apply works on any account, from Go values too.
 	srv := newServer(t)
@@ -98,100 +98,4 @@ func TestSeedErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Metrics.Get(context.Background(), "go.metric")
 	require.NoError(t, err)
-}
-
-// typedSeed is seedJSON written with the SDK's types.
-func typedSeed() *mock.TypedSeed {
-	return &mock.TypedSeed{
-		Tokens:  []mock.SeedToken{{Name: "ci", Role: librato.RoleViewOnly, Token: "ci-viewer-secret"}},
-		Metrics: []librato.Metric{{Name: "cpu", Type: "gauge", Period: librato.Ptr(60), Attributes: &librato.MetricAttributes{DisplayUnitsShort: "%"}}},
-		Measurements: []librato.Measurement{
-			{Name: "cpu", Value: 10, Time: -120, Tags: map[string]string{"host": "web1"}},
-			{Name: "cpu", Value: 30, Time: -60, Tags: map[string]string{"host": "web1"}},
-			{Name: "mem", Value: 5, Tags: map[string]string{"host": "web1"}},
-		},
-		Services: []librato.Service{{Title: "Ops mail", Type: "mail", Settings: map[string]any{"addresses": "ops@example.com"}}},
-		Spaces: []mock.SeedSpace{{Space: librato.Space{Name: "Ops"}, Charts: []librato.Chart{
-			{Name: "CPU", Streams: []librato.ChartStream{{Metric: "cpu", GroupFunction: "average"}}},
-		}}},
-		Alerts: []mock.SeedAlert{{Firing: true, Alert: librato.Alert{
-			Name:       "cpu.high",
-			Services:   []librato.Service{{Title: "Ops mail"}},
-			Conditions: []librato.AlertCondition{{Type: "above", MetricName: "cpu", Threshold: librato.Ptr(90.0)}},
-		}}},
-		Annotations: []mock.SeedAnnotation{{
-			Stream: librato.AnnotationStream{Name: "deploys", DisplayName: "Deploys"},
-			Events: []librato.AnnotationEvent{{Title: "v1", StartTime: time.Now().Add(-5 * time.Minute).Unix()}},
-		}},
-	}
-}
-
-func TestTypedSeed(t *testing.T) {
-	seed, err := mock.LoadSeed(strings.NewReader(seedJSON))
-	require.NoError(t, err)
-	fromJSON := newServer(t, mock.WithSeed(seed))
-	fromGo := newServer(t, mock.WithTypedSeed(typedSeed()))
-
-	// Both seeds give the same state, read through the API.
-	read := func(srv *mock.Server) map[string]any {
-		w := newWire(t, srv, librato.RoleFullAccess)
-		out := map[string]any{}
-		strip := func(v any) any { // ids and times differ between servers
-			b, _ := json.Marshal(v)
-			s := regexp.MustCompile(`"(id|created_at|updated_at|triggered_at|start_time|href)":("[^"]*"|\d+)`).ReplaceAllString(string(b), `"$1":0`)
-			var x any
-			require.NoError(t, json.Unmarshal([]byte(s), &x))
-			return x
-		}
-		out["metric"] = strip(w.do("GET", "/v1/metrics/cpu", nil).requireStatus(t, 200).obj(t))
-		out["series"] = strip(w.do("GET", "/v1/measurements/cpu?duration=600&resolution=600", nil).requireStatus(t, 200).obj(t)["series"])
-		out["services"] = strip(w.do("GET", "/v1/services", nil).requireStatus(t, 200).obj(t)["services"])
-		sp := w.do("GET", "/v1/spaces", nil).requireStatus(t, 200).obj(t)["spaces"].([]any)
-		require.Len(t, sp, 1)
-		out["spaces"] = strip(sp)
-		out["charts"] = strip(w.do("GET", fmt.Sprintf("/v1/spaces/%d/charts", num(t, sp[0].(map[string]any)["id"])), nil).requireStatus(t, 200).list(t))
-		out["alerts"] = strip(w.do("GET", "/v1/alerts", nil).requireStatus(t, 200).obj(t)["alerts"])
-		out["firing"] = len(w.do("GET", "/v1/alerts/status", nil).obj(t)["firing"].([]any))
-		out["annotations"] = strip(w.do("GET", "/v1/annotations/deploys?count=5", nil).requireStatus(t, 200).obj(t))
-		out["recorded"] = srv.RecordedCount()
-		w.as(srv.Email(), "ci-viewer-secret").do("GET", "/v1/spaces", nil).requireStatus(t, 200)
-		return out
-	}
-	assert.Equal(t, read(fromJSON), read(fromGo))
-
-	// The same validation as the API's.
-	bad := typedSeed()
-	bad.Metrics[0].Name = "bad name"
-	_, err = mock.New(mock.WithTypedSeed(bad))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "metrics[0]: name")
-	bad = typedSeed()
-	bad.Spaces[0].Charts[0].Name = ""
-	_, err = mock.New(mock.WithTypedSeed(bad))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "spaces[0].charts[0]: name")
-	bad = typedSeed()
-	bad.Alerts[0].Alert.Services = []librato.Service{{Title: "nope"}}
-	_, err = mock.New(mock.WithTypedSeed(bad))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "alerts[0]: services[0]")
-
-	// What the JSON encoding cannot carry is refused, not altered.
-	for name, mutate := range map[string]func(*mock.TypedSeed){
-		"invalid UTF-8":          func(s *mock.TypedSeed) { s.Services[0].Title = "Ops \xff" },
-		"chart refs":             func(s *mock.TypedSeed) { s.Spaces[0].Space.Charts = []librato.ChartRef{{ID: 1}} },
-		"nameless alert service": func(s *mock.TypedSeed) { s.Alerts[0].Alert.Services = []librato.Service{{}} },
-		"bad tag key":            func(s *mock.TypedSeed) { s.Measurements[0].Tags = map[string]string{"\xfe": "x"} },
-	} {
-		s := typedSeed()
-		mutate(s)
-		_, err := s.Seed()
-		require.Error(t, err, name)
-	}
-	// Apply takes a converted typed seed on any account.
-	s, err := typedSeed().Seed()
-	require.NoError(t, err)
-	acct := fromJSON.Account("typed@example.com")
-	require.NoError(t, acct.Apply(s))
-	assert.Equal(t, 3, acct.RecordedCount())
 }

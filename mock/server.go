@@ -15,6 +15,8 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/api"
 )
 
 // Defaults of the options.
@@ -56,7 +58,7 @@ type config struct {
 	retryAfter int
 	jobSteps   int
 	seriesPage int
-	legacyPage int // 0: DefaultLegacyPageSize (legacy.go)
+	legacyPage int
 	aggLimit   int
 	stdLimit   int
 
@@ -158,11 +160,14 @@ func WithSeriesPageSize(n int) Option {
 	}
 }
 
-// WithRateLimits sets the hourly limits reported and enforced per account:
-// agg counts measurement submissions (POST /v1/measurements and the
-// legacy POST /v1/metrics), std every
-// other authenticated request. A request over its limit gets 429 with a
-// Retry-After up to the end of the hour. Both default to DefaultRateLimit.
+// WithRateLimits sets the hourly limits reported and enforced per account
+// and clock hour: agg counts measurement submissions (POST
+// /v1/measurements and the legacy POST /v1/metrics), std every other
+// authenticated request. Every answer carries them in the
+// X-Librato-RateLimit-Agg and -Std headers
+// ("limit=N,remaining=M,reset=EPOCH"); a request over its limit gets 429
+// with a Retry-After up to the end of the hour. Both default to
+// DefaultRateLimit.
 func WithRateLimits(agg, std int) Option {
 	return func(c *config) error {
 		if agg <= 0 || std <= 0 {
@@ -226,9 +231,16 @@ func WithTimeouts(readHeader, read, idle time.Duration) Option {
 }
 
 // Server is the in-memory Librato API. It is safe for concurrent use.
+//
+// The methods an Account has too (Email, Credentials, Client, Recorded,
+// RecordedCount, FireAlert) work on the default account. They are on
+// Server because most tests use that account alone, and because, unlike
+// an *Account a test keeps, they follow the new default account after a
+// Reset.
 type Server struct {
-	cfg   config
-	table []route
+	cfg    config
+	router *api.Router
+	env    *api.Env // what the accounts share
 
 	ln        net.Listener
 	hs        *http.Server
@@ -237,7 +249,6 @@ type Server struct {
 
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds
-	ids      atomic.Int64 // one sequence for every kind of object
 	aggLimit atomic.Int64 // the rate limits in force (SetRateLimits)
 	stdLimit atomic.Int64
 
@@ -276,7 +287,9 @@ func NewServer(opts ...Option) *Server {
 
 // New starts a server like NewServer and returns an error where NewServer
 // would panic: an invalid option or seed, or an address it cannot listen
-// on.
+// on. It exists for the callers that must report those rather than
+// crash: the librato-mock program (its -addr may name a port in use) and
+// tests that build options from input.
 func New(opts ...Option) (*Server, error) {
 	cfg := config{
 		addr:       "127.0.0.1:0",
@@ -284,6 +297,7 @@ func New(opts ...Option) (*Server, error) {
 		maxBody:    DefaultMaxBodyBytes,
 		jobSteps:   DefaultJobSteps,
 		seriesPage: DefaultSeriesPageSize,
+		legacyPage: DefaultLegacyPageSize,
 		aggLimit:   DefaultRateLimit,
 		stdLimit:   DefaultRateLimit,
 
@@ -301,11 +315,15 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if cfg.controlToken == "" {
-		cfg.controlToken = newSecret()
+		cfg.controlToken = api.NewSecret()
+	}
+	rt, err := api.NewRouter(endpoints.All)
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{
 		cfg:          cfg,
-		table:        routes(),
+		router:       rt,
 		closing:      make(chan struct{}),
 		serveDone:    make(chan struct{}),
 		accounts:     make(map[string]*Account),
@@ -317,11 +335,15 @@ func New(opts ...Option) (*Server, error) {
 	s.latency.Store(int64(cfg.latency))
 	s.aggLimit.Store(int64(cfg.aggLimit))
 	s.stdLimit.Store(int64(cfg.stdLimit))
+	s.env = &api.Env{
+		MaxBody: cfg.maxBody, JobSteps: cfg.jobSteps, SeriesPage: cfg.seriesPage,
+		LegacyPage: cfg.legacyPage, ControlToken: cfg.controlToken,
+	}
 	def := s.Account(cfg.email)
 	s.def.Store(def)
 	if cfg.seed != nil {
 		seed := cfg.seed.clone()
-		if err := def.apply(seed); err != nil {
+		if err := seed.applyTo(def.st); err != nil {
 			return nil, fmt.Errorf("mock: seed: %w", err)
 		}
 		s.seed = seed
@@ -352,21 +374,24 @@ func New(opts ...Option) (*Server, error) {
 // to librato.WithBaseURL.
 func (s *Server) URL() string { return s.url }
 
-// Email is the default account's email, the Basic-auth user name.
-func (s *Server) Email() string { return s.def.Load().email }
+// Email is the default account's email, the Basic-auth user name; see
+// Server on the default account's methods.
+func (s *Server) Email() string { return s.def.Load().Email() }
 
 // Credentials creates a fresh active API token of role in the default
-// account and returns the account's email and the token. An invalid role
-// returns an empty token.
+// account and returns the account's email and the token (part of the
+// fixed contract; see Server on the default account's methods).
+// An invalid role returns an empty token.
 func (s *Server) Credentials(role librato.Role) (email, token string) {
 	return s.def.Load().Credentials(role)
 }
 
 // Client returns an SDK client for the default account holding a fresh
-// token of role, declaring that role and pointed at the server. opts are
-// applied after those, so they can override them (e.g. WithHTTPClient with
-// Transport for in-process calls). MinimalRoleOf reports what the client
-// used.
+// token of role, declaring that role and pointed at the server (part of
+// the fixed contract; see Server on the default account's methods).
+// opts are applied after those, so they can override them (e.g.
+// WithHTTPClient with Transport for in-process calls). MinimalRoleOf
+// reports what the client used.
 func (s *Server) Client(role librato.Role, opts ...librato.Option) (*librato.Client, error) {
 	return s.def.Load().Client(role, opts...)
 }
@@ -380,19 +405,24 @@ func (s *Server) DefaultAccount() *Account { return s.def.Load() }
 // account: an Account taken before a Reset no longer belongs to the
 // server.
 func (s *Server) Account(email string) *Account {
-	key := strings.ToLower(strings.TrimSpace(email))
+	key := accountKey(email)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a, ok := s.accounts[key]; ok {
 		return a
 	}
-	a := newAccount(s, strings.TrimSpace(email))
+	a := s.newAccount(email)
 	s.accounts[key] = a
 	return a
 }
 
-// account finds an existing account by email.
-func (s *Server) account(email string) *Account {
+// newAccount is an empty account of the server, not yet registered.
+func (s *Server) newAccount(email string) *Account {
+	return &Account{srv: s, st: api.NewAccount(s.env, strings.TrimSpace(email))}
+}
+
+// findAccount finds an existing account by email.
+func (s *Server) findAccount(email string) *Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.accounts[strings.ToLower(strings.TrimSpace(email))]
@@ -425,9 +455,7 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	s.aggLimit.Store(int64(agg))
 	s.stdLimit.Store(int64(std))
 	for _, a := range s.allAccounts() {
-		a.mu.Lock()
-		a.rate = rateWindow{}
-		a.mu.Unlock()
+		a.st.ResetRate()
 	}
 	return nil
 }
@@ -435,13 +463,6 @@ func (s *Server) SetRateLimits(agg, std int) error {
 // RateLimits reports the hourly limits in force (GET /mock/ratelimits).
 func (s *Server) RateLimits() (agg, std int) {
 	return int(s.aggLimit.Load()), int(s.stdLimit.Load())
-}
-
-// liveConfig is the configuration with the rate limits in force.
-func (s *Server) liveConfig() config {
-	c := s.cfg
-	c.aggLimit, c.stdLimit = s.RateLimits()
-	return c
 }
 
 // allAccounts lists the server's accounts.
@@ -456,14 +477,17 @@ func (s *Server) allAccounts() []*Account {
 }
 
 // Recorded returns the measurements the default account accepted so far,
-// in acceptance order; see Account.Recorded.
+// in acceptance order; see Account.Recorded, and Server on the default
+// account's methods.
 func (s *Server) Recorded() []librato.Measurement { return s.def.Load().Recorded() }
 
-// RecordedCount is len(Recorded()) without the copy.
+// RecordedCount is len(Recorded()) without the copy (the default
+// account's, as Recorded).
 func (s *Server) RecordedCount() int { return s.def.Load().RecordedCount() }
 
 // FireAlert makes alert id of the default account fire, as if its
-// conditions held; see Account.FireAlert.
+// conditions held; see Account.FireAlert, and Server on the default
+// account's methods.
 func (s *Server) FireAlert(id int64) bool { return s.def.Load().FireAlert(id) }
 
 // Close stops the server: it stops listening, ends open connections and
@@ -515,4 +539,20 @@ func (s *Server) wait(ctx context.Context) error {
 
 var errClosing = errors.New("mock: server closed")
 
-func (s *Server) nextID() int64 { return s.ids.Add(1) }
+// DefaultLegacyPageSize is how many records one legacy read
+// (GET /v1/metrics/:name with time parameters and no count) returns
+// before it is cut with query.next_time.
+const DefaultLegacyPageSize = 1000
+
+// WithLegacyPageSize sets how many records one legacy measurements read
+// holds before it is truncated with query.next_time (default
+// DefaultLegacyPageSize); small values let tests exercise the paging.
+func WithLegacyPageSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mock: WithLegacyPageSize(%d): need a positive size", n)
+		}
+		c.legacyPage = n
+		return nil
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,10 +166,10 @@ func TestSourcesPutValidation(t *testing.T) {
 	w.do("PUT", "/v1/sources/"+strings.Repeat("a", 255), nil).requireStatus(t, http.StatusCreated)
 }
 
-// TestSourcesRolesFullAccessOnly: /v1/sources has no matrix row, and the
-// mock answers it as librato.Permitted says of such paths: Full Access
-// only, 403 for the other roles.
-func TestSourcesRolesFullAccessOnly(t *testing.T) {
+// TestSourcesRolesFollowTheMatrix: the sources rows are answered like
+// every other row, as the matrix says: every role reads sources, only
+// Full Access names one (PUT), and the others get 403 naming their role.
+func TestSourcesRolesFollowTheMatrix(t *testing.T) {
 	srv := newServer(t)
 	admin := newWire(t, srv, librato.RoleFullAccess)
 	admin.do("PUT", "/v1/sources/web1", nil).requireStatus(t, http.StatusCreated)
@@ -176,24 +177,24 @@ func TestSourcesRolesFullAccessOnly(t *testing.T) {
 		method, path string
 		body         any
 		status       int
+		roles        []librato.Role
 	}{
-		{"GET", "/v1/sources", nil, http.StatusOK},
-		{"GET", "/v1/sources/web1", nil, http.StatusOK},
-		{"PUT", "/v1/sources/web1", map[string]any{"display_name": "Web 1"}, http.StatusNoContent},
+		{"GET", "/v1/sources", nil, http.StatusOK, librato.Roles()},
+		{"GET", "/v1/sources/web1", nil, http.StatusOK, librato.Roles()},
+		{"PUT", "/v1/sources/web1", map[string]any{"display_name": "Web 1"}, http.StatusNoContent, []librato.Role{librato.RoleFullAccess}},
 	}
 	for _, role := range librato.Roles() {
 		w := newWire(t, srv, role)
 		for _, c := range calls {
 			r := w.do(c.method, c.path, c.body)
-			if !librato.Permitted(role, c.method, c.path) {
-				require.NotEqual(t, librato.RoleFullAccess, role)
+			assert.Equal(t, slices.Contains(c.roles, role), librato.Permitted(role, c.method, c.path), "%s %s as %s: the matrix", c.method, c.path, role)
+			if !slices.Contains(c.roles, role) {
 				r.requireStatus(t, http.StatusForbidden)
 				_, request, _ := r.errs(t)
 				assert.Contains(t, request[0], role.Label())
 				assert.Contains(t, request[0], "Full Access")
 				continue
 			}
-			require.Equal(t, librato.RoleFullAccess, role)
 			r.requireStatus(t, c.status)
 		}
 	}
@@ -233,15 +234,20 @@ func TestSourcesThroughTheSDK(t *testing.T) {
 	assert.Equal(t, []librato.Source{{Name: "web1"}, {Name: "web2"}}, page.Sources)
 }
 
-// TestSourcesGuardAgainstTheMock: a lenient View Only client sends a
-// sources call and the mock refuses it; a strict one refuses it itself
-// and sends nothing.
+// TestSourcesGuardAgainstTheMock: a View Only client lists sources, as
+// the matrix allows; a lenient Record Only client sends a PUT, which the
+// matrix infers for Full Access only, and the mock refuses it; a strict
+// one refuses it itself and sends nothing.
 func TestSourcesGuardAgainstTheMock(t *testing.T) {
 	srv := newServer(t)
 	ctx := context.Background()
-	lenient := sdk(t, srv, librato.RoleViewOnly)
+	viewer := sdk(t, srv, librato.RoleViewOnly)
+	_, err := viewer.Sources.List(ctx, nil)
+	require.NoError(t, err)
+
+	lenient := sdk(t, srv, librato.RoleRecordOnly)
 	before := srv.Requests()
-	_, err := lenient.Sources.List(ctx, nil)
+	err = lenient.Sources.Update(ctx, "web1", &librato.SourceUpdate{DisplayName: librato.Ptr("x")})
 	require.ErrorIs(t, err, librato.ErrForbidden)
 	var ae *librato.APIError
 	require.ErrorAs(t, err, &ae, "the server refused it")

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	librato "github.com/librato-sdk/librato-go"
+	"github.com/librato-sdk/librato-go/internal/endpoints"
 )
 
 // usageRecord is the matrix rows one token used, in first-use order, with
@@ -13,9 +14,9 @@ type usageRecord struct {
 	id      identity
 	first   int64 // order of first use among the records
 	last    int64 // order of last use, for pruning
-	rows    []librato.Permission
+	rows    []*endpoints.Row
 	calls   []int
-	byRow   map[string]int
+	byRow   map[*endpoints.Row]int
 	deleted bool // the token no longer exists (found by a sweep)
 }
 
@@ -27,13 +28,13 @@ const (
 	maxDeletedUsage = 1000
 )
 
-// recordUsage notes that the token made a call classified as row p,
+// recordUsage notes that the token made a call classified as row,
 // whatever the call's outcome. The caller holds no account lock.
-func (s *Server) recordUsage(secret string, id identity, p librato.Permission) {
+func (s *Server) recordUsage(secret string, id identity, row *endpoints.Row) {
 	s.usageMu.Lock()
 	u := s.usage[secret]
 	if u == nil {
-		u = &usageRecord{id: id, byRow: make(map[string]int)}
+		u = &usageRecord{id: id, byRow: make(map[*endpoints.Row]int)}
 		s.usageSeq++
 		u.first = s.usageSeq
 		s.usage[secret] = u
@@ -41,12 +42,11 @@ func (s *Server) recordUsage(secret string, id identity, p librato.Permission) {
 	s.usageSeq++
 	u.last = s.usageSeq
 	u.id.name, u.id.role = id.name, id.role // the token's current name and role
-	key := p.Method + " " + p.Endpoint
-	if i, ok := u.byRow[key]; ok {
+	if i, ok := u.byRow[row]; ok {
 		u.calls[i]++
 	} else {
-		u.byRow[key] = len(u.rows)
-		u.rows = append(u.rows, p)
+		u.byRow[row] = len(u.rows)
+		u.rows = append(u.rows, row)
 		u.calls = append(u.calls, 1)
 	}
 	sweep := len(s.usage) >= s.usageSweepAt
@@ -73,10 +73,7 @@ func (s *Server) sweepUsage() {
 	var dead []cand
 	for _, c := range all {
 		a := c.u.id.a
-		a.mu.Lock()
-		alive := a.tokens[c.u.id.tok.id] == c.u.id.tok
-		a.mu.Unlock()
-		if !alive || !s.ownsAccount(a) {
+		if !a.st.HasToken(c.u.id.tok) || !s.ownsAccount(a) {
 			dead = append(dead, c)
 		}
 	}
@@ -97,7 +94,7 @@ func (s *Server) sweepUsage() {
 func (s *Server) ownsAccount(a *Account) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accounts[accountKey(a.email)] == a
+	return s.accounts[accountKey(a.st.Email)] == a
 }
 
 func (s *Server) clearUsage() {
@@ -119,16 +116,20 @@ func (s *Server) Usage(token string) []librato.Permission {
 	if u == nil {
 		return nil
 	}
-	return cloneRows(u.rows)
-}
-
-func cloneRows(rows []librato.Permission) []librato.Permission {
-	out := make([]librato.Permission, len(rows))
-	for i, p := range rows {
-		p.Roles = slices.Clone(p.Roles)
-		out[i] = p
+	out := make([]librato.Permission, len(u.rows))
+	for i, row := range u.rows {
+		out[i] = permission(row)
 	}
 	return out
+}
+
+// permission is a row as the SDK describes it.
+func permission(row *endpoints.Row) librato.Permission {
+	p := librato.Permission{Method: row.Method, Endpoint: row.Template, Source: row.Source}
+	for _, name := range row.Roles() {
+		p.Roles = append(p.Roles, librato.Role(name))
+	}
+	return p
 }
 
 // MinimalRole reports the least privileged role whose matrix permissions
@@ -137,20 +138,22 @@ func cloneRows(rows []librato.Permission) []librato.Permission {
 // token made no authenticated call. For a client made by Client, use
 // MinimalRoleOf.
 func (s *Server) MinimalRole(token string) (librato.Role, bool) {
-	rows := s.Usage(token)
-	if len(rows) == 0 {
+	s.usageMu.Lock()
+	defer s.usageMu.Unlock()
+	u := s.usage[token]
+	if u == nil {
 		return "", false
 	}
-	return minimalRole(rows), true
+	return minimalRole(u.rows), true
 }
 
-func minimalRole(rows []librato.Permission) librato.Role {
+func minimalRole(rows []*endpoints.Row) librato.Role {
 	roles := librato.Roles() // most to least privileged
 	for i := len(roles) - 1; i >= 0; i-- {
 		r := roles[i]
 		ok := true
-		for _, p := range rows {
-			if !slices.Contains(p.Roles, r) {
+		for _, row := range rows {
+			if !row.Allows(string(r)) {
 				ok = false
 				break
 			}
@@ -194,12 +197,12 @@ func (s *Server) UsageReport() []TokenUsage {
 	out := make([]TokenUsage, len(recs))
 	for i, u := range recs {
 		tu := TokenUsage{
-			Account: u.id.a.email, TokenName: u.id.name, Role: u.id.role,
+			Account: u.id.a.st.Email, TokenName: u.id.name, Role: u.id.role,
 			MinimalRole: minimalRole(u.rows), Deleted: u.deleted,
 			Endpoints: make([]EndpointUsage, len(u.rows)),
 		}
-		for j, p := range u.rows {
-			tu.Endpoints[j] = EndpointUsage{Method: p.Method, Endpoint: p.Endpoint, Calls: u.calls[j]}
+		for j, row := range u.rows {
+			tu.Endpoints[j] = EndpointUsage{Method: row.Method, Endpoint: row.Template, Calls: u.calls[j]}
 		}
 		out[i] = tu
 	}

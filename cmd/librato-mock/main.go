@@ -27,7 +27,7 @@
 // $LIBRATO_MOCK_CONTROL_TOKEN) resets the state, injects faults and
 // latency, sets rate limits and shows what was recorded, the request
 // journal and each token's least privilege; see the mock package's
-// documentation. The seed file's format is described there too;
+// documentation. The seed file's format is mock.Seed's;
 // testdata/seed.json is an example.
 package main
 
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("librato-mock", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one, printed in LIBRATO_MOCK_URL)")
-	seedPath := fs.String("seed", "", "JSON seed file to fill the account with (see the mock package documentation)")
+	seedPath := fs.String("seed", "", "JSON seed file to fill the account with (the format of mock.Seed)")
 	email := fs.String("email", mock.DefaultEmail, "email of the account, the Basic-auth user name")
 	latency := fs.Duration("latency", 0, "delay added to every request, e.g. 50ms")
 	jobSteps := fs.Int("job-steps", mock.DefaultJobSteps, "reads of a job until it completes (0: at once)")

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,10 +29,10 @@ import (
 // buildMock compiles the program into a temporary directory.
 func buildMock(t *testing.T) string {
 	t.Helper()
+	// go test puts its own GOROOT/bin first on the PATH of the tests it
+	// runs, so this is the toolchain running the test.
 	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	require.NoError(t, err, "no go command on the PATH")
 	bin := filepath.Join(t.TempDir(), "librato-mock")
 	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
@@ -205,7 +204,7 @@ func TestProgramBlackBox(t *testing.T) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	var answers []string // every control-plane answer, checked for tokens at the end
+	var answers []string // every control-plane answer and the refusals, checked for tokens at the end
 
 	// The next two measurement submissions fail with 503.
 	st, body := ctl(t, hc, p, "POST", "/mock/faults", map[string]any{"count": 2, "status": 503, "method": "POST", "endpoint": "/v1/measurements"})
@@ -326,6 +325,7 @@ func TestProgramBlackBox(t *testing.T) {
 	data, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	assert.Equal(t, 401, res.StatusCode)
+	answers = append(answers, string(data)) // the 401 must not echo the control token
 
 	// The -log lines: one per API request, none for the control plane.
 	waitLines := func() []string {
@@ -354,7 +354,7 @@ func TestProgramBlackBox(t *testing.T) {
 	answers = append(answers, string(body))
 	for _, secret := range secrets {
 		for _, a := range answers {
-			assert.NotContains(t, a, secret, "a control-plane answer holds a token")
+			assert.NotContains(t, a, secret, "an answer holds a token")
 		}
 		assert.NotContains(t, p.stderr.String(), secret, "the log holds a token")
 	}

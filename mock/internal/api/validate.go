@@ -1,0 +1,183 @@
+package api
+
+import (
+	"maps"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
+)
+
+// The API's documented rules, checked independently of the SDK; names
+// and tags follow ValidName, ValidTagName and ValidTagValue.
+var (
+	// Alert names: the documented set A-Za-z0-9.:- plus '_', which the
+	// API's own example uses.
+	reAlertName = regexp.MustCompile(`^[A-Za-z0-9.:_-]{1,255}$`)
+	reColor     = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	// Chart transform functions: digits, x, p, parentheses, + , - . / and
+	// space per the documented regex, plus '*' which its text allows.
+	reTransform = regexp.MustCompile(`^[\dxp()+,\-./* ]+$`)
+)
+
+// checkTags validates a tag object read from field k of o and returns it
+// as a map; ok is false when something was wrong (recorded in o.errs).
+func checkTags(o obj, k string) (map[string]string, bool) {
+	t, ok := o.object(k)
+	if !ok {
+		return nil, false
+	}
+	key := o.key(k)
+	if len(t.m) > tsdb.MaxTags {
+		o.errs.add(key, "has "+strconv.Itoa(len(t.m))+" tags; the limit is "+strconv.Itoa(tsdb.MaxTags))
+		return nil, false
+	}
+	out := make(map[string]string, len(t.m))
+	good := true
+	for _, name := range slices.Sorted(maps.Keys(t.m)) {
+		if !tsdb.ValidTagName(name) {
+			o.errs.add(key, "tag name "+strconv.Quote(name)+" is invalid")
+			good = false
+			continue
+		}
+		v, isStr := t.m[name].(string)
+		if !isStr || !tsdb.ValidTagValue(v) {
+			o.errs.add(key, "value of tag "+strconv.Quote(name)+" is invalid")
+			good = false
+			continue
+		}
+		out[name] = v
+	}
+	return out, good
+}
+
+// checkMagnitude is CheckMagnitude reporting a value out of range on
+// field k.
+func checkMagnitude(o obj, k string, v float64) (float64, bool) {
+	v, ok := tsdb.CheckMagnitude(v)
+	if !ok {
+		o.invalid(k, tsdb.MsgRange)
+	}
+	return v, ok
+}
+
+// oneOf checks that field k, when present, is one of allowed.
+func oneOf(o obj, k string, allowed ...string) (string, bool) {
+	v, ok := o.str(k)
+	if !ok {
+		return "", false
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v, true
+		}
+	}
+	o.invalid(k, "is invalid: must be one of "+strings.Join(allowed, ", "))
+	return "", false
+}
+
+// Time fields: epoch seconds, as a JSON number or (forms, queries) a
+// numeric string, or an ISO-8601 time: RFC 3339 ("2024-05-01T12:00:00Z",
+// an offset or a fraction allowed), the same without a zone (UTC), or a
+// date alone (midnight UTC). Whatever the encoding, the time must fall
+// within [minEpoch, maxEpoch]: after the epoch and before 2100, which
+// also catches milliseconds sent for seconds.
+const (
+	minEpoch = 1          // 1970-01-01T00:00:01Z
+	maxEpoch = 4102444799 // 2099-12-31T23:59:59Z
+)
+
+var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"}
+
+const (
+	msgTimeInvalid = "is invalid: expected epoch seconds or an ISO-8601 time such as 2024-05-01T12:00:00Z"
+	msgTimeRange   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
+)
+
+// ParseEpoch reads a time field's value in any accepted encoding; msg says
+// what is wrong when ok is false.
+func ParseEpoch(v any) (t int64, msg string, ok bool) {
+	f, isNum := number(v)
+	if !isNum {
+		s, isStr := v.(string)
+		if !isStr {
+			return 0, msgTimeInvalid, false
+		}
+		for _, layout := range isoLayouts {
+			if pt, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+				return checkEpoch(pt.Unix())
+			}
+		}
+		return 0, msgTimeInvalid, false
+	}
+	if math.Abs(f) > maxEpoch {
+		return 0, msgTimeRange, false
+	}
+	if f != math.Trunc(f) {
+		return 0, "is invalid: expected whole epoch seconds", false
+	}
+	return checkEpoch(int64(f))
+}
+
+func checkEpoch(t int64) (int64, string, bool) {
+	if t < minEpoch || t > maxEpoch {
+		return 0, msgTimeRange, false
+	}
+	return t, "", true
+}
+
+// epoch reads time field k (see minEpoch); a wrong or out-of-range value
+// is recorded in o.errs.
+func (o obj) epoch(k string) (int64, bool) {
+	v, ok := o.raw(k)
+	if !ok {
+		return 0, false
+	}
+	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
+		return 0, false // an empty form field is no value
+	}
+	t, msg, ok := ParseEpoch(v)
+	if !ok {
+		o.invalid(k, msg)
+		return 0, false
+	}
+	return t, true
+}
+
+const msgInvalidUTF8 = "is invalid: not valid UTF-8"
+
+// checkParamsUTF8 answers 400 when a path parameter, or a query
+// parameter's name or value, is not valid UTF-8: the API would read each
+// as U+FFFD, so distinct names would collide.
+func checkParamsUTF8(row *endpoints.Row, params []string, q url.Values) *Reply {
+	errs := perrs{}
+	j := 0
+	for _, seg := range row.Segments {
+		if seg[0] != ':' {
+			continue
+		}
+		if j < len(params) && !utf8.ValidString(params[j]) {
+			errs.add(seg[1:], msgInvalidUTF8)
+		}
+		j++
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			errs.add(strings.ToValidUTF8(k, "\uFFFD"), msgInvalidUTF8)
+			continue
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				errs.add(k, msgInvalidUTF8)
+			}
+		}
+	}
+	return errs.reply()
+}
