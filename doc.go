@@ -25,22 +25,27 @@
 //   - Delete(ctx, ids...) error.
 //   - No method returns a nil result with a nil error.
 //
-// The families, and what each has of them (– where the API has no such
-// endpoint):
+// The families, and which of the six operations each has (– where the API
+// has no such endpoint), with its own methods:
 //
-//	family        List/All                        Get    Create  Update            Delete  its own
-//	Measurements  name, *MeasurementsQuery        –      yes     –                 –       Compose, NewBatcher
-//	Metrics       *ListOptions                    name   –       *MetricUpdate     name    UpdateBatch, DeleteBatch
-//	Alerts        *AlertListOptions               id     yes     *AlertUpdate      id      Status, StatusAll, Clear, AddService, RemoveService
-//	Annotations   *ListOptions (streams)          name   –       *AnnotationStreamUpdate name CreateEvent, GetEvent, UpdateEvent, DeleteEvent, AddLink, DeleteLink
-//	APITokens     *ListOptions                    id     yes     *APITokenUpdate   id      –
-//	Spaces        *ListOptions                    id     yes     *SpaceUpdate      id      –
-//	Charts        List only, see below            ids    yes     *ChartUpdate      ids     Series
-//	Services      *ListOptions                    id     yes     *ServiceUpdate    id      –
-//	Sources       *ListOptions                    name   –       *SourceUpdate     –       –
-//	Jobs          –                               id     –       –                 –       Wait
-//	Snapshots     –                               id     yes     –                 –       –
-//	Legacy        name, *LegacyQuery              –      batch   –                 –       Compose, NewBatcher
+//	family        List  All  Get  Create  Update  Delete  its own
+//	Measurements  yes   yes  –    yes     –       –       Compose, NewBatcher
+//	Metrics       yes   yes  yes  –       yes     yes     UpdateBatch, DeleteBatch
+//	Alerts        yes   yes  yes  yes     yes     yes     Status, StatusAll, Clear, AddService, RemoveService
+//	Annotations   yes   yes  yes  –       yes     yes     CreateEvent, GetEvent, UpdateEvent, DeleteEvent, AddLink, DeleteLink
+//	APITokens     yes   yes  yes  yes     yes     yes     –
+//	Spaces        yes   yes  yes  yes     yes     yes     –
+//	Charts        yes   –    yes  yes     yes     yes     Series
+//	Services      yes   yes  yes  yes     yes     yes     –
+//	Sources       yes   yes  yes  –       yes     –       –
+//	Jobs          –     –    yes  –       –       –       Wait
+//	Snapshots     –     –    yes  yes     –       –       –
+//	Legacy        yes   yes  –    yes     –       –       Compose, NewBatcher
+//
+// Measurements and Legacy list the series of one metric (List(ctx, name,
+// query)), paged in time by the API's next links. Annotations list,
+// get, update and delete streams; an event has its own methods. Charts
+// take the space id first.
 //
 // Where the table has no Create, the API creates otherwise: a metric by
 // Metrics.Update (PUT creates a metric that does not exist) or by its first
