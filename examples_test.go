@@ -72,6 +72,14 @@ func TestExamplePrograms(t *testing.T) {
 	require.NoError(t, err, "go build of the examples:\n%s", out)
 	program := func(name string) string { return filepath.Join(bin, name) }
 
+	t.Run("-h", func(t *testing.T) {
+		for _, name := range []string{"quickstart", "collector", "dashboard", "provision", "otel"} {
+			stdout, stderr, err := runExample(t, program(name), "-h")
+			require.NoError(t, err, "%s -h exits 0; stderr:\n%s", name, stderr)
+			assert.Contains(t, stdout, "Usage of "+name, "%s -h prints its flags", name)
+		}
+	})
+
 	t.Run("quickstart", func(t *testing.T) {
 		t.Parallel()
 		stdout, stderr, err := runExample(t, program("quickstart"))

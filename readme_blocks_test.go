@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -300,10 +301,55 @@ func TestREADMEShellBlocksRun(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the README's shell blocks:\n%s\n%s", script.String(), out)
 	for _, c := range checks {
-		for _, want := range strings.Split(strings.TrimSpace(c.text), "\n") {
-			if want = strings.TrimSpace(strings.TrimPrefix(want, "#")); want != "" && !strings.Contains(want, "...") {
-				require.Contains(t, string(out), want, "README.md:%d: the output the README shows", c.line)
+		got := blockOutput(string(out), c.line)
+		want := strings.Split(strings.TrimSpace(c.text), "\n")
+		require.True(t, outputMatches(want, got), "README.md:%d shows\n%s\nbut the block printed\n%s", c.line, c.text, strings.Join(got, "\n"))
+	}
+}
+
+// blockOutput is what the shell block just before the output block at
+// outputLine printed: the lines after the last "--- README.md:N" marker
+// with N before outputLine, up to the next marker.
+func blockOutput(out string, outputLine int) []string {
+	all := strings.Split(out, "\n")
+	last := -1
+	for _, l := range all {
+		if n, ok := strings.CutPrefix(l, "--- README.md:"); ok {
+			if v, _ := strconv.Atoi(n); v < outputLine {
+				last = v
 			}
 		}
 	}
+	var lines []string
+	current := -1
+	for _, l := range all {
+		if n, ok := strings.CutPrefix(l, "--- README.md:"); ok {
+			current, _ = strconv.Atoi(n)
+			continue
+		}
+		if current == last {
+			lines = append(lines, l)
+		}
+	}
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// outputMatches reports whether got is want line for line, in order; a
+// shown line "..." stands for any number of lines.
+func outputMatches(want, got []string) bool {
+	if len(want) == 0 {
+		return len(got) == 0
+	}
+	if strings.TrimSpace(want[0]) == "..." {
+		for i := 0; i <= len(got); i++ {
+			if outputMatches(want[1:], got[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(got) > 0 && strings.TrimRight(got[0], " \r") == strings.TrimRight(want[0], " ") && outputMatches(want[1:], got[1:])
 }
