@@ -859,18 +859,18 @@ func init() {
 		return one(c.Metrics.Update(ctx, "speed", &Metric{Attributes: &MetricAttributes{Aggregate: Ptr(true)}}))
 	})
 
-	// --- legacy (source-based) metrics: Metrics.CreateLegacy and
-	// Metrics.GetLegacy, called by name; the request body or query of the
-	// example fills their arguments (see callByName).
+	// --- legacy (source-based) metrics: Legacy.Create, Legacy.List and
+	// Legacy.Compose, called by name so that the request body or query of
+	// the example fills their arguments (see callByName).
 	for _, id := range []string{"introduction.legacy_submit_json", "introduction.legacy_submit_form", "metrics.legacy_create_json",
 		"metrics.legacy_create_form", "metrics.legacy_hashed", "metrics.legacy_hashed_names", "metrics.legacy_array"} {
 		r(id, func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-			return callByName(ctx, c.Metrics, "CreateLegacy", jsonArg{rc.bodyJSON(t)})
+			return callByName(ctx, c.Legacy, "Create", jsonArg{rc.bodyJSON(t)})
 		})
 	}
 	legacyGet := func(name string) refCall {
 		return func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-			return callByName(ctx, c.Metrics, "GetLegacy", name, queryArg{refQuery(t, rc)})
+			return callByName(ctx, c.Legacy, "List", name, queryArg{refQuery(t, rc)})
 		}
 	}
 	r("introduction.legacy_query", legacyGet("cpu"))
@@ -879,7 +879,7 @@ func init() {
 	r("metrics.legacy_get_sources", legacyGet("cpu_temp"))
 	r("metrics.legacy_page", legacyGet("librato.cpu.percent.idle"))
 	r("metrics.legacy_compose", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		return callByName(ctx, c.Metrics, "ComposeLegacy", queryArg{refQuery(t, rc)})
+		return callByName(ctx, c.Legacy, "Compose", queryArg{refQuery(t, rc)})
 	})
 
 	// --- legacy sources: no family yet; called by name on Client.Sources.
@@ -1169,9 +1169,10 @@ type sentRequest struct {
 // every documented key with an equal value. Numbers, booleans and numeric
 // strings compare by their text (form values are strings, ids are sent
 // both ways); a documented null, [] or {} carries no data and may be left
-// out, as the models' omitempty fields do. Calls the SDK does not have yet
-// (the legacy Metrics.CreateLegacy, GetLegacy and ComposeLegacy, a Sources
-// family) are made by name and fail with errNoMethod until they exist.
+// out, as the models' omitempty fields do. Calls whose arguments the
+// example's body or query fills (Legacy.Create, List and Compose, the
+// Sources family) are made by name and fail with errNoMethod if they are
+// missing.
 func TestReferenceRequests(t *testing.T) {
 	cases := loadReference(t)
 	base, err := url.Parse(testBase)
