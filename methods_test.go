@@ -51,8 +51,7 @@ var typedCalls = []typedCall{
 	{"Metrics.All", func(ctx context.Context, c *Client) error { return first(c.Metrics.All(ctx, nil)) }},
 	{"Metrics.Get", func(ctx context.Context, c *Client) error { _, err := c.Metrics.Get(ctx, "cpu"); return err }},
 	{"Metrics.Update", func(ctx context.Context, c *Client) error {
-		_, err := c.Metrics.Update(ctx, "cpu", &Metric{Type: MetricTypeGauge})
-		return err
+		return c.Metrics.Update(ctx, "cpu", &MetricUpdate{Type: Ptr(MetricTypeGauge)})
 	}},
 	{"Metrics.Delete", func(ctx context.Context, c *Client) error { return c.Metrics.Delete(ctx, "cpu") }},
 	{"Metrics.UpdateBatch", func(ctx context.Context, c *Client) error {
