@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -282,4 +283,24 @@ func TestAggregatorNeverWaitsForTheBatcher(t *testing.T) {
 	require.NoError(t, b.Close(context.Background()))
 	assert.EqualValues(t, 4, accepted.Load(), "the filler and three summaries")
 	assert.Equal(t, BatcherStats{Added: 4, Sent: 4, Batches: 4}, counts(b.Stats()), "each once")
+}
+
+// BenchmarkAggregatorObserve is the cost of recording one sample: the key
+// of its series and its running statistics, under the lock.
+func BenchmarkAggregatorObserve(b *testing.B) {
+	c, mt := newMockClient(b)
+	mt.RegisterResponder("POST", testBase+"/v1/measurements", httpmock.NewStringResponder(202, ""))
+	bt, err := c.Measurements.NewBatcher(BatcherOptions{})
+	require.NoError(b, err)
+	a := newAggregator(bt, time.Minute, func() time.Time { return time.Unix(1700000000, 0) }, false)
+	tags := map[string]string{"host": "web-1", "route": "/api"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := a.Observe("http.latency", tags, float64(i%100)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	require.NoError(b, a.Close(context.Background()))
+	require.NoError(b, bt.Close(context.Background()))
 }
