@@ -14,8 +14,12 @@ import (
 // standard deviation, and at the period's end hands one summary
 // measurement, timed at the period's start, to a Batcher. Gauges (Observe)
 // and counters (Increment) can be mixed. It is safe for concurrent use.
-// While a BlockWhenFull batcher is full, emitting waits, and so do Observe
-// and Increment: the aggregator never drops what it collected.
+//
+// Observe and Increment only record in memory, so they never wait and take
+// no context. Handing summaries to the batcher is the aggregator's own
+// goroutine's work (and Close's): while a BlockWhenFull batcher is full,
+// finished periods' summaries wait in memory, one per series and period,
+// and the aggregator never drops what it collected.
 type Aggregator struct {
 	batcher *Batcher
 	period  time.Duration
@@ -23,6 +27,7 @@ type Aggregator struct {
 
 	mu      sync.Mutex
 	series  map[string]*aggSeries
+	pending []Measurement // finished summaries not yet handed to the batcher, oldest first
 	keyBuf  []byte
 	keys    []string
 	closed  bool
@@ -81,17 +86,18 @@ func newAggregator(b *Batcher, period time.Duration, now func() time.Time, ticki
 }
 
 // Observe records one gauge sample of name with tags (nil: the batcher's
-// DefaultTags; its CommonTags are merged in either way). The name, tags
-// (CommonTags included) and value are checked as the API would; an
-// invalid sample is refused with a *ValidationError.
+// DefaultTags; its CommonTags are merged in either way), in memory only: it
+// never waits for the batcher. The name, tags (CommonTags included) and
+// value are checked as the API would; an invalid sample is refused with a
+// *ValidationError, and after Close it returns ErrAggregatorClosed.
 func (a *Aggregator) Observe(name string, tags map[string]string, v float64) error {
 	return a.record(name, tags, v, false)
 }
 
-// Increment adds delta to counter name with tags for the current period;
-// the period's summary has the total as its sum and the number of
-// increments as its count, and the metric, if this creates it, sums when
-// rolled up.
+// Increment adds delta to counter name with tags for the current period,
+// in memory only, as Observe records; the period's summary has the total
+// as its sum and the number of increments as its count, and the metric, if
+// this creates it, sums when rolled up. It fails as Observe does.
 func (a *Aggregator) Increment(name string, tags map[string]string, delta float64) error {
 	return a.record(name, tags, delta, true)
 }
@@ -109,8 +115,9 @@ func (a *Aggregator) record(name string, tags map[string]string, v float64, coun
 	a.keyBuf = a.appendKey(a.keyBuf[:0], name, tags, counter)
 	s, ok := a.series[string(a.keyBuf)]
 	if ok && s.bucket != bucket && s.n > 0 {
-		// A new period began before the ticker emitted the old one.
-		a.emitLocked(func(x *aggSeries) bool { return x == s })
+		// A new period began before the ticker emitted the old one: its
+		// summary waits for the next emission.
+		a.finishLocked(func(x *aggSeries) bool { return x == s })
 	}
 	if !ok {
 		s = &aggSeries{name: name, tags: cloneTags(tags), counter: counter}
@@ -214,14 +221,36 @@ func (a *Aggregator) run() {
 // the same period would overwrite the first on the server).
 func (a *Aggregator) flush(all bool) {
 	current := a.bucketOf(a.now())
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.emitLocked(func(s *aggSeries) bool { return all || s.bucket < current })
+	_ = a.emit(context.Background(), func(s *aggSeries) bool { return all || s.bucket < current })
 }
 
-// emitLocked sends the selected non-empty series as summaries and resets
-// them. The optional numbers of all summaries share one allocation.
-func (a *Aggregator) emitLocked(pick func(*aggSeries) bool) {
+// emit finishes the picked series, then hands every pending summary to the
+// batcher, outside the lock so that recording never waits for it. If ctx
+// ends while the batcher is full, the summaries not handed over stay
+// pending and ctx's error is returned.
+func (a *Aggregator) emit(ctx context.Context, pick func(*aggSeries) bool) error {
+	a.mu.Lock()
+	a.finishLocked(pick)
+	out := a.pending
+	a.pending = nil
+	a.mu.Unlock()
+	for i := range out {
+		// The batcher reports what it refuses through OnError; only the end
+		// of ctx keeps a summary here.
+		if err := a.batcher.Add(ctx, out[i]); err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			a.mu.Lock()
+			a.pending = append(out[i:], a.pending...)
+			a.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// finishLocked turns the picked non-empty series into pending summaries
+// and resets them. The optional numbers of all summaries share one
+// allocation.
+func (a *Aggregator) finishLocked(pick func(*aggSeries) bool) {
 	var out []*aggSeries
 	for _, s := range a.series {
 		if s.n > 0 && pick(s) {
@@ -244,8 +273,7 @@ func (a *Aggregator) emitLocked(pick func(*aggSeries) bool) {
 		if s.counter {
 			m.Attributes = &MetricAttributes{SummarizeFunction: "sum"}
 		}
-		// The batcher reports what it cannot take through OnError.
-		_ = a.batcher.Add(m)
+		a.pending = append(a.pending, m)
 		*s = aggSeries{name: s.name, tags: s.tags, counter: s.counter}
 	}
 }
@@ -253,9 +281,13 @@ func (a *Aggregator) emitLocked(pick func(*aggSeries) bool) {
 // Close emits everything still collected, the unfinished period included,
 // and stops the aggregator; Observe and Increment then fail. The batcher
 // is left open. If ctx ends while the periodic emission is still handing
-// summaries to a full batcher, Close returns ctx's error and keeps what it
-// collected: call Close again to emit it.
+// summaries to a full batcher, or while Close itself waits for room in
+// it, Close returns ctx's error and keeps what it has not handed over:
+// call Close again to emit it. A nil ctx is refused with an error.
 func (a *Aggregator) Close(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	a.mu.Lock()
 	if !a.closed {
 		a.closed = true
@@ -265,8 +297,5 @@ func (a *Aggregator) Close(ctx context.Context) error {
 	if err := waitDone(ctx, a.stopped); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.emitLocked(func(*aggSeries) bool { return true })
-	return nil
+	return a.emit(ctx, func(*aggSeries) bool { return true })
 }

@@ -2,6 +2,7 @@ package librato
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -245,4 +247,60 @@ func TestAggregatorCloseWithEndedContext(t *testing.T) {
 	got := f.all()
 	require.Len(t, got, 1, "emitted once")
 	assert.Equal(t, 7.0, *got[0].Sum)
+}
+
+// TestAggregatorNeverWaitsForTheBatcher: while a BlockWhenFull batcher is
+// full, Observe and Increment still record at once, across a period
+// boundary too (the finished period's summary waits in memory). A Close
+// whose context ends while the batcher is full returns the context's
+// error and keeps the summaries; a later Close hands each over once.
+func TestAggregatorNeverWaitsForTheBatcher(t *testing.T) {
+	b, release, accepted := fullBatcher(t)
+	clk := &fakeClock{}
+	a := newAggregator(b, 10*time.Second, clk.now, false)
+
+	recorded := make(chan error, 1)
+	go func() {
+		clk.set(1000)
+		err := errors.Join(a.Observe("lat", nil, 1), a.Increment("hits", nil, 2))
+		clk.set(1010)
+		recorded <- errors.Join(err, a.Observe("lat", nil, 3)) // a new period: the old one's summary is due
+	}()
+	select {
+	case err := <-recorded:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Observe waited for the full batcher")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, a.Close(ctx), context.DeadlineExceeded, "the batcher is still full")
+	var nilCtx context.Context
+	assert.Error(t, a.Close(nilCtx), "a nil context is refused, not a panic")
+	close(release)
+	require.NoError(t, a.Close(context.Background()), "a later Close hands over what the first kept")
+	require.NoError(t, b.Close(context.Background()))
+	assert.EqualValues(t, 4, accepted.Load(), "the filler and three summaries")
+	assert.Equal(t, BatcherStats{Added: 4, Sent: 4, Batches: 4}, counts(b.Stats()), "each once")
+}
+
+// BenchmarkAggregatorObserve is the cost of recording one sample: the key
+// of its series and its running statistics, under the lock.
+func BenchmarkAggregatorObserve(b *testing.B) {
+	c, mt := newMockClient(b)
+	mt.RegisterResponder("POST", testBase+"/v1/measurements", httpmock.NewStringResponder(202, ""))
+	bt, err := c.Measurements.NewBatcher(BatcherOptions{})
+	require.NoError(b, err)
+	a := newAggregator(bt, time.Minute, func() time.Time { return time.Unix(1700000000, 0) }, false)
+	tags := map[string]string{"host": "web-1", "route": "/api"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := a.Observe("http.latency", tags, float64(i%100)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	require.NoError(b, a.Close(context.Background()))
+	require.NoError(b, bt.Close(context.Background()))
 }

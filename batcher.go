@@ -40,8 +40,8 @@ const (
 type FullPolicy int
 
 const (
-	// BlockWhenFull makes Add wait for space (AddContext: or for its
-	// context). It is the default.
+	// BlockWhenFull makes Add wait for space, or for the end of its
+	// context. It is the default.
 	BlockWhenFull FullPolicy = iota
 	// DropWhenFull makes Add discard the measurement, count it in
 	// Stats().Dropped, and return ErrBufferFull.
@@ -245,16 +245,21 @@ func (b *Batcher) submit(ctx context.Context, ms []Measurement, sent func(int)) 
 	return err
 }
 
+// errNilContext refuses a nil context where a call might wait on it.
+var errNilContext = errors.New("librato: nil context: pass context.Background() or a context with a deadline")
+
 // Add queues m for submission without touching the network. A measurement
 // without a Time gets the time it was added, so a retried request records
 // it only once. An invalid measurement (CommonTags merged in counting
 // towards the tag limit) is refused with a *ValidationError, counted and
 // reported to OnError. At the bound, Add blocks or drops as WhenFull says;
-// after Close it returns ErrBatcherClosed.
-func (b *Batcher) Add(m Measurement) error { return b.AddContext(context.Background(), m) }
-
-// AddContext is Add that stops blocking, with ctx's error, when ctx ends.
-func (b *Batcher) AddContext(ctx context.Context, m Measurement) error {
+// ctx bounds the wait, and its error is returned if it ends first. After
+// Close it returns ErrBatcherClosed. A nil ctx is refused with an error,
+// m not queued.
+func (b *Batcher) Add(ctx context.Context, m Measurement) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if err := b.check(&m); err != nil {
 		err = b.client.scrub(err)
 		b.eng.refuse(err, m)

@@ -83,7 +83,7 @@ func TestBatcherAdaptsToLatencyAndHonoursRetryAfter(t *testing.T) {
 			}
 			m := librato.Measurement{Name: fmt.Sprintf("adaptive.m%d", n%7), Value: float64(n), Time: base + int64(n/7),
 				Tags: map[string]string{"slot": fmt.Sprint(n % 3)}}
-			if !assert.NoError(t, b.Add(m)) {
+			if !assert.NoError(t, b.Add(context.Background(), m)) {
 				return
 			}
 			n++

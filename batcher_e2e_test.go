@@ -91,7 +91,7 @@ func losesNothingUnderFaults(t *testing.T, concurrency int) {
 				if i%5 == 0 {
 					m.Tags = map[string]string{"host": "agent-1", "slot": fmt.Sprint(i % 3)}
 				}
-				assert.NoError(t, b.Add(m))
+				assert.NoError(t, b.Add(context.Background(), m))
 			}
 		}(g)
 	}
@@ -145,7 +145,7 @@ func TestBatcherOverTheSocketAndInProcess(t *testing.T) {
 		b, err := c.Measurements.NewBatcher(librato.BatcherOptions{BatchSize: 100})
 		require.NoError(t, err)
 		for i := 0; i < 1000; i++ {
-			require.NoError(t, b.Add(librato.Measurement{Name: "x", Value: float64(i), Time: 1700000000 + int64(i)}))
+			require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: "x", Value: float64(i), Time: 1700000000 + int64(i)}))
 		}
 		require.NoError(t, b.Close(context.Background()))
 		assert.Equal(t, 1000, srv.RecordedCount(), "inProcess=%v", inProcess)
@@ -167,9 +167,9 @@ func TestBatcherCommonTagsAgainstTheMock(t *testing.T) {
 	send := func(opts librato.BatcherOptions, name string) map[int64]map[string]string {
 		b, err := c.Measurements.NewBatcher(opts)
 		require.NoError(t, err)
-		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 1, Time: base, Tags: map[string]string{"status": "200"}}))
-		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 2, Time: base + 1, Tags: map[string]string{"status": "500", "host": "web-2"}}))
-		require.NoError(t, b.Add(librato.Measurement{Name: name, Value: 3, Time: base + 2}))
+		require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: name, Value: 1, Time: base, Tags: map[string]string{"status": "200"}}))
+		require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: name, Value: 2, Time: base + 1, Tags: map[string]string{"status": "500", "host": "web-2"}}))
+		require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: name, Value: 3, Time: base + 2}))
 		require.NoError(t, b.Close(context.Background()))
 		got := map[int64]map[string]string{}
 		for _, m := range srv.Recorded() {
@@ -201,7 +201,7 @@ func TestBatcherCloseSaysWhyAgainstTheMock(t *testing.T) {
 	require.NoError(t, err)
 	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{})
 	require.NoError(t, err)
-	require.NoError(t, b.Add(librato.Measurement{Name: "m", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: "m", Value: 1}))
 	err = b.Close(context.Background())
 	require.ErrorIs(t, err, librato.ErrUnauthorized)
 	var de *librato.DeliveryError
@@ -242,7 +242,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.ResetTimer()
 		start := time.Now()
 		for i := 0; i < b.N; i++ {
-			if err := bt.Add(measurement(i)); err != nil {
+			if err := bt.Add(context.Background(), measurement(i)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -99,7 +99,7 @@ func TestBatcherBatchSizes(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 500, FlushInterval: time.Hour, DefaultTags: map[string]string{"host": "a"}})
 	require.NoError(t, err)
 	for i := 0; i < 1234; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: int64(1700000000 + i)}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: float64(i), Time: int64(1700000000 + i)}))
 	}
 	require.NoError(t, b.Close(context.Background()))
 	var sizes []int
@@ -132,7 +132,7 @@ func TestBatcherOrderingWithOneWorker(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 7, Concurrency: 1, FlushInterval: time.Hour})
 	require.NoError(t, err)
 	for i := 0; i < 100; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "seq", Value: float64(i), Time: 1700000000}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "seq", Value: float64(i), Time: 1700000000}))
 	}
 	require.NoError(t, b.Close(context.Background()))
 	got := f.all()
@@ -152,8 +152,8 @@ func TestBatcherFlushAndInterval(t *testing.T) {
 	c := newIngestClient(t, f)
 	b, err := c.Measurements.NewBatcher(BatcherOptions{FlushInterval: time.Hour})
 	require.NoError(t, err)
-	require.NoError(t, b.Add(Measurement{Name: "a", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "b", Value: 2}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "a", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "b", Value: 2}))
 	require.NoError(t, b.Flush(context.Background()))
 	assert.Len(t, f.all(), 2, "Flush returns once delivered")
 	require.NoError(t, b.Flush(context.Background()), "an empty flush is fine")
@@ -162,7 +162,7 @@ func TestBatcherFlushAndInterval(t *testing.T) {
 
 	ticking, err := c.Measurements.NewBatcher(BatcherOptions{FlushInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
-	require.NoError(t, ticking.Add(Measurement{Name: "c", Value: 3}))
+	require.NoError(t, ticking.Add(context.Background(), Measurement{Name: "c", Value: 3}))
 	require.Eventually(t, func() bool { return len(f.all()) == 3 }, 5*time.Second, 5*time.Millisecond, "the interval sends a partial batch")
 	require.NoError(t, ticking.Close(context.Background()))
 }
@@ -173,8 +173,8 @@ func TestBatcherStampsTime(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{})
 	require.NoError(t, err)
 	before := time.Now().Unix()
-	require.NoError(t, b.Add(Measurement{Name: "a", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "b", Value: 1, Time: 42}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "a", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "b", Value: 1, Time: 42}))
 	require.NoError(t, b.Close(context.Background()))
 	got := f.all()
 	require.Len(t, got, 2)
@@ -196,11 +196,11 @@ func TestBatcherInvalidMeasurementDoesNotPoisonTheBatch(t *testing.T) {
 		}
 	}})
 	require.NoError(t, err)
-	require.NoError(t, b.Add(Measurement{Name: "good.1", Value: 1}))
-	err = b.Add(Measurement{Name: "bad name", Value: 1})
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "good.1", Value: 1}))
+	err = b.Add(context.Background(), Measurement{Name: "bad name", Value: 1})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
-	require.NoError(t, b.Add(Measurement{Name: "good.2", Value: 2}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "good.2", Value: 2}))
 	err = b.Close(context.Background())
 	require.Error(t, err, "Close reports what was not delivered")
 	assert.Contains(t, err.Error(), "1 invalid")
@@ -236,7 +236,7 @@ func TestBatcherSplitsBatchesTheServerRejects(t *testing.T) {
 		if i == 13 || i == 50 {
 			name = "poison"
 		}
-		require.NoError(t, b.Add(Measurement{Name: name, Value: float64(i), Time: 1700000000}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: name, Value: float64(i), Time: 1700000000}))
 	}
 	require.Error(t, b.Close(context.Background()))
 	assert.Len(t, f.all(), 62)
@@ -256,7 +256,7 @@ func TestBatcherLosesBatchOnAuthFailure(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{Concurrency: 1, OnError: func(err error, _ []Measurement) { errs = append(errs, err) }})
 	require.NoError(t, err)
 	for i := 0; i < 10; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
 	}
 	require.Error(t, b.Close(context.Background()))
 	assert.Equal(t, int64(10), b.Stats().Failed)
@@ -281,7 +281,7 @@ func TestBatcherRetriesTransientFailures(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10})
 	require.NoError(t, err)
 	for i := 0; i < 95; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i), Time: 1700000000 + int64(i)}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: float64(i), Time: 1700000000 + int64(i)}))
 	}
 	require.NoError(t, b.Close(context.Background()))
 	got := f.all()
@@ -323,16 +323,16 @@ func TestBatcherBlocksAtTheBound(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 10, MaxBuffered: 20, Concurrency: 1})
 	require.NoError(t, err)
 	for i := 0; i < 20; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	err = b.AddContext(ctx, Measurement{Name: "m", Value: 1})
+	err = b.Add(ctx, Measurement{Name: "m", Value: 1})
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "at the bound Add waits, and its context ends the wait")
 	assert.Equal(t, int64(20), b.Stats().Buffered)
 
 	added := make(chan error, 1)
-	go func() { added <- b.Add(Measurement{Name: "m", Value: 2}) }()
+	go func() { added <- b.Add(context.Background(), Measurement{Name: "m", Value: 2}) }()
 	select {
 	case err := <-added:
 		t.Fatalf("Add returned %v while the buffer was full", err)
@@ -357,7 +357,7 @@ func TestBatcherDropsAtTheBound(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	for i := 0; i < 25; i++ {
-		err := b.Add(Measurement{Name: "m", Value: 1})
+		err := b.Add(context.Background(), Measurement{Name: "m", Value: 1})
 		if i < 20 {
 			require.NoError(t, err)
 		} else {
@@ -380,7 +380,7 @@ func TestBatcherCloseWithCancelledContext(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5, OnError: func(_ error, ms []Measurement) { lost.Add(int64(len(ms))) }})
 	require.NoError(t, err)
 	for i := 0; i < 12; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -397,7 +397,7 @@ func TestBatcherCloseWithCancelledContext(t *testing.T) {
 	assert.Zero(t, st.Buffered)
 	assert.Equal(t, int64(12), lost.Load(), "every undelivered measurement is reported")
 
-	assert.ErrorIs(t, b.Add(Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
+	assert.ErrorIs(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
 	assert.Error(t, b.Close(context.Background()), "closing again gives the same accounting")
 }
 
@@ -412,7 +412,7 @@ func TestBatcherCloseEndsARetryAfterWait(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 5})
 	require.NoError(t, err)
 	for i := 0; i < 12; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
 	}
 	// Close only once the 429 has been heard (the window halves from 4):
 	// before that, the last partial batch may still go out legitimately.
@@ -434,17 +434,17 @@ func TestBatcherAddAfterCloseAndBlockedAddWakes(t *testing.T) {
 	c, _ := stallingIngest(t, release)
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 2, MaxBuffered: 2})
 	require.NoError(t, err)
-	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}))
 	blocked := make(chan error, 1)
-	go func() { blocked <- b.Add(Measurement{Name: "m", Value: 1}) }()
+	go func() { blocked <- b.Add(context.Background(), Measurement{Name: "m", Value: 1}) }()
 	time.Sleep(20 * time.Millisecond)
 	closed := make(chan error, 1)
 	go func() { closed <- b.Close(context.Background()) }()
 	require.ErrorIs(t, <-blocked, ErrBatcherClosed, "Close wakes a blocked Add")
 	close(release)
 	require.NoError(t, <-closed)
-	require.ErrorIs(t, b.Add(Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
+	require.ErrorIs(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1}), ErrBatcherClosed)
 }
 
 func TestNewBatcherChecks(t *testing.T) {
@@ -473,7 +473,7 @@ func TestBatcherConcurrentAdds(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < 250; i++ {
-				assert.NoError(t, b.Add(Measurement{Name: fmt.Sprintf("g%d", g), Value: float64(i), Time: 1700000000 + int64(i)}))
+				assert.NoError(t, b.Add(context.Background(), Measurement{Name: fmt.Sprintf("g%d", g), Value: float64(i), Time: 1700000000 + int64(i)}))
 			}
 		}(g)
 	}
@@ -496,9 +496,9 @@ func TestBatcherCommonTagsMerge(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{CommonTags: common, DefaultTags: map[string]string{"env": "prod"}, FlushInterval: time.Hour})
 	require.NoError(t, err)
 	common["host"] = "changed-later" // the batcher keeps its own copy
-	require.NoError(t, b.Add(Measurement{Name: "req", Value: 1, Tags: map[string]string{"status": "200"}, Time: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "req", Value: 2, Tags: map[string]string{"status": "500", "host": "web-9"}, Time: 2}))
-	require.NoError(t, b.Add(Measurement{Name: "req", Value: 3, Time: 3}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "req", Value: 1, Tags: map[string]string{"status": "200"}, Time: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "req", Value: 2, Tags: map[string]string{"status": "500", "host": "web-9"}, Time: 2}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "req", Value: 3, Time: 3}))
 	require.NoError(t, b.Close(context.Background()))
 
 	// What the server reads: own tags, else the top-level ones.
@@ -539,12 +539,12 @@ func TestBatcherCommonTagsLimits(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{CommonTags: many("c", 30), OnError: func(_ error, ms []Measurement) { lost.Add(int64(len(ms))) }})
 	require.NoError(t, err)
 	own := many("o", 21)
-	err = b.Add(Measurement{Name: "m", Value: 1, Tags: own})
+	err = b.Add(context.Background(), Measurement{Name: "m", Value: 1, Tags: own})
 	require.ErrorAs(t, err, &ve, "30 common + 21 own tags is over 50")
 	assert.Contains(t, ve.Reason, "51 tags")
 	own["c0"] = "overrides" // 20 own keys not in common remain... plus one shared
 	delete(own, "o0")
-	require.NoError(t, b.Add(Measurement{Name: "m", Value: 1, Tags: own}), "a shared key counts once")
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: 1, Tags: own}), "a shared key counts once")
 	assert.EqualValues(t, 1, b.Stats().Invalid)
 	assert.EqualValues(t, 1, lost.Load())
 
@@ -575,8 +575,8 @@ func TestBatcherCloseErrorUnwrapsToCauses(t *testing.T) {
 
 	// A 400: Flush says so, with the counts of the batches finished since
 	// the previous Flush (this one may finish before Flush is called).
-	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "bad", Value: 2}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "bad", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "bad", Value: 2}))
 	err = b.Flush(context.Background())
 	var de *DeliveryError
 	require.ErrorAs(t, err, &de)
@@ -586,21 +586,21 @@ func TestBatcherCloseErrorUnwrapsToCauses(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrUnauthorized)
 
 	// A 401.
-	require.NoError(t, b.Add(Measurement{Name: "auth", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "auth", Value: 2}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "auth", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "auth", Value: 2}))
 	err = b.Flush(context.Background())
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.NotErrorIs(t, err, ErrBadRequest, "each loss is reported by one Flush")
 	require.NoError(t, b.Flush(context.Background()), "nothing lost since")
 
 	// A full buffer drops, an invalid measurement is refused.
-	require.NoError(t, b.Add(Measurement{Name: "slow", Value: 1}))
-	require.NoError(t, b.Add(Measurement{Name: "slow", Value: 2}))
-	require.ErrorIs(t, b.Add(Measurement{Name: "slow", Value: 3}), ErrBufferFull)
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "slow", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "slow", Value: 2}))
+	require.ErrorIs(t, b.Add(context.Background(), Measurement{Name: "slow", Value: 3}), ErrBufferFull)
 	close(release)
 	require.NoError(t, b.Flush(context.Background()))
 	var ve *ValidationError
-	require.ErrorAs(t, b.Add(Measurement{Name: "bad name", Value: 1}), &ve)
+	require.ErrorAs(t, b.Add(context.Background(), Measurement{Name: "bad name", Value: 1}), &ve)
 
 	err = b.Close(context.Background())
 	require.ErrorAs(t, err, &de)
@@ -641,7 +641,7 @@ func TestBatcherAddAllocatesNothing(t *testing.T) {
 	m := Measurement{Name: "alloc.m", Value: 1, Tags: tags, Time: 1700000000}
 	// A batch is cut every 500 Adds (a small struct and a goroutine);
 	// averaged over a run that is less than one allocation per Add.
-	allocs := testing.AllocsPerRun(5000, func() { _ = b.Add(m) })
+	allocs := testing.AllocsPerRun(5000, func() { _ = b.Add(context.Background(), m) })
 	assert.Zero(t, allocs, "Add, CommonTags check included, costs no allocation")
 	require.NoError(t, b.Close(context.Background()))
 }
@@ -654,7 +654,7 @@ func TestBatcherFlushReportsLossesFinishedBeforeIt(t *testing.T) {
 	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 3, FlushInterval: time.Hour})
 	require.NoError(t, err)
 	for i := 0; i < 3; i++ {
-		require.NoError(t, b.Add(Measurement{Name: "m", Value: float64(i)}))
+		require.NoError(t, b.Add(context.Background(), Measurement{Name: "m", Value: float64(i)}))
 	}
 	require.Eventually(t, func() bool { return b.Stats().Failed == 3 }, 5*time.Second, time.Millisecond)
 	err = b.Flush(context.Background()) // nothing is pending any more
@@ -664,4 +664,29 @@ func TestBatcherFlushReportsLossesFinishedBeforeIt(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	require.NoError(t, b.Flush(context.Background()))
 	require.ErrorIs(t, b.Close(context.Background()), ErrUnauthorized, "Close reports the batcher's whole life")
+}
+
+// fullBatcher returns a BlockWhenFull batcher holding one measurement
+// and full until release is closed; accepted counts what the server took.
+func fullBatcher(t *testing.T) (b *Batcher, release chan struct{}, accepted *atomic.Int64) {
+	checkNoLeak(t)
+	release = make(chan struct{})
+	c, accepted := stallingIngest(t, release)
+	b, err := c.Measurements.NewBatcher(BatcherOptions{BatchSize: 1, MaxBuffered: 1, Concurrency: 1})
+	require.NoError(t, err)
+	require.NoError(t, b.Add(context.Background(), Measurement{Name: "filler", Value: 1}))
+	return b, release, accepted
+}
+
+// TestBatcherAddRefusesANilContext: a nil context is an error from Add,
+// never a panic, even at the bound where Add would wait on it; nothing is
+// queued or counted for it.
+func TestBatcherAddRefusesANilContext(t *testing.T) {
+	b, release, accepted := fullBatcher(t)
+	var nilCtx context.Context
+	require.Error(t, b.Add(nilCtx, Measurement{Name: "m", Value: 2}))
+	close(release)
+	require.NoError(t, b.Close(context.Background()))
+	assert.EqualValues(t, 1, accepted.Load())
+	assert.Equal(t, BatcherStats{Added: 1, Sent: 1, Batches: 1}, counts(b.Stats()))
 }

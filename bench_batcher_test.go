@@ -56,7 +56,7 @@ func benchBatcherAdd(b *testing.B, opts BatcherOptions, tags map[string]string) 
 		i := 0
 		for pb.Next() {
 			i++
-			if err := bt.Add(Measurement{Name: "bench.add", Value: float64(i), Tags: tags, Time: 1700000000}); err != nil {
+			if err := bt.Add(context.Background(), Measurement{Name: "bench.add", Value: float64(i), Tags: tags, Time: 1700000000}); err != nil {
 				b.Error(err)
 				return
 			}

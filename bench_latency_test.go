@@ -89,7 +89,7 @@ func benchLatencySDK(b *testing.B, w *latencyWorkload, lat time.Duration) {
 	start, cpu := time.Now(), processCPU()
 	split(b.N, func(_, from, to int) {
 		for i := from; i < to; i++ {
-			if err := bt.Add(w.at(i)); err != nil {
+			if err := bt.Add(context.Background(), w.at(i)); err != nil {
 				b.Error(err)
 				return
 			}

@@ -177,7 +177,7 @@ func benchNetwork(b *testing.B, w *latencyWorkload, cfg netem.Config, sdk bool) 
 			}
 			split(networkMeasurements, func(_, from, to int) {
 				for i := from; i < to; i++ {
-					if err := bt.Add(w.at(off + i)); err != nil {
+					if err := bt.Add(context.Background(), w.at(off+i)); err != nil {
 						b.Error(err)
 						return
 					}

@@ -84,7 +84,7 @@ func TestBodiesAreGzippedByDefault(t *testing.T) {
 // legacyCreate is the one call site of the legacy submission in these
 // tests.
 func legacyCreate(c *Client, b *LegacyBatch) error {
-	return c.Metrics.CreateLegacy(context.Background(), b)
+	return c.Legacy.Create(context.Background(), b)
 }
 
 // TestGzipRefusedIsResentPlain: a 415 to a gzipped body is answered by

@@ -61,6 +61,9 @@ type Client struct {
 	Snapshots *SnapshotsService
 	// Sources names the sources of the legacy (source-based) API.
 	Sources *SourcesService
+	// Legacy submits and reads the gauges and counters of the legacy
+	// (source-based) API.
+	Legacy *LegacyService
 
 	common service
 
@@ -158,6 +161,7 @@ func NewClient(email, token string, opts ...Option) (*Client, error) {
 	c.Jobs = (*JobsService)(&c.common)
 	c.Snapshots = (*SnapshotsService)(&c.common)
 	c.Sources = (*SourcesService)(&c.common)
+	c.Legacy = (*LegacyService)(&c.common)
 	return c, nil
 }
 

@@ -101,7 +101,7 @@ func TestRequestHeaders(t *testing.T) {
 		got = req.Header.Clone()
 		return httpmock.NewStringResponse(204, ""), nil
 	})
-	_, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: Ptr("d")})
+	err = c.Metrics.Update(context.Background(), "cpu", &MetricUpdate{Description: Ptr("d")})
 	require.NoError(t, err)
 	assert.Equal(t, "application/json", got.Get("Content-Type"))
 	assert.Equal(t, want, got.Get("Authorization"))

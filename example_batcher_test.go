@@ -30,11 +30,12 @@ func ExampleBatcherOptions() {
 		fmt.Println(err)
 		return
 	}
+	ctx := context.Background()
 	now := time.Now().Unix()
-	_ = b.Add(librato.Measurement{Name: "http.requests", Value: 1, Time: now, Tags: map[string]string{"status": "200"}})
-	_ = b.Add(librato.Measurement{Name: "http.requests", Value: 2, Time: now, Tags: map[string]string{"status": "500", "host": "web-2"}})
-	_ = b.Add(librato.Measurement{Name: "http.requests", Value: 3, Time: now})
-	if err := b.Close(context.Background()); err != nil {
+	_ = b.Add(ctx, librato.Measurement{Name: "http.requests", Value: 1, Time: now, Tags: map[string]string{"status": "200"}})
+	_ = b.Add(ctx, librato.Measurement{Name: "http.requests", Value: 2, Time: now, Tags: map[string]string{"status": "500", "host": "web-2"}})
+	_ = b.Add(ctx, librato.Measurement{Name: "http.requests", Value: 3, Time: now})
+	if err := b.Close(ctx); err != nil {
 		fmt.Println(err)
 	}
 	rec := srv.Recorded()
@@ -63,8 +64,9 @@ func ExampleDeliveryError() {
 		fmt.Println(err)
 		return
 	}
-	_ = b.Add(librato.Measurement{Name: "jobs.done", Value: 1})
-	err = b.Close(context.Background())
+	ctx := context.Background()
+	_ = b.Add(ctx, librato.Measurement{Name: "jobs.done", Value: 1})
+	err = b.Close(ctx)
 
 	var de *librato.DeliveryError
 	if errors.As(err, &de) {

@@ -139,14 +139,14 @@ func ExampleMeasurementsService_NewBatcher() {
 		fmt.Println(err)
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for i := range 5 {
-		if err := b.Add(librato.Measurement{Name: "jobs.done", Value: float64(i)}); err != nil {
+		// ctx bounds the wait should the buffer be full (BlockWhenFull).
+		if err := b.Add(ctx, librato.Measurement{Name: "jobs.done", Value: float64(i)}); err != nil {
 			fmt.Println(err)
 		}
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if err := b.Close(ctx); err != nil {
 		fmt.Println("not delivered:", err)
 	}

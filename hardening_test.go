@@ -219,8 +219,7 @@ var pathParamCalls = []struct {
 	{"/v1/metrics/:name", "GET", func(ctx context.Context, c *Client, p string) error { _, err := c.Metrics.Get(ctx, p); return err }},
 	{"/v1/metrics/:name", "DELETE", func(ctx context.Context, c *Client, p string) error { return c.Metrics.Delete(ctx, p) }},
 	{"/v1/metrics/:name", "PUT", func(ctx context.Context, c *Client, p string) error {
-		_, err := c.Metrics.Update(ctx, p, &Metric{Period: Ptr(60)})
-		return err
+		return c.Metrics.Update(ctx, p, &MetricUpdate{Period: Ptr(60)})
 	}},
 	{"/v1/measurements/:name", "GET", func(ctx context.Context, c *Client, p string) error {
 		_, err := c.Measurements.List(ctx, p, &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})

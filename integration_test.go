@@ -307,7 +307,7 @@ var e2eCalls = []e2eCall{
 			require.NotNil(t, s)
 			assert.Equal(t, append(slices.Clone(f.points), librato.Point{Time: f.points[2].Time + 50, Value: 9.25}), s.Measurements)
 		}},
-	{"Measurements.Get", "GET", "/v1/measurements/:name",
+	{"Measurements.List", "GET", "/v1/measurements/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
 			return c.Measurements.List(ctx, f.metric, f.query())
 		},
@@ -375,10 +375,9 @@ var e2eCalls = []e2eCall{
 		}},
 	{"Metrics.Update", "PUT", "/v1/metrics/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Metrics.Update(ctx, f.metric, &librato.Metric{DisplayName: librato.Ptr("CPU of " + f.id)})
+			return nil, c.Metrics.Update(ctx, f.metric, &librato.MetricUpdate{DisplayName: librato.Ptr("CPU of " + f.id)})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			assert.Nil(t, out.(*librato.Metric), "an update of an existing metric answers 204")
 			m, err := h.admin.Metrics.Get(e2eCtx(), f.metric)
 			require.NoError(t, err)
 			require.NotNil(t, m.DisplayName)
@@ -423,9 +422,9 @@ var e2eCalls = []e2eCall{
 		}},
 
 	// --- legacy (source-based) metrics ---
-	{"Metrics.CreateLegacy", "POST", "/v1/metrics",
+	{"Legacy.Create", "POST", "/v1/metrics",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return nil, c.Metrics.CreateLegacy(ctx, &librato.LegacyBatch{
+			return nil, c.Legacy.Create(ctx, &librato.LegacyBatch{
 				Source: "e2e-" + f.id, MeasureTime: f.points[2].Time,
 				Gauges: []librato.LegacyMeasurement{
 					{Name: "e2e.legacy." + f.id, Value: 4.5},
@@ -435,7 +434,7 @@ var e2eCalls = []e2eCall{
 			})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
-			m, err := h.admin.Metrics.GetLegacy(e2eCtx(), "e2e.legacy."+f.id, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second})
+			m, err := h.admin.Legacy.List(e2eCtx(), "e2e.legacy."+f.id, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second})
 			require.NoError(t, err)
 			assert.Equal(t, librato.MetricTypeGauge, m.Type)
 			require.Len(t, m.Measurements["e2e-"+f.id], 1)
@@ -447,20 +446,20 @@ var e2eCalls = []e2eCall{
 			require.NoError(t, err)
 			assert.Equal(t, librato.MetricTypeCounter, ctr.Type)
 		}},
-	{"Metrics.GetLegacy", "GET", "/v1/metrics/:name",
+	{"Legacy.List", "GET", "/v1/metrics/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return c.Metrics.GetLegacy(ctx, f.metric, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second})
+			return c.Legacy.List(ctx, f.metric, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second})
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			// The fixture's data is tagged; what a legacy read shows of it
 			// is the mock's choice, so only the metric itself is checked.
-			m := out.(*librato.LegacyMetric)
+			m := out.(*librato.LegacyPage)
 			assert.Equal(t, f.metric, m.Name)
 			assert.Equal(t, librato.MetricTypeGauge, m.Type)
 		}},
-	{"Metrics.AllLegacy", "GET", "/v1/metrics/:name",
+	{"Legacy.All", "GET", "/v1/metrics/:name",
 		func(ctx context.Context, c *librato.Client, f *e2eFixture) (any, error) {
-			return e2eCollect(c.Metrics.AllLegacy(ctx, f.metric, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second}))
+			return e2eCollect(c.Legacy.All(ctx, f.metric, &librato.LegacyQuery{StartTime: time.Unix(f.points[0].Time, 0), Resolution: time.Second}))
 		},
 		func(t *testing.T, h *e2e, f *e2eFixture, out any) {
 			for _, s := range out.([]librato.LegacySeries) {

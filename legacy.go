@@ -17,10 +17,13 @@ import (
 	"time"
 )
 
-// The legacy, source-based API: agents written before tags (statsd's
-// Librato backend in legacy mode, librato-node, collectd's plugin) submit
-// gauges and counters with a source to POST /v1/metrics and read them back
-// from GET /v1/metrics/:name with measurement parameters.
+// LegacyService is the legacy, source-based API: agents written before
+// tags (statsd's Librato backend in legacy mode, librato-node, collectd's
+// plugin) submit gauges and counters with a source to POST /v1/metrics
+// (Create, NewBatcher) and read them back from GET /v1/metrics/:name with
+// measurement parameters (List, All) or GET /v1/metrics?compose= (Compose).
+// Metric metadata stays with Client.Metrics.
+type LegacyService service
 
 var epLegacyCreate = newEndpoint("POST", "/v1/metrics")
 
@@ -54,14 +57,18 @@ func checkSource(field, s string) error {
 	return nil
 }
 
-// LegacyMeasurement is one gauge or counter measurement of a LegacyBatch.
-// A plain sample carries Value. A gauge may instead carry a summary of
-// several samples: Count (at least 1) and Sum, optionally Min, Max and
-// SumSquares; Value is then not sent. Counters carry Value only: the
-// counter's current, ever-growing total.
+// LegacyMeasurement is one gauge or counter measurement of a LegacyBatch
+// or a LegacyBatcher. A plain sample carries Value. A gauge may instead
+// carry a summary of several samples: Count (at least 1) and Sum,
+// optionally Min, Max and SumSquares; Value is then not sent. Counters
+// carry Value only: the counter's current, ever-growing total.
 type LegacyMeasurement struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
+	// Counter true makes it a counter for LegacyBatcher.Add. Never sent: in
+	// a LegacyBatch the slice it stands in decides, and a Counter in
+	// Gauges is a *ValidationError.
+	Counter bool `json:"-"`
 	// Source and MeasureTime override the batch's.
 	Source      string `json:"source,omitempty"`
 	MeasureTime int64  `json:"measure_time,omitempty"` // epoch seconds
@@ -80,13 +87,17 @@ type LegacyMeasurement struct {
 	Attributes  *MetricAttributes `json:"attributes,omitempty"`
 }
 
-// MarshalJSON encodes the measurement as CreateLegacy sends it: Value is
-// left out of a summary.
-func (m LegacyMeasurement) MarshalJSON() ([]byte, error) { return appendLegacyMeasurement(nil, &m) }
+// MarshalJSON encodes the measurement as Legacy.Create sends it: Value is
+// left out of a summary, and Counter is not sent.
+func (m LegacyMeasurement) MarshalJSON() ([]byte, error) {
+	return appendLegacyMeasurement(nil, &m), nil
+}
 
 // LegacyBatch is the body of one legacy submission (POST /v1/metrics):
 // gauges and counters, in any mix, with defaults for the source, time and
-// period the measurements leave out.
+// period the measurements leave out. A measurement in Counters is a
+// counter whatever its Counter field says; one in Gauges with Counter set
+// is refused with a *ValidationError, as it says it is not a gauge.
 type LegacyBatch struct {
 	Source      string `json:"source,omitempty"`       // default source; none: the server files them under "unassigned"
 	MeasureTime int64  `json:"measure_time,omitempty"` // default epoch seconds; 0: the server's time of receipt
@@ -98,19 +109,19 @@ type LegacyBatch struct {
 	Counters []LegacyMeasurement `json:"counters,omitempty"`
 }
 
-// MarshalJSON encodes the batch in the JSON array form CreateLegacy sends.
+// MarshalJSON encodes the batch in the JSON array form Legacy.Create sends.
 func (b *LegacyBatch) MarshalJSON() ([]byte, error) { return b.appendJSON(nil) }
 
 // UnmarshalJSON loads a legacy payload in any JSON form the reference
 // documents, so one written for another client can be replayed through
-// CreateLegacy: gauges and counters as an array, or as an object hashed by
+// Legacy.Create: gauges and counters as an array, or as an object hashed by
 // metric name ({"gauges":{"login-delay":{"value":3.5}}}) where a name
 // inside an entry wins over its key, which lets the keys be "0", "1", ...
 // as a form's indexes are. Hashed entries are read in key order, numeric
 // keys by their number, so the result never depends on map order. Numbers
 // written as strings, as a form-encoded body carries them, are read as
-// numbers. Nothing is checked here beyond the JSON: CreateLegacy runs
-// Validate before sending.
+// numbers. Nothing is checked here beyond the JSON: Legacy.Create runs
+// Validate before sending. Counter is never read: the slice decides.
 func (b *LegacyBatch) UnmarshalJSON(data []byte) error {
 	var head struct {
 		Source      string          `json:"source"`
@@ -227,7 +238,7 @@ func decimalKey(s string) bool {
 
 // Validate reports the first reason the API would reject b, as a
 // *ValidationError whose Field names the measurement ("gauges[2].sum");
-// nil when b is fine. CreateLegacy runs it before sending.
+// nil when b is fine. Legacy.Create runs it before sending.
 func (b *LegacyBatch) Validate() error {
 	if b == nil || len(b.Gauges)+len(b.Counters) == 0 {
 		return invalid("gauges", -1, "and counters are both empty; send at least one measurement")
@@ -244,6 +255,9 @@ func (b *LegacyBatch) Validate() error {
 		return invalid("period", -1, "may not be negative")
 	}
 	for i := range b.Gauges {
+		if b.Gauges[i].Counter {
+			return invalid("gauges["+strconv.Itoa(i)+"].counter", -1, "is true in gauges; put a counter in Counters")
+		}
 		if err := b.Gauges[i].check("gauges", i, true); err != nil {
 			return err
 		}
@@ -382,17 +396,14 @@ func (b *LegacyBatch) appendJSON(dst []byte) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			var err error
-			if dst, err = appendLegacyMeasurement(dst, &list.ms[i]); err != nil {
-				return dst, err
-			}
+			dst = appendLegacyMeasurement(dst, &list.ms[i])
 		}
 		dst = append(dst, ']')
 	}
 	return append(dst, '}'), nil
 }
 
-func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) ([]byte, error) {
+func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) []byte {
 	dst = append(dst, `{"name":`...)
 	dst = appendString(dst, m.Name)
 	if m.Count == 0 {
@@ -415,13 +426,14 @@ func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) ([]byte, error) {
 		dst = strconv.AppendInt(dst, m.MeasureTime, 10)
 	}
 	dst = appendMetricProps(dst, m.Period, m.DisplayName, m.Description, m.Attributes)
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
-// CreateLegacy submits gauges and counters to the legacy, source-based
-// route (POST /v1/metrics), creating the metrics that do not exist. The
-// server answers 200 with no documented body; any 2xx is success. An
-// invalid batch fails with a *ValidationError before anything is sent.
+// Create submits gauges and counters to the legacy, source-based route
+// (POST /v1/metrics), creating the metrics that do not exist. The server
+// answers 200 with no documented body; any 2xx is success, so Create
+// returns only an error. An invalid batch fails with a *ValidationError
+// before anything is sent.
 //
 // Like Measurements.Create it is retried on network errors, 429 and 5xx:
 // a measurement is a point of its (metric, source, measure_time) stream,
@@ -429,7 +441,7 @@ func appendLegacyMeasurement(dst []byte, m *LegacyMeasurement) ([]byte, error) {
 // and a counter's value is its running total, not an increment, so a
 // repeat adds nothing. Give measurements a MeasureTime (or the batch one)
 // so that a retry cannot record a second point at a later time.
-func (s *MetricsService) CreateLegacy(ctx context.Context, batch *LegacyBatch) error {
+func (s *LegacyService) Create(ctx context.Context, batch *LegacyBatch) error {
 	if batch == nil {
 		batch = &LegacyBatch{}
 	}
@@ -446,7 +458,8 @@ const (
 	LegacyGroupByCount = "count"
 )
 
-// LegacyQuery selects the measurements GetLegacy returns with a metric.
+// LegacyQuery selects the measurements Legacy.List and Legacy.All return
+// with a metric.
 // Give StartTime (with an optional EndTime, which defaults to now), or
 // Count: with StartTime the first Count points after it, otherwise the
 // last Count before EndTime or now; Count with both times is refused.
@@ -480,7 +493,7 @@ type LegacyQuery struct {
 
 func (q *LegacyQuery) validate() error {
 	if q == nil {
-		return invalid("start_time", -1, "or count is required: pass a LegacyQuery (for the metadata alone use Get)")
+		return invalid("start_time", -1, "or count is required: pass a LegacyQuery (for the metadata alone use Metrics.Get)")
 	}
 	switch {
 	case q.StartTime.IsZero() && q.Count == 0:
@@ -571,11 +584,13 @@ type LegacyQueryInfo struct {
 	NextTime int64 `json:"next_time,omitempty"`
 }
 
-// LegacyMetric is a metric with its measurements, as GET /v1/metrics/:name
-// answers a query with measurement parameters: the metric's metadata, the
-// resolution applied, and the points keyed by source (UnassignedSource for
-// measurements without one, SummarySource for the merged series).
-type LegacyMetric struct {
+// LegacyPage is one answer of a legacy read (Legacy.List): the metric
+// with its measurements, as GET /v1/metrics/:name answers a query with
+// measurement parameters: the metric's metadata, the resolution applied,
+// the points keyed by source (UnassignedSource for measurements without
+// one, SummarySource for the merged series), and the query block whose
+// next_time says where the rest starts when the answer was cut short.
+type LegacyPage struct {
 	Metric
 	Resolution   int                      `json:"resolution,omitempty"`
 	Measurements map[string][]LegacyPoint `json:"measurements,omitempty"`
@@ -583,31 +598,35 @@ type LegacyMetric struct {
 }
 
 // NextTime returns where the rest of a cut-short answer starts, or 0 when
-// the answer is complete. AllLegacy follows it for you.
-func (m *LegacyMetric) NextTime() int64 {
-	if m.Query == nil {
+// the answer is complete. Legacy.All follows it for you.
+func (p *LegacyPage) NextTime() int64 {
+	if p.Query == nil {
 		return 0
 	}
-	return m.Query.NextTime
+	return p.Query.NextTime
 }
 
-// GetLegacy returns metric name with the measurements q selects (GET
+// List returns metric name with the measurements q selects (GET
 // /v1/metrics/:name with measurement parameters), the first page of them:
-// see NextTime, or use AllLegacy. A query the reference rules out (no
+// see NextTime, or use All. A query the reference rules out (no
 // start_time nor count, count with both times, group_by without sources,
 // ...) is a *ValidationError and nothing is sent; a missing metric is an
 // *APIError matching ErrNotFound.
-func (s *MetricsService) GetLegacy(ctx context.Context, name string, q *LegacyQuery) (*LegacyMetric, error) {
-	return callInto[LegacyMetric](ctx, s.client, &request{ep: epMetricsGet, params: []string{name}, opts: q})
+//
+// The route, and so its matrix row, is Metrics.Get's: the measurement
+// parameters switch it to a read of points.
+func (s *LegacyService) List(ctx context.Context, name string, q *LegacyQuery) (*LegacyPage, error) {
+	return callInto[LegacyPage](ctx, s.client, &request{ep: epMetricsGet, params: []string{name}, opts: q})
 }
 
-// LegacySeries is the points of one source in one answer of a legacy read.
+// LegacySeries is the points of one source in one answer of a legacy
+// read, as Legacy.All yields them.
 type LegacySeries struct {
 	Source string
 	Points []LegacyPoint
 }
 
-// AllLegacy yields the points of every source that q selects, page after
+// All yields the points of every source that q selects, page after
 // page: each answer's sources in name order, then the next answer, asked
 // again from its next_time, until an answer has none. A source's points
 // may so come in several pieces. A query with Count is never paged, as the
@@ -616,19 +635,19 @@ type LegacySeries struct {
 // the sequence ends with a *PaginationError (ErrPaginationStalled) rather
 // than asking for the same page forever; any error is yielded once and
 // ends the sequence.
-func (s *MetricsService) AllLegacy(ctx context.Context, name string, q *LegacyQuery) iter.Seq2[LegacySeries, error] {
+func (s *LegacyService) All(ctx context.Context, name string, q *LegacyQuery) iter.Seq2[LegacySeries, error] {
 	var base LegacyQuery
 	if q != nil {
 		base = *q
 	}
 	return func(yield func(LegacySeries, error) bool) {
 		cur := base
-		var pq *LegacyQuery // nil stays nil, for GetLegacy's own message
+		var pq *LegacyQuery // nil stays nil, for List's own message
 		if q != nil {
 			pq = &cur
 		}
 		for requests := 1; ; requests++ {
-			page, err := s.GetLegacy(ctx, name, pq)
+			page, err := s.List(ctx, name, pq)
 			if err != nil {
 				yield(LegacySeries{}, err)
 				return

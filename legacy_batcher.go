@@ -10,7 +10,7 @@ import (
 // reference's advice (about 300 per request).
 const DefaultLegacyBatchSize = 300
 
-// LegacyBatcherOptions configures NewLegacyBatcher. Zero fields take the
+// LegacyBatcherOptions configures Legacy.NewBatcher. Zero fields take the
 // defaults; the sizes, concurrency and full policy mean what they mean in
 // BatcherOptions.
 type LegacyBatcherOptions struct {
@@ -27,7 +27,8 @@ type LegacyBatcherOptions struct {
 	MaxBuffered    int           // default 20,000
 	WhenFull       FullPolicy
 	// OnError, if set, hears of every measurement that will not be
-	// delivered, as BatcherOptions.OnError does; gauges and counters alike.
+	// delivered, as BatcherOptions.OnError does; gauges and counters alike,
+	// told apart by their Counter field.
 	OnError func(err error, lost []LegacyMeasurement)
 	// OnRetry, if set, hears of every failure the batcher will retry, as
 	// BatcherOptions.OnRetry does.
@@ -45,20 +46,14 @@ type LegacyBatcherOptions struct {
 type LegacyBatcher struct {
 	client *Client
 	opts   LegacyBatcherOptions
-	eng    *engine[legacyItem]
+	eng    *engine[LegacyMeasurement]
 }
 
-// legacyItem is one queued legacy measurement and its collection.
-type legacyItem struct {
-	m       LegacyMeasurement
-	counter bool
-}
-
-// NewLegacyBatcher starts a legacy batcher that submits through this
-// client, so calls pass its guard. It fails if the client's declared role
-// may not submit legacy measurements (View Only; a strict guard decides
-// for the unlisted row) or Source is not a valid source name.
-func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBatcher, error) {
+// NewBatcher starts a legacy batcher that submits through this client, so
+// calls pass its guard. It fails if the client's declared role may not
+// submit legacy measurements (View Only; a strict guard decides for the
+// unlisted row) or Source is not a valid source name.
+func (s *LegacyService) NewBatcher(opts LegacyBatcherOptions) (*LegacyBatcher, error) {
 	c := s.client
 	if err := c.guard(epLegacyCreate.method, epLegacyCreate.template, epLegacyCreate.row); err != nil {
 		return nil, err
@@ -75,17 +70,7 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 		opts.BatchSize = DefaultLegacyBatchSize
 	}
 	b := &LegacyBatcher{client: c, opts: opts}
-	var onLost func(error, []legacyItem)
-	if opts.OnError != nil {
-		onLost = func(err error, items []legacyItem) {
-			lost := make([]LegacyMeasurement, len(items))
-			for i := range items {
-				lost[i] = items[i].m
-			}
-			opts.OnError(err, lost)
-		}
-	}
-	b.eng = startEngine(c, engineConfig[legacyItem]{
+	b.eng = startEngine(c, engineConfig[LegacyMeasurement]{
 		batchSize:     opts.BatchSize,
 		flushInterval: opts.FlushInterval,
 		concurrency:   opts.Concurrency,
@@ -93,7 +78,7 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 		maxBuffered:   opts.MaxBuffered,
 		whenFull:      opts.WhenFull,
 		submit:        b.submit,
-		onLost:        onLost,
+		onLost:        opts.OnError,
 		onRetry:       opts.OnRetry,
 	})
 	b.opts.BatchSize = b.eng.batchSize
@@ -103,53 +88,49 @@ func (s *MetricsService) NewLegacyBatcher(opts LegacyBatcherOptions) (*LegacyBat
 
 // submit posts one batch: its gauges and counters, in the order added,
 // with the batcher's source.
-func (b *LegacyBatcher) submit(ctx context.Context, items []legacyItem, sent func(int)) error {
+func (b *LegacyBatcher) submit(ctx context.Context, ms []LegacyMeasurement, sent func(int)) error {
 	body := &LegacyBatch{Source: b.opts.Source}
-	for i := range items {
-		if items[i].counter {
-			body.Counters = append(body.Counters, items[i].m)
+	for i := range ms {
+		if ms[i].Counter {
+			body.Counters = append(body.Counters, ms[i])
 		} else {
-			body.Gauges = append(body.Gauges, items[i].m)
+			body.Gauges = append(body.Gauges, ms[i])
 		}
 	}
 	_, err := b.client.call(ctx, &request{ep: epLegacyCreate, once: true, sent: sent, body: body})
 	return err
 }
 
-// AddGauge queues a gauge (a plain value, or a summary with Count and Sum)
-// without touching the network. A measurement without a MeasureTime gets
-// the time it was added, so a retried request writes the same point. An
-// invalid one is refused with a *ValidationError, counted and reported to
-// OnError; at the bound AddGauge blocks or drops as WhenFull says; after
-// Close it returns ErrBatcherClosed.
-func (b *LegacyBatcher) AddGauge(ctx context.Context, m LegacyMeasurement) error {
-	return b.add(ctx, legacyItem{m: m})
-}
-
-// AddCounter queues a counter's running total, as AddGauge queues a
-// gauge; a counter carries Value only.
-func (b *LegacyBatcher) AddCounter(ctx context.Context, m LegacyMeasurement) error {
-	return b.add(ctx, legacyItem{m: m, counter: true})
-}
-
-func (b *LegacyBatcher) add(ctx context.Context, it legacyItem) error {
+// Add queues m without touching the network: as a counter's running total
+// when m.Counter is set, otherwise as a gauge (a plain value, or a summary
+// with Count and Sum). A measurement without a MeasureTime gets the time it
+// was added, so a retried request writes the same point. An invalid one is
+// refused with a *ValidationError, counted and reported to OnError. At the
+// bound Add blocks or drops as WhenFull says, ctx bounding the wait (its
+// error is returned when it ends first); after Close it returns
+// ErrBatcherClosed. A nil ctx is refused with an error, m not queued.
+func (b *LegacyBatcher) Add(ctx context.Context, m LegacyMeasurement) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	list := "gauges"
-	if it.counter {
+	if m.Counter {
 		list = "counters"
 	}
-	if err := it.m.check(list, -1, !it.counter); err != nil {
+	if err := m.check(list, -1, !m.Counter); err != nil {
 		err = b.client.scrub(err)
-		b.eng.refuse(err, it)
+		b.eng.refuse(err, m)
 		return err
 	}
-	if it.m.MeasureTime == 0 {
-		it.m.MeasureTime = time.Now().Unix()
+	if m.MeasureTime == 0 {
+		m.MeasureTime = time.Now().Unix()
 	}
-	return b.eng.add(ctx, it)
+	return b.eng.add(ctx, m)
 }
 
 // Flush sends what is buffered now and waits for the batches pending at
-// the call, as Batcher.Flush does.
+// the call, as Batcher.Flush does: a *DeliveryError if measurements were
+// lost since the previous Flush, ctx's error if it ends first.
 func (b *LegacyBatcher) Flush(ctx context.Context) error { return b.eng.flush(ctx) }
 
 // Close stops Add, delivers everything still buffered and waits for the

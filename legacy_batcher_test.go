@@ -24,7 +24,7 @@ func TestLegacyBatcherLosesNothingUnderFaults(t *testing.T) {
 	defer srv.Close()
 	c, err := srv.Client(librato.RoleRecordOnly, librato.WithBackoff(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
-	b, err := c.Metrics.NewLegacyBatcher(librato.LegacyBatcherOptions{
+	b, err := c.Legacy.NewBatcher(librato.LegacyBatcherOptions{
 		Source: "agent-1", BatchSize: 40, MaxBuffered: 300, FlushInterval: 5 * time.Millisecond,
 	})
 	require.NoError(t, err)
@@ -41,11 +41,11 @@ func TestLegacyBatcherLosesNothingUnderFaults(t *testing.T) {
 			for i := 0; i < perGoroutine; i++ {
 				at := base + int64(i)
 				if g%2 == 0 {
-					assert.NoError(t, b.AddGauge(context.Background(), librato.LegacyMeasurement{
+					assert.NoError(t, b.Add(context.Background(), librato.LegacyMeasurement{
 						Name: "legacy.queue", Value: float64(g*1000 + i), MeasureTime: at, Source: fmt.Sprintf("web-%d", g)}))
 				} else {
-					assert.NoError(t, b.AddCounter(context.Background(), librato.LegacyMeasurement{
-						Name: "legacy.hits", Value: float64(i * 10), MeasureTime: at, Source: fmt.Sprintf("web-%d", g)}))
+					assert.NoError(t, b.Add(context.Background(), librato.LegacyMeasurement{
+						Name: "legacy.hits", Value: float64(i * 10), MeasureTime: at, Source: fmt.Sprintf("web-%d", g), Counter: true}))
 				}
 			}
 		}()
@@ -79,7 +79,7 @@ func TestLegacyBatcherLosesNothingUnderFaults(t *testing.T) {
 		if g%2 == 1 {
 			name = "legacy.hits"
 		}
-		lm, err := c.Metrics.GetLegacy(context.Background(), name, &librato.LegacyQuery{
+		lm, err := c.Legacy.List(context.Background(), name, &librato.LegacyQuery{
 			StartTime: time.Unix(base, 0), EndTime: time.Unix(base+perGoroutine, 0), Resolution: time.Second,
 			Sources: []string{fmt.Sprintf("web-%d", g)}})
 		require.NoError(t, err)
@@ -103,13 +103,13 @@ func TestLegacyBatcherSourceAndSummaries(t *testing.T) {
 	defer srv.Close()
 	c, err := srv.Client(librato.RoleRecordOnly)
 	require.NoError(t, err)
-	b, err := c.Metrics.NewLegacyBatcher(librato.LegacyBatcherOptions{Source: "default-src"})
+	b, err := c.Legacy.NewBatcher(librato.LegacyBatcherOptions{Source: "default-src"})
 	require.NoError(t, err)
 	ctx := context.Background()
 	before := time.Now().Unix()
-	require.NoError(t, b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 3, Sum: librato.Ptr(12.0),
+	require.NoError(t, b.Add(ctx, librato.LegacyMeasurement{Name: "lat", Count: 3, Sum: librato.Ptr(12.0),
 		Min: librato.Ptr(2.0), Max: librato.Ptr(6.0), SumSquares: librato.Ptr(56.0)}))
-	require.NoError(t, b.AddGauge(ctx, librato.LegacyMeasurement{Name: "temp", Value: 21.5, Source: "room-2"}))
+	require.NoError(t, b.Add(ctx, librato.LegacyMeasurement{Name: "temp", Value: 21.5, Source: "room-2"}))
 	require.NoError(t, b.Close(ctx))
 	after := time.Now().Unix()
 
@@ -137,7 +137,7 @@ func TestLegacyBatcherRefusesWhatTheAPIWould(t *testing.T) {
 	require.NoError(t, err)
 	var lost []librato.LegacyMeasurement
 	var mu sync.Mutex
-	b, err := c.Metrics.NewLegacyBatcher(librato.LegacyBatcherOptions{OnError: func(_ error, ms []librato.LegacyMeasurement) {
+	b, err := c.Legacy.NewBatcher(librato.LegacyBatcherOptions{OnError: func(_ error, ms []librato.LegacyMeasurement) {
 		mu.Lock()
 		defer mu.Unlock()
 		lost = append(lost, ms...)
@@ -145,14 +145,14 @@ func TestLegacyBatcherRefusesWhatTheAPIWould(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	var ve *librato.ValidationError
-	err = b.AddCounter(ctx, librato.LegacyMeasurement{Name: "hits", Count: 2, Sum: librato.Ptr(3.0)})
+	err = b.Add(ctx, librato.LegacyMeasurement{Name: "hits", Count: 2, Sum: librato.Ptr(3.0), Counter: true})
 	require.ErrorAs(t, err, &ve, "a counter takes a value only")
-	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "lat", Count: 2, Sum: librato.Ptr(10.0), Min: librato.Ptr(6.0)})
+	err = b.Add(ctx, librato.LegacyMeasurement{Name: "lat", Count: 2, Sum: librato.Ptr(10.0), Min: librato.Ptr(6.0)})
 	require.ErrorAs(t, err, &ve, "min above the mean")
 	assert.Equal(t, "min", ve.Field)
-	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "bad name!", Value: 1})
+	err = b.Add(ctx, librato.LegacyMeasurement{Name: "bad name!", Value: 1})
 	require.ErrorAs(t, err, &ve)
-	err = b.AddGauge(ctx, librato.LegacyMeasurement{Name: "ok", Value: 1, Source: "all"})
+	err = b.Add(ctx, librato.LegacyMeasurement{Name: "ok", Value: 1, Source: "all"})
 	require.ErrorAs(t, err, &ve, "the source all is reserved")
 
 	err = b.Close(ctx)
@@ -172,7 +172,7 @@ func TestLegacyBatcherAndViewOnly(t *testing.T) {
 	defer srv.Close()
 	strict, err := srv.Client(librato.RoleViewOnly, librato.WithStrictGuard())
 	require.NoError(t, err)
-	_, err = strict.Metrics.NewLegacyBatcher(librato.LegacyBatcherOptions{})
+	_, err = strict.Legacy.NewBatcher(librato.LegacyBatcherOptions{})
 	var fe *librato.ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "/v1/metrics", fe.Endpoint)
@@ -180,9 +180,9 @@ func TestLegacyBatcherAndViewOnly(t *testing.T) {
 
 	lenient, err := srv.Client(librato.RoleViewOnly)
 	require.NoError(t, err)
-	b, err := lenient.Metrics.NewLegacyBatcher(librato.LegacyBatcherOptions{})
+	b, err := lenient.Legacy.NewBatcher(librato.LegacyBatcherOptions{})
 	require.NoError(t, err)
-	require.NoError(t, b.AddGauge(context.Background(), librato.LegacyMeasurement{Name: "x", Value: 1}))
+	require.NoError(t, b.Add(context.Background(), librato.LegacyMeasurement{Name: "x", Value: 1}))
 	err = b.Close(context.Background())
 	var de *librato.DeliveryError
 	require.ErrorAs(t, err, &de)

@@ -7,7 +7,7 @@ import (
 
 // The legacy composite read shares GET /v1/metrics, and so its matrix row,
 // with Metrics.List; the compose parameter switches the route.
-var epMetricsComposeLegacy = newEndpoint("GET", "/v1/metrics")
+var epLegacyCompose = newEndpoint("GET", "/v1/metrics")
 
 // LegacyCompositeQuery runs a composite expression through the legacy
 // (source-based) route, GET /v1/metrics?compose=...: the same parameters
@@ -34,7 +34,7 @@ type LegacyComposite struct {
 // it, its period in seconds, and its points.
 type LegacyCompositeSeries struct {
 	Metric *Metric                    `json:"metric,omitempty"`
-	Period int                        `json:"period,omitempty"`
+	Period int                        `json:"period,omitempty"` // seconds
 	Query  LegacyCompositeSeriesQuery `json:"query"`
 	Series []LegacyCompositePoint     `json:"series"`
 	Source Source                     `json:"source"`
@@ -54,11 +54,11 @@ type LegacyCompositePoint struct {
 	Value       float64 `json:"value"`
 }
 
-// ComposeLegacy runs a composite query through the legacy route and
-// returns every result series at once. A query without Compose, StartTime
+// Compose runs a composite query through the legacy route and returns
+// every result series at once. A query without Compose, StartTime
 // or Resolution is a *ValidationError; an expression the server cannot
 // evaluate is an *APIError matching ErrBadRequest whose Params name
 // "compose".
-func (s *MetricsService) ComposeLegacy(ctx context.Context, q *LegacyCompositeQuery) (*LegacyComposite, error) {
-	return callInto[LegacyComposite](ctx, s.client, &request{ep: epMetricsComposeLegacy, opts: q})
+func (s *LegacyService) Compose(ctx context.Context, q *LegacyCompositeQuery) (*LegacyComposite, error) {
+	return callInto[LegacyComposite](ctx, s.client, &request{ep: epLegacyCompose, opts: q})
 }

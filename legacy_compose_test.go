@@ -44,11 +44,11 @@ const legacyComposeExample = `{
   "resolution": 60
 }`
 
-func TestComposeLegacyRequestAndAnswer(t *testing.T) {
+func TestLegacyComposeRequestAndAnswer(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "GET", "/v1/metrics", 200, legacyComposeExample, "")
 	expr := `derive(s("collectd.cpu.*.idle","boatman*45"))`
-	got, err := c.Metrics.ComposeLegacy(context.Background(), &LegacyCompositeQuery{
+	got, err := c.Legacy.Compose(context.Background(), &LegacyCompositeQuery{
 		Compose: expr, StartTime: time.Unix(1432931007, 0), Resolution: time.Minute,
 	})
 	require.NoError(t, err)
@@ -76,10 +76,10 @@ func TestComposeLegacyRequestAndAnswer(t *testing.T) {
 	}, got)
 }
 
-func TestComposeLegacySendsEndTime(t *testing.T) {
+func TestLegacyComposeSendsEndTime(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "GET", "/v1/metrics", 200, `{"compose":"s(\"cpu\",\"*\")","resolution":300,"measurements":[]}`, "")
-	got, err := c.Metrics.ComposeLegacy(context.Background(), &LegacyCompositeQuery{
+	got, err := c.Legacy.Compose(context.Background(), &LegacyCompositeQuery{
 		Compose: `s("cpu","*")`, StartTime: time.Unix(1000, 0), EndTime: time.Unix(4600, 0), Resolution: 5 * time.Minute,
 	})
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestComposeLegacySendsEndTime(t *testing.T) {
 	assert.Empty(t, got.Measurements)
 }
 
-func TestComposeLegacyRefusesBadQueries(t *testing.T) {
+func TestLegacyComposeRefusesBadQueries(t *testing.T) {
 	start := time.Unix(1432931007, 0)
 	for _, tc := range []struct {
 		name, field string
@@ -104,33 +104,33 @@ func TestComposeLegacyRefusesBadQueries(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
-			_, err := c.Metrics.ComposeLegacy(context.Background(), tc.q)
+			_, err := c.Legacy.Compose(context.Background(), tc.q)
 			famRequireInvalid(t, mt, err, tc.field)
 		})
 	}
 }
 
-func TestComposeLegacyServerError(t *testing.T) {
+func TestLegacyComposeServerError(t *testing.T) {
 	c, mt := newMockClient(t)
 	famRespond(t, mt, "GET", "/v1/metrics", 400, `{"errors":{"params":{"compose":["syntax error at line 1, column 3"]}}}`, "")
-	_, err := c.Metrics.ComposeLegacy(context.Background(), &LegacyCompositeQuery{Compose: `s(`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
+	_, err := c.Legacy.Compose(context.Background(), &LegacyCompositeQuery{Compose: `s(`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
 	require.ErrorIs(t, err, ErrBadRequest)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, []string{"syntax error at line 1, column 3"}, ae.Params["compose"])
 }
 
-// TestComposeLegacyRoles: the legacy composite read is GET /v1/metrics,
+// TestLegacyComposeRoles: the legacy composite read is GET /v1/metrics,
 // a published row every role may call, so even a strict View Only client
 // sends it.
-func TestComposeLegacyRoles(t *testing.T) {
+func TestLegacyComposeRoles(t *testing.T) {
 	p, ok := LookupPermission("GET", "/v1/metrics")
 	require.True(t, ok)
 	assert.Equal(t, Roles(), p.Roles)
 	for _, role := range Roles() {
 		c, mt := newMockClient(t, WithRole(role), WithStrictGuard())
 		famRespond(t, mt, "GET", "/v1/metrics", 200, `{"compose":"x","resolution":60,"measurements":[]}`, "")
-		_, err := c.Metrics.ComposeLegacy(context.Background(), &LegacyCompositeQuery{Compose: `s("cpu","*")`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
+		_, err := c.Legacy.Compose(context.Background(), &LegacyCompositeQuery{Compose: `s("cpu","*")`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
 		require.NoError(t, err, role)
 		assert.Equal(t, 1, mt.GetTotalCallCount(), role)
 	}

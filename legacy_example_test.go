@@ -11,7 +11,7 @@ import (
 // A source-based agent submits gauges and counters with a source, and
 // reads them back per source. Give the batch a MeasureTime: the call is
 // retried, and an explicit time makes a retry rewrite the same points.
-func ExampleMetricsService_CreateLegacy() {
+func ExampleLegacyService_Create() {
 	c, err := librato.NewClient("ops@example.com", "token", librato.WithRole(librato.RoleRecordOnly))
 	if err != nil {
 		fmt.Println(err)
@@ -19,7 +19,7 @@ func ExampleMetricsService_CreateLegacy() {
 	}
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Minute)
-	err = c.Metrics.CreateLegacy(ctx, &librato.LegacyBatch{
+	err = c.Legacy.Create(ctx, &librato.LegacyBatch{
 		Source:      "web-1",
 		MeasureTime: now.Unix(),
 		Gauges: []librato.LegacyMeasurement{
@@ -33,7 +33,7 @@ func ExampleMetricsService_CreateLegacy() {
 		fmt.Println(err)
 		return
 	}
-	for s, err := range c.Metrics.AllLegacy(ctx, "app.load", &librato.LegacyQuery{StartTime: now.Add(-time.Hour), Resolution: time.Minute}) {
+	for s, err := range c.Legacy.All(ctx, "app.load", &librato.LegacyQuery{StartTime: now.Add(-time.Hour), Resolution: time.Minute}) {
 		if err != nil {
 			fmt.Println(err)
 			return

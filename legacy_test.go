@@ -31,10 +31,10 @@ const legacyCreateExample = `{
   ]
 }`
 
-func TestCreateLegacyReferenceExample(t *testing.T) {
+func TestLegacyCreateReferenceExample(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/metrics", 200, "", "")
-	err := c.Metrics.CreateLegacy(context.Background(), &LegacyBatch{
+	err := c.Legacy.Create(context.Background(), &LegacyBatch{
 		MeasureTime: 1481637660,
 		Source:      "my.app",
 		Gauges: []LegacyMeasurement{
@@ -50,13 +50,13 @@ func TestCreateLegacyReferenceExample(t *testing.T) {
 	assert.JSONEq(t, legacyCreateExample, call.Body)
 }
 
-// TestCreateLegacySummaries sends what real agents send: a gauge summary
+// TestLegacyCreateSummaries sends what real agents send: a gauge summary
 // with count, sum, min, max and sum_squares and a per-measurement source,
 // with the period and attributes librato-node puts on its batches
 // (src/librato.coffee and src/aggregator.coffee of goodeggs/librato-node),
 // and counters beside them; the hand-written encoder must agree with
 // encoding/json's reading of the same fields.
-func TestCreateLegacySummaries(t *testing.T) {
+func TestLegacyCreateSummaries(t *testing.T) {
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/metrics", 200, "", "")
 	batch := &LegacyBatch{
@@ -68,7 +68,7 @@ func TestCreateLegacySummaries(t *testing.T) {
 		},
 		Counters: []LegacyMeasurement{{Name: "app.requests", Value: 123456789, Source: "web-1", MeasureTime: 1700000000}},
 	}
-	require.NoError(t, c.Metrics.CreateLegacy(context.Background(), batch))
+	require.NoError(t, c.Legacy.Create(context.Background(), batch))
 	var got map[string]any
 	require.NoError(t, json.Unmarshal([]byte(rec.one(t).Body), &got))
 	assert.Equal(t, map[string]any{
@@ -154,10 +154,11 @@ func TestLegacyValidationRefuses(t *testing.T) {
 		{"counter with sum_squares", ctr(LegacyMeasurement{Name: "c", Value: 3, SumSquares: Ptr(9.0)}), "counters[0].count"},
 		{"counter without a name", ctr(LegacyMeasurement{Value: 3}), "counters[0].name"},
 		{"bad attribute", g(LegacyMeasurement{Name: "m", Attributes: &MetricAttributes{Color: "red"}}), "gauges[0].attributes.color"},
+		{"counter in gauges", g(LegacyMeasurement{Name: "m", Value: 1, Counter: true}), "gauges[0].counter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
-			err := c.Metrics.CreateLegacy(context.Background(), tc.batch)
+			err := c.Legacy.Create(context.Background(), tc.batch)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.field, ve.Field, "%v", err)
@@ -196,9 +197,45 @@ func TestLegacyValidationAccepts(t *testing.T) {
 	assert.False(t, ValidSourceName("a b"))
 }
 
-// TestCreateLegacyIsRetried: POST /v1/metrics is retried like the tagged
+// TestLegacyCounterField: in a LegacyBatch the slice decides (a
+// measurement in Counters is a counter whatever its Counter field says),
+// and the field is never sent; a LegacyBatcher queues each measurement by
+// its Counter field, and refuses a nil context without queueing.
+func TestLegacyCounterField(t *testing.T) {
+	ctx := context.Background()
+	c, mt := newMockClient(t)
+	rec := famRespond(t, mt, "POST", "/v1/metrics", 200, "", "")
+	require.NoError(t, c.Legacy.Create(ctx, &LegacyBatch{MeasureTime: 1700000000,
+		Gauges:   []LegacyMeasurement{{Name: "g", Value: 1}},
+		Counters: []LegacyMeasurement{{Name: "c1", Value: 5, Counter: true}, {Name: "c2", Value: 6}},
+	}))
+	assert.JSONEq(t, `{"measure_time":1700000000,"gauges":[{"name":"g","value":1}],
+		"counters":[{"name":"c1","value":5},{"name":"c2","value":6}]}`, rec.one(t).Body)
+
+	var lost []LegacyMeasurement
+	b, err := c.Legacy.NewBatcher(LegacyBatcherOptions{Concurrency: 1, OnError: func(_ error, ms []LegacyMeasurement) { lost = append(lost, ms...) }})
+	require.NoError(t, err)
+	var nilCtx context.Context
+	assert.Error(t, b.Add(nilCtx, LegacyMeasurement{Name: "g", Value: 9}), "a nil context is refused, not a panic")
+	require.NoError(t, b.Add(ctx, LegacyMeasurement{Name: "g", Value: 2, MeasureTime: 1700000060}))
+	require.NoError(t, b.Add(ctx, LegacyMeasurement{Name: "c", Value: 7, MeasureTime: 1700000060, Counter: true}))
+	var ve *ValidationError
+	require.ErrorAs(t, b.Add(ctx, LegacyMeasurement{Name: "c", Count: 2, Sum: Ptr(3.0), Counter: true}), &ve, "a counter takes a value only")
+	var de *DeliveryError
+	require.ErrorAs(t, b.Close(ctx), &de)
+	assert.EqualValues(t, 1, de.Invalid, "the nil context was not counted")
+	require.Len(t, lost, 1)
+	assert.True(t, lost[0].Counter, "OnError tells a lost counter by its field")
+	calls := rec.all()
+	require.Len(t, calls, 2)
+	assert.JSONEq(t, `{"gauges":[{"name":"g","value":2,"measure_time":1700000060}],
+		"counters":[{"name":"c","value":7,"measure_time":1700000060}]}`, calls[1].Body)
+	assert.Equal(t, BatcherStats{Added: 2, Sent: 2, Invalid: 1, Batches: 1}, counts(b.Stats()))
+}
+
+// TestLegacyCreateIsRetried: POST /v1/metrics is retried like the tagged
 // submission, and every attempt carries the same body.
-func TestCreateLegacyIsRetried(t *testing.T) {
+func TestLegacyCreateIsRetried(t *testing.T) {
 	c, mt := newMockClient(t)
 	var mu sync.Mutex
 	var bodies []string
@@ -213,23 +250,23 @@ func TestCreateLegacyIsRetried(t *testing.T) {
 		return httpmock.NewStringResponse(200, ""), nil
 	})
 	b := &LegacyBatch{MeasureTime: 1700000000, Counters: []LegacyMeasurement{{Name: "reqs", Value: 10, Source: "web-1"}}}
-	require.NoError(t, c.Metrics.CreateLegacy(context.Background(), b))
+	require.NoError(t, c.Legacy.Create(context.Background(), b))
 	require.Len(t, bodies, 3)
 	assert.Equal(t, bodies[0], bodies[2])
 	assert.JSONEq(t, `{"measure_time":1700000000,"counters":[{"name":"reqs","value":10,"source":"web-1"}]}`, bodies[0])
 	assert.True(t, epLegacyCreate.retry)
 }
 
-func TestCreateLegacyGuard(t *testing.T) {
+func TestLegacyCreateGuard(t *testing.T) {
 	b := &LegacyBatch{Gauges: []LegacyMeasurement{{Name: "m", Value: 1}}}
 	// Record Only may record; View Only is refused by a strict guard and,
 	// the row being unlisted, passed to the server by a lenient one.
 	c, mt := newMockClient(t, WithRole(RoleRecordOnly), WithStrictGuard())
 	mt.RegisterResponder("POST", testBase+"/v1/metrics", httpmock.NewStringResponder(200, ""))
-	require.NoError(t, c.Metrics.CreateLegacy(context.Background(), b))
+	require.NoError(t, c.Legacy.Create(context.Background(), b))
 
 	c, mt = newMockClient(t, WithRole(RoleViewOnly), WithStrictGuard())
-	err := c.Metrics.CreateLegacy(context.Background(), b)
+	err := c.Legacy.Create(context.Background(), b)
 	var fe *ErrForbiddenForRole
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "/v1/metrics", fe.Endpoint)
@@ -238,7 +275,7 @@ func TestCreateLegacyGuard(t *testing.T) {
 
 	c, mt = newMockClient(t, WithRole(RoleViewOnly))
 	mt.RegisterResponder("POST", testBase+"/v1/metrics", httpmock.NewStringResponder(403, `{"errors":{"request":["forbidden"]}}`))
-	err = c.Metrics.CreateLegacy(context.Background(), b)
+	err = c.Legacy.Create(context.Background(), b)
 	assert.ErrorIs(t, err, ErrForbidden)
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -271,10 +308,10 @@ const legacyReadExample = `{
   }
 }`
 
-func TestGetLegacyReferenceExample(t *testing.T) {
+func TestLegacyListReferenceExample(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 200, legacyReadExample)
-	m, err := c.Metrics.GetLegacy(context.Background(), "cpu_temp", &LegacyQuery{Count: 4, Resolution: time.Minute})
+	m, err := c.Legacy.List(context.Background(), "cpu_temp", &LegacyQuery{Count: 4, Resolution: time.Minute})
 	require.NoError(t, err)
 	r := (*got)[0]
 	assert.Equal(t, "GET", r.method)
@@ -304,7 +341,7 @@ func TestLegacyQueryEncoding(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 200, `{"name":"cpu_temp","measurements":{}}`)
 	ctx := context.Background()
-	_, err := c.Metrics.GetLegacy(ctx, "cpu_temp", &LegacyQuery{Sources: []string{"server1.acme.com", "server2.acme.com"}, Count: 4, Resolution: time.Minute})
+	_, err := c.Legacy.List(ctx, "cpu_temp", &LegacyQuery{Sources: []string{"server1.acme.com", "server2.acme.com"}, Count: 4, Resolution: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, "count=4&resolution=60&sources%5B%5D=server1.acme.com&sources%5B%5D=server2.acme.com", (*got)[0].query)
 
@@ -323,7 +360,7 @@ func TestLegacyQueryEncoding(t *testing.T) {
 			url.Values{"start_time": {"100"}, "sources[]": {"a"}, "group_by": {"sum"}, "summarize_sources": {"true"}, "breakout_sources": {"true"}}},
 	} {
 		got := capture(mt, 200, `{"name":"m"}`)
-		_, err := c.Metrics.GetLegacy(ctx, "m", &tc.q)
+		_, err := c.Legacy.List(ctx, "m", &tc.q)
 		require.NoError(t, err)
 		q, _ := url.ParseQuery((*got)[0].query)
 		assert.Equal(t, tc.want, q)
@@ -357,12 +394,12 @@ func TestLegacyQueryValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mt := newMockClient(t)
-			_, err := c.Metrics.GetLegacy(context.Background(), "m", tc.q)
+			_, err := c.Legacy.List(context.Background(), "m", tc.q)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.field, ve.Field, "%v", err)
 			assert.Zero(t, mt.GetTotalCallCount())
-			for _, err := range c.Metrics.AllLegacy(context.Background(), "m", tc.q) {
+			for _, err := range c.Legacy.All(context.Background(), "m", tc.q) {
 				require.ErrorAs(t, err, &ve)
 				assert.Equal(t, tc.field, ve.Field)
 			}
@@ -383,18 +420,18 @@ func TestLegacyQueryValidation(t *testing.T) {
 	}
 }
 
-// TestGetLegacySummaries decodes the fields the reference names for
+// TestLegacyListSummaries decodes the fields the reference names for
 // summarised records (min, max, sum, sum_squares; summarized in "all";
 // rollups with summarize_time) and the paging hint it shows,
 // "query":{"next_time":1305562061}.
-func TestGetLegacySummaries(t *testing.T) {
+func TestLegacyListSummaries(t *testing.T) {
 	c, mt := newMockClient(t)
 	capture(mt, 200, `{"name":"lat","type":"gauge","resolution":300,
 		"measurements":{
 			"web-1":[{"measure_time":1305561000,"value":2,"count":3,"min":1,"max":3,"sum":6,"sum_squares":14,"rollups":5}],
 			"all":[{"measure_time":1305561000,"value":2,"count":6,"min":0,"max":3,"sum":12,"sum_squares":28,"summarized":2}]},
 		"query":{"next_time":1305562061}}`)
-	m, err := c.Metrics.GetLegacy(context.Background(), "lat", &LegacyQuery{StartTime: time.Unix(1305560000, 0), Sources: []string{"web-1", "web-2"}, GroupBy: "mean", SummarizeTime: true})
+	m, err := c.Legacy.List(context.Background(), "lat", &LegacyQuery{StartTime: time.Unix(1305560000, 0), Sources: []string{"web-1", "web-2"}, GroupBy: "mean", SummarizeTime: true})
 	require.NoError(t, err)
 	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 3, Min: Ptr(1.0), Max: Ptr(3.0), Sum: Ptr(6.0), SumSquares: Ptr(14.0), Rollups: 5}}, m.Measurements["web-1"])
 	assert.Equal(t, []LegacyPoint{{MeasureTime: 1305561000, Value: 2, Count: 6, Min: Ptr(0.0), Max: Ptr(3.0), Sum: Ptr(12.0), SumSquares: Ptr(28.0), Summarized: 2}}, m.Measurements[SummarySource])
@@ -441,7 +478,7 @@ func collectLegacy(t *testing.T, seq func(func(LegacySeries, error) bool)) ([]Le
 	return out, last
 }
 
-func TestAllLegacyFollowsNextTime(t *testing.T) {
+func TestLegacyAllFollowsNextTime(t *testing.T) {
 	c, mt := newMockClient(t)
 	asked := legacyPager(t, mt, map[string]string{
 		"100": `{"name":"m","measurements":{"b":[{"measure_time":100,"value":1}],"a":[{"measure_time":100,"value":2}]},"query":{"next_time":160}}`,
@@ -449,7 +486,7 @@ func TestAllLegacyFollowsNextTime(t *testing.T) {
 		"220": `{"name":"m","measurements":{"a":[{"measure_time":220,"value":4}]}}`,
 	})
 	q := &LegacyQuery{StartTime: time.Unix(100, 0), Resolution: time.Minute, Source: "*"}
-	series, err := collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", q))
+	series, err := collectLegacy(t, c.Legacy.All(context.Background(), "m", q))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"100", "160", "220"}, *asked)
 	assert.Equal(t, []LegacySeries{
@@ -462,20 +499,20 @@ func TestAllLegacyFollowsNextTime(t *testing.T) {
 
 	// Stopping early sends no more requests.
 	*asked = nil
-	for range c.Metrics.AllLegacy(context.Background(), "m", q) {
+	for range c.Legacy.All(context.Background(), "m", q) {
 		break
 	}
 	assert.Equal(t, []string{"100"}, *asked)
 }
 
-func TestAllLegacyStopsWhenNextTimeStalls(t *testing.T) {
+func TestLegacyAllStopsWhenNextTimeStalls(t *testing.T) {
 	for name, next := range map[string]string{"same": "100", "backwards": "40"} {
 		t.Run(name, func(t *testing.T) {
 			c, mt := newMockClient(t)
 			asked := legacyPager(t, mt, map[string]string{
 				"100": `{"name":"m","measurements":{"a":[{"measure_time":100,"value":1}]},"query":{"next_time":` + next + `}}`,
 			})
-			series, err := collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0)}))
+			series, err := collectLegacy(t, c.Legacy.All(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0)}))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "next_time "+next+" does not move past start_time 100")
 			assert.ErrorIs(t, err, ErrPaginationStalled)
@@ -485,13 +522,13 @@ func TestAllLegacyStopsWhenNextTimeStalls(t *testing.T) {
 	}
 }
 
-func TestAllLegacyEnds(t *testing.T) {
+func TestLegacyAllEnds(t *testing.T) {
 	c, mt := newMockClient(t)
 	// With count the server never pages; a next_time is not followed.
 	asked := legacyPager(t, mt, map[string]string{
 		"": `{"name":"m","measurements":{"a":[{"measure_time":100,"value":1}]},"query":{"next_time":160}}`,
 	})
-	series, err := collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{Count: 1}))
+	series, err := collectLegacy(t, c.Legacy.All(context.Background(), "m", &LegacyQuery{Count: 1}))
 	require.NoError(t, err)
 	assert.Len(t, series, 1)
 	assert.Equal(t, []string{""}, *asked)
@@ -501,7 +538,7 @@ func TestAllLegacyEnds(t *testing.T) {
 	asked = legacyPager(t, mt, map[string]string{
 		"100": `{"name":"m","measurements":{"a":[{"measure_time":100,"value":1}]},"query":{"next_time":200}}`,
 	})
-	_, err = collectLegacy(t, c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0), EndTime: time.Unix(200, 0)}))
+	_, err = collectLegacy(t, c.Legacy.All(context.Background(), "m", &LegacyQuery{StartTime: time.Unix(100, 0), EndTime: time.Unix(200, 0)}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"100"}, *asked)
 
@@ -509,7 +546,7 @@ func TestAllLegacyEnds(t *testing.T) {
 	c, mt = newMockClient(t)
 	mt.RegisterResponder("GET", testBase+"/v1/metrics/m", httpmock.NewStringResponder(404, `{"errors":{"params":{"name":["not found"]}}}`))
 	n := 0
-	for _, err := range c.Metrics.AllLegacy(context.Background(), "m", &LegacyQuery{Count: 1}) {
+	for _, err := range c.Legacy.All(context.Background(), "m", &LegacyQuery{Count: 1}) {
 		n++
 		assert.True(t, errors.Is(err, ErrNotFound))
 	}
@@ -600,7 +637,7 @@ func TestLegacyBatchUnmarshalReplays(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"gauges":{"login-delay":{"value":3.5,"source":"foo.bar.com"}}}`), &b))
 	c, mt := newMockClient(t)
 	rec := famRespond(t, mt, "POST", "/v1/metrics", 200, "", "")
-	require.NoError(t, c.Metrics.CreateLegacy(context.Background(), &b))
+	require.NoError(t, c.Legacy.Create(context.Background(), &b))
 	assert.JSONEq(t, `{"gauges":[{"name":"login-delay","value":3.5,"source":"foo.bar.com"}]}`, rec.one(t).Body)
 }
 

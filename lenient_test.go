@@ -24,7 +24,7 @@ var responseTypes = []any{
 	new([]CompositeSeries),
 	new(Metric),
 	new(MetricPage),
-	new(LegacyMetric),
+	new(LegacyPage),
 	new(Alert),
 	new(AlertPage),
 	new(AlertStatus),
@@ -298,7 +298,7 @@ func TestMalformedNumberIsADecodeError(t *testing.T) {
 		})
 	}
 	// In a map keyed by what the server sent, the key is cut short too.
-	var lm LegacyMetric
+	var lm LegacyPage
 	err := decodeJSON([]byte(`{"measurements":{"`+testToken+`":[{"measure_time":1,"value":"`+testToken+`"}]}}`), &lm)
 	require.Error(t, err)
 	assert.Equal(t, `response field measurements["tok3"…][0].value: "tok3"… (23 bytes) is not a number`, err.Error())

@@ -89,7 +89,7 @@ type loadOp struct {
 
 var (
 	loadMeasureOp    = loadOp{"Measurements.Create", "POST", "/v1/measurements"}
-	loadMeasureGetOp = loadOp{"Measurements.Get", "GET", "/v1/measurements/:name"}
+	loadMeasureGetOp = loadOp{"Measurements.List", "GET", "/v1/measurements/:name"}
 	loadSpaceNewOp   = loadOp{"Spaces.Create", "POST", "/v1/spaces"}
 	loadSpaceDelOp   = loadOp{"Spaces.Delete", "DELETE", "/v1/spaces/:id"}
 	loadSpaceListOp  = loadOp{"Spaces.List", "GET", "/v1/spaces"}
@@ -833,7 +833,7 @@ func TestLoadNoGoroutineLeaks(t *testing.T) {
 			go func(g int) {
 				defer wg.Done()
 				for i := 0; i < perBatcher/6; i++ {
-					assert.NoError(t, b.Add(librato.Measurement{Name: "leak.m", Value: float64(i), Time: time.Now().Unix() - int64(g*1000+i)}))
+					assert.NoError(t, b.Add(context.Background(), librato.Measurement{Name: "leak.m", Value: float64(i), Time: time.Now().Unix() - int64(g*1000+i)}))
 					assert.NoError(t, agg.Observe("leak.agg", nil, float64(i)))
 				}
 			}(g)
@@ -848,7 +848,7 @@ func TestLoadNoGoroutineLeaks(t *testing.T) {
 		assert.Zero(t, st.Failed)
 		assert.Zero(t, st.Buffered)
 		assert.Equal(t, int(st.Sent), srv.RecordedCount()-before)
-		assert.ErrorIs(t, b.Add(librato.Measurement{Name: "leak.m", Value: 1}), librato.ErrBatcherClosed)
+		assert.ErrorIs(t, b.Add(context.Background(), librato.Measurement{Name: "leak.m", Value: 1}), librato.ErrBatcherClosed)
 	}
 
 	// A request waiting out the server's latency ends when the server closes.
@@ -883,7 +883,7 @@ func TestLoadNoGoroutineLeaks(t *testing.T) {
 	require.NoError(t, err)
 	gone.Close()
 	for i := 0; i < 25; i++ {
-		require.NoError(t, gb.Add(librato.Measurement{Name: "lost.m", Value: float64(i)}))
+		require.NoError(t, gb.Add(context.Background(), librato.Measurement{Name: "lost.m", Value: float64(i)}))
 	}
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err = gb.Close(cctx)

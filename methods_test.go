@@ -36,7 +36,7 @@ var typedCalls = []typedCall{
 		_, err := c.Measurements.Create(ctx, &MeasurementBatch{Measurements: []Measurement{{Name: "cpu", Value: 1}}})
 		return err
 	}},
-	{"Measurements.Get", func(ctx context.Context, c *Client) error {
+	{"Measurements.List", func(ctx context.Context, c *Client) error {
 		_, err := c.Measurements.List(ctx, "cpu", &MeasurementsQuery{Duration: time.Hour, Resolution: time.Minute})
 		return err
 	}},
@@ -51,8 +51,7 @@ var typedCalls = []typedCall{
 	{"Metrics.All", func(ctx context.Context, c *Client) error { return first(c.Metrics.All(ctx, nil)) }},
 	{"Metrics.Get", func(ctx context.Context, c *Client) error { _, err := c.Metrics.Get(ctx, "cpu"); return err }},
 	{"Metrics.Update", func(ctx context.Context, c *Client) error {
-		_, err := c.Metrics.Update(ctx, "cpu", &Metric{Type: MetricTypeGauge})
-		return err
+		return c.Metrics.Update(ctx, "cpu", &MetricUpdate{Type: Ptr(MetricTypeGauge)})
 	}},
 	{"Metrics.Delete", func(ctx context.Context, c *Client) error { return c.Metrics.Delete(ctx, "cpu") }},
 	{"Metrics.UpdateBatch", func(ctx context.Context, c *Client) error {
@@ -63,15 +62,19 @@ var typedCalls = []typedCall{
 		_, err := c.Metrics.DeleteBatch(ctx, &MetricsBatchDelete{MetricNames{Names: []string{"cpu"}}})
 		return err
 	}},
-	{"Metrics.CreateLegacy", func(ctx context.Context, c *Client) error {
-		return c.Metrics.CreateLegacy(ctx, &LegacyBatch{Source: "web-1", Gauges: []LegacyMeasurement{{Name: "cpu", Value: 1}}})
+	{"Legacy.Create", func(ctx context.Context, c *Client) error {
+		return c.Legacy.Create(ctx, &LegacyBatch{Source: "web-1", Gauges: []LegacyMeasurement{{Name: "cpu", Value: 1}}})
 	}},
-	{"Metrics.GetLegacy", func(ctx context.Context, c *Client) error {
-		_, err := c.Metrics.GetLegacy(ctx, "cpu", &LegacyQuery{Count: 5, Resolution: time.Minute})
+	{"Legacy.List", func(ctx context.Context, c *Client) error {
+		_, err := c.Legacy.List(ctx, "cpu", &LegacyQuery{Count: 5, Resolution: time.Minute})
 		return err
 	}},
-	{"Metrics.AllLegacy", func(ctx context.Context, c *Client) error {
-		return first(c.Metrics.AllLegacy(ctx, "cpu", &LegacyQuery{StartTime: time.Unix(1, 0)}))
+	{"Legacy.All", func(ctx context.Context, c *Client) error {
+		return first(c.Legacy.All(ctx, "cpu", &LegacyQuery{StartTime: time.Unix(1, 0)}))
+	}},
+	{"Legacy.Compose", func(ctx context.Context, c *Client) error {
+		_, err := c.Legacy.Compose(ctx, &LegacyCompositeQuery{Compose: `s("cpu", "*")`, StartTime: time.Unix(1, 0), Resolution: time.Minute})
+		return err
 	}},
 	{"Alerts.List", func(ctx context.Context, c *Client) error { _, err := c.Alerts.List(ctx, nil); return err }},
 	{"Alerts.All", func(ctx context.Context, c *Client) error { return first(c.Alerts.All(ctx, nil)) }},

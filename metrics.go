@@ -11,15 +11,19 @@ import (
 	"time"
 )
 
-// MeasurementsService submits and queries measurements.
+// MeasurementsService submits and queries tagged measurements: Create,
+// List and All, Compose, and NewBatcher for agents. The source-based API
+// is Client.Legacy.
 type MeasurementsService service
 
-// MetricsService manages metric metadata.
+// MetricsService manages metric metadata, never measurements: List, All,
+// Get, Update (which also creates), Delete, and the batch UpdateBatch and
+// DeleteBatch.
 type MetricsService service
 
 var (
 	epMeasurementsCreate  = newEndpoint("POST", "/v1/measurements")
-	epMeasurementsGet     = newEndpoint("GET", "/v1/measurements/:name")
+	epMeasurementsList    = newEndpoint("GET", "/v1/measurements/:name")
 	epMeasurementsCompose = newEndpoint("GET", "/v1/measurements")
 	epMetricsList         = newEndpoint("GET", "/v1/metrics")
 	epMetricsGet          = newEndpoint("GET", "/v1/metrics/:name")
@@ -326,7 +330,7 @@ type Link struct {
 // returns the first page. A query without Resolution, or with conflicting
 // time or tag parameters, is a *ValidationError.
 func (s *MeasurementsService) List(ctx context.Context, name string, q *MeasurementsQuery) (*MeasurementPage, error) {
-	return callInto[MeasurementPage](ctx, s.client, &request{ep: epMeasurementsGet, params: []string{name}, opts: q})
+	return callInto[MeasurementPage](ctx, s.client, &request{ep: epMeasurementsList, params: []string{name}, opts: q})
 }
 
 // All yields every series of the query, following the server's "next"
@@ -336,7 +340,7 @@ func (s *MeasurementsService) List(ctx context.Context, name string, q *Measurem
 // *PaginationError (ErrPaginationStalled).
 func (s *MeasurementsService) All(ctx context.Context, name string, q *MeasurementsQuery) iter.Seq2[Series, error] {
 	first := func(ctx context.Context) (*MeasurementPage, error) { return s.List(ctx, name, q) }
-	return followLinks(ctx, s.client, epMeasurementsGet, first, func(p *MeasurementPage) ([]Series, string) { return p.Series, p.Next() })
+	return followLinks(ctx, s.client, epMeasurementsList, first, func(p *MeasurementPage) ([]Series, string) { return p.Series, p.Next() })
 }
 
 // CompositeQuery runs a composite expression (GET
@@ -377,10 +381,14 @@ type CompositeSeries struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 	Measurements []Point           `json:"measurements"`
 	Metric       *Metric           `json:"metric,omitempty"`
-	Period       int               `json:"period,omitempty"`
+	Period       int               `json:"period,omitempty"` // seconds
 }
 
-// Compose runs a composite query; it is not paginated.
+// Compose runs a composite query (GET /v1/measurements?compose=...) and
+// returns every result series at once; it is not paginated. A query
+// without Compose, StartTime or Resolution is a *ValidationError; an
+// expression the server cannot evaluate is an *APIError matching
+// ErrBadRequest.
 func (s *MeasurementsService) Compose(ctx context.Context, q *CompositeQuery) ([]CompositeSeries, error) {
 	var out []CompositeSeries
 	if _, err := s.client.call(ctx, &request{ep: epMeasurementsCompose, opts: q, out: &out}); err != nil {
@@ -395,8 +403,9 @@ const (
 	MetricTypeComposite = "composite"
 )
 
-// Metric is a metric's metadata. Pointer fields are null or absent on the
-// wire when nil, so an update sends only what was set.
+// Metric is a metric's metadata as the API reports it (Get, List, All).
+// The pointer fields are nil when the API sent null or nothing. To change
+// a metric, or create one, send a MetricUpdate with Update.
 type Metric struct {
 	Name        string            `json:"name,omitempty"`
 	Type        string            `json:"type,omitempty"` // gauge or composite ("counter" on old accounts)
@@ -408,21 +417,43 @@ type Metric struct {
 	SourceLag   *int              `json:"source_lag,omitempty"`
 }
 
-func (m *Metric) validate() error {
-	if m.Type != "" && !oneOf(m.Type, MetricTypeGauge, MetricTypeComposite) {
-		return invalid("type", -1, "%q is not gauge or composite", m.Type)
+// MetricUpdate is the body of Metrics.Update (PUT /v1/metrics/:name). A
+// nil field is left as it is and not sent; a set one is sent even when it
+// is a zero value (Ptr("") clears a description).
+//
+// PUT creates a metric that does not exist: a create needs Type, and a
+// composite also its Composite definition; the API refuses to create a
+// metric without a Type. An update may leave Type nil.
+type MetricUpdate struct {
+	Type        *string           `json:"type,omitempty"` // MetricTypeGauge or MetricTypeComposite
+	DisplayName *string           `json:"display_name,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Period      *int              `json:"period,omitempty"` // seconds, > 0
+	Attributes  *MetricAttributes `json:"attributes,omitempty"`
+	// Composite is the definition of a composite metric; it needs Type
+	// MetricTypeComposite in the same update.
+	Composite *string `json:"composite,omitempty"`
+}
+
+func (u *MetricUpdate) validate() error {
+	typ := ""
+	if u.Type != nil {
+		typ = *u.Type
+		if !oneOf(typ, MetricTypeGauge, MetricTypeComposite) {
+			return invalid("type", -1, "%q is not gauge or composite", typ)
+		}
 	}
-	if m.Type == MetricTypeComposite && strings.TrimSpace(m.Composite) == "" {
+	if typ == MetricTypeComposite && (u.Composite == nil || strings.TrimSpace(*u.Composite) == "") {
 		return invalid("composite", -1, "is required for a composite metric")
 	}
-	if m.Composite != "" && m.Type != MetricTypeComposite {
+	if u.Composite != nil && *u.Composite != "" && typ != MetricTypeComposite {
 		return invalid("type", -1, "must be composite when a composite definition is given")
 	}
-	if m.Period != nil && *m.Period <= 0 {
+	if u.Period != nil && *u.Period <= 0 {
 		return invalid("period", -1, "must be a positive number of seconds")
 	}
-	if m.Attributes != nil {
-		return m.Attributes.check(-1)
+	if u.Attributes != nil {
+		return u.Attributes.check(-1)
 	}
 	return nil
 }
@@ -497,22 +528,17 @@ func (s *MetricsService) Get(ctx context.Context, name string) (*Metric, error) 
 	return callInto[Metric](ctx, s.client, &request{ep: epMetricsGet, params: []string{name}})
 }
 
-// Update creates metric name with the properties of m, or updates the ones
-// m sets (PUT /v1/metrics/:name); to create, set Type. It returns the
-// metric when the server created it (201) and nil when it updated (204).
-func (s *MetricsService) Update(ctx context.Context, name string, m *Metric) (*Metric, error) {
-	if m == nil {
-		m = &Metric{}
+// Update sets on metric name the fields u sets (PUT /v1/metrics/:name),
+// and creates the metric when it does not exist: a create needs u.Type
+// (and u.Composite for a composite), or the API refuses it with an
+// *APIError. An invalid u is a *ValidationError and nothing is sent. The
+// API answers an update with no body; call Get for the stored metric.
+func (s *MetricsService) Update(ctx context.Context, name string, u *MetricUpdate) error {
+	if u == nil {
+		u = &MetricUpdate{}
 	}
-	var out Metric
-	res, err := s.client.call(ctx, &request{ep: epMetricsUpdate, params: []string{name}, body: m, out: &out})
-	if err != nil {
-		return nil, err
-	}
-	if res.status == 204 || out.Name == "" {
-		return nil, nil
-	}
-	return &out, nil
+	_, err := s.client.call(ctx, &request{ep: epMetricsUpdate, params: []string{name}, body: u})
+	return err
 }
 
 // Delete deletes metric name and all its measurements, beyond recovery.
@@ -571,7 +597,7 @@ type MetricsBatchUpdate struct {
 	MetricNames
 	DisplayName *string
 	Description *string
-	Period      *int
+	Period      *int // seconds, > 0
 	Attributes  *MetricAttributes
 }
 
@@ -579,7 +605,7 @@ func (u *MetricsBatchUpdate) validate() error {
 	if err := u.MetricNames.check(); err != nil {
 		return err
 	}
-	m := Metric{Period: u.Period, Attributes: u.Attributes}
+	m := MetricUpdate{Period: u.Period, Attributes: u.Attributes}
 	return m.validate()
 }
 
@@ -588,7 +614,7 @@ func (u *MetricsBatchUpdate) appendJSON(b []byte) ([]byte, error) {
 	b = u.appendNames(b)
 	// Property and attribute names do not overlap, so the attributes'
 	// members join the properties' at the top level.
-	b, err := appendMembers(b, &Metric{DisplayName: u.DisplayName, Description: u.Description, Period: u.Period})
+	b, err := appendMembers(b, &MetricUpdate{DisplayName: u.DisplayName, Description: u.Description, Period: u.Period})
 	if err == nil && u.Attributes != nil {
 		b, err = appendMembers(b, u.Attributes)
 	}
@@ -611,9 +637,11 @@ func appendMembers(b []byte, v any) ([]byte, error) {
 	return b, nil
 }
 
-// UpdateBatch applies u to every selected metric. It returns nil when the
-// server applied it at once (204), or the queued *Job when it will apply it
-// in the background (202); wait for it with Jobs.Wait.
+// UpdateBatch applies u to every selected metric. When the server applied
+// it at once (204) it returns a finished Job (ID 0, State JobComplete);
+// when it will apply it in the background (202), the queued *Job: wait for
+// it with Jobs.Wait. A selection without names or pattern is a
+// *ValidationError.
 func (s *MetricsService) UpdateBatch(ctx context.Context, u *MetricsBatchUpdate) (*Job, error) {
 	if u == nil {
 		u = &MetricsBatchUpdate{}
@@ -633,8 +661,8 @@ func (d *MetricsBatchDelete) appendJSON(b []byte) ([]byte, error) {
 }
 
 // DeleteBatch deletes every selected metric and its measurements, beyond
-// recovery. It returns nil when done at once (204), or the queued *Job
-// (202).
+// recovery. It returns a finished Job (ID 0, State JobComplete) when done
+// at once (204), or the queued *Job (202) to wait for with Jobs.Wait.
 func (s *MetricsService) DeleteBatch(ctx context.Context, d *MetricsBatchDelete) (*Job, error) {
 	if d == nil {
 		d = &MetricsBatchDelete{}

@@ -387,29 +387,25 @@ func TestMetricsListRequest(t *testing.T) {
 func TestMetricsUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	got := capture(mt, 201, `{"name":"cpu","type":"gauge","period":60}`, "Location", "/v1/metrics/cpu")
-	m, err := c.Metrics.Update(context.Background(), "cpu", &Metric{Type: "gauge", Period: Ptr(60), Attributes: &MetricAttributes{DisplayMin: Ptr(0.0), DisplayStacked: Ptr(false)}})
-	require.NoError(t, err)
-	require.NotNil(t, m, "201 returns the created metric")
-	assert.Equal(t, "cpu", m.Name)
+	err := c.Metrics.Update(context.Background(), "cpu", &MetricUpdate{Type: Ptr("gauge"), Period: Ptr(60), Attributes: &MetricAttributes{DisplayMin: Ptr(0.0), DisplayStacked: Ptr(false)}})
+	require.NoError(t, err, "201: created")
 	r := (*got)[0]
 	assert.Equal(t, "PUT", r.method)
 	assert.Equal(t, "/prefix/v1/metrics/cpu", r.path)
 	assert.JSONEq(t, `{"type":"gauge","period":60,"attributes":{"display_min":0,"display_stacked":false}}`, r.body)
 
 	got = capture(mt, 204, ``)
-	m, err = c.Metrics.Update(context.Background(), "cpu", &Metric{Description: Ptr("")})
-	require.NoError(t, err)
-	assert.Nil(t, m, "204 means updated, no body")
+	err = c.Metrics.Update(context.Background(), "cpu", &MetricUpdate{Description: Ptr("")})
+	require.NoError(t, err, "204: updated, no body")
 	assert.JSONEq(t, `{"description":""}`, (*got)[0].body, "only what was set is sent; an empty string clears")
 
 	got = capture(mt, 201, `{"name":"cpu.comp","type":"composite","composite":"s(\"cpu\", \"*\")"}`)
-	m, err = c.Metrics.Update(context.Background(), "cpu.comp", &Metric{Type: MetricTypeComposite, Composite: `s("cpu", "*")`, DisplayName: Ptr("CPU composite")})
+	err = c.Metrics.Update(context.Background(), "cpu.comp", &MetricUpdate{Type: Ptr(MetricTypeComposite), Composite: Ptr(`s("cpu", "*")`), DisplayName: Ptr("CPU composite")})
 	require.NoError(t, err)
-	assert.Equal(t, "composite", m.Type)
 	assert.JSONEq(t, `{"type":"composite","composite":"s(\"cpu\", \"*\")","display_name":"CPU composite"}`, (*got)[0].body)
 
-	for _, bad := range []*Metric{{Type: "counter2"}, {Type: MetricTypeComposite}, {Composite: "s()"}, {Period: Ptr(0)}, {Attributes: &MetricAttributes{SummarizeFunction: "median"}}, {Attributes: &MetricAttributes{DisplayMax: Ptr(math.Inf(1))}}} {
-		_, err := c.Metrics.Update(context.Background(), "cpu", bad)
+	for _, bad := range []*MetricUpdate{{Type: Ptr("counter2")}, {Type: Ptr(MetricTypeComposite)}, {Composite: Ptr("s()")}, {Period: Ptr(0)}, {Attributes: &MetricAttributes{SummarizeFunction: "median"}}, {Attributes: &MetricAttributes{DisplayMax: Ptr(math.Inf(1))}}} {
+		err := c.Metrics.Update(context.Background(), "cpu", bad)
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve)
 	}
@@ -429,7 +425,7 @@ func TestMetricsBatch(t *testing.T) {
 	got := capture(mt, 204, ``)
 	job, err := c.Metrics.UpdateBatch(ctx, &MetricsBatchUpdate{MetricNames: MetricNames{Names: []string{"cpu", "mem"}}, Period: Ptr(60), Attributes: &MetricAttributes{DisplayUnitsShort: "%"}})
 	require.NoError(t, err)
-	assert.Nil(t, job, "204: applied at once")
+	assert.Equal(t, &Job{State: JobComplete}, job, "204: applied at once")
 	r := (*got)[0]
 	assert.Equal(t, "PUT", r.method)
 	assert.Equal(t, "/prefix/v1/metrics", r.path)
@@ -457,7 +453,7 @@ func TestMetricsBatch(t *testing.T) {
 	got = capture(mt, 204, ``)
 	job, err = c.Metrics.DeleteBatch(ctx, &MetricsBatchDelete{MetricNames{Names: []string{"a", "b"}}})
 	require.NoError(t, err)
-	assert.Nil(t, job)
+	assert.Equal(t, &Job{State: JobComplete}, job, "204: done at once")
 	assert.JSONEq(t, `{"names":["a","b"]}`, (*got)[0].body)
 
 	for _, bad := range []MetricNames{{}, {Names: []string{"a"}, Pattern: "b*"}, {Pattern: "plain"}, {Names: []string{"bad name"}}} {

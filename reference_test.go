@@ -502,12 +502,14 @@ func one[T any](v *T, err error) (any, error) {
 
 func none(err error) (any, error) { return nil, err }
 
-// discardedAnswer is the result of a call that reads no answer (Update
-// returns only an error; a caller reads the object with Get): its request
-// is checked, and the documented answer is not compared with anything.
-type discardedAnswer struct{}
 
-func discards(err error) (any, error) { return discardedAnswer{}, err }
+// kept is the result of a call that returns only an error (Update, rule
+// 5) while its example documents an answer: the answer is decoded into v,
+// the type that reads the resource back, and checked for lost fields as a
+// result would be.
+type kept struct{ v any }
+
+func keptAs(v any, err error) (any, error) { return kept{v}, err }
 
 func init() {
 	r := func(id string, f refCall) {
@@ -564,18 +566,18 @@ func init() {
 		return one(c.Charts.Get(ctx, 123, 6637))
 	})
 	r("master:charts.update_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return discards(c.Charts.Update(ctx, 123, 3700969, &ChartUpdate{Type: Ptr(ChartTypeLine), Name: Ptr("Temperature")}))
+		return keptAs(&Chart{}, c.Charts.Update(ctx, 123, 3700969, &ChartUpdate{Type: Ptr(ChartTypeLine), Name: Ptr("Temperature")}))
 	})
 	r("legacy:charts.update_name", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return discards(c.Charts.Update(ctx, 123, 1, &ChartUpdate{Name: Ptr("Temperature")}))
+		return keptAs(&Chart{}, c.Charts.Update(ctx, 123, 1, &ChartUpdate{Name: Ptr("Temperature")}))
 	})
 	r("master:charts.update_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return discards(c.Charts.Update(ctx, 123, 1234567, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
+		return keptAs(&Chart{}, c.Charts.Update(ctx, 123, 1234567, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
 			Composite: `divide([sum(s("librato.cpu.percent.idle",{"environment":"*"})),sum(s("librato.cpu.percent.user",{"environment":"*"}))])`,
 		}}}))
 	})
 	r("legacy:charts.update_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return discards(c.Charts.Update(ctx, 123, 6637, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
+		return keptAs(&Chart{}, c.Charts.Update(ctx, 123, 6637, &ChartUpdate{Type: Ptr(ChartTypeLine), Streams: []ChartStream{{
 			Composite: `divide([sum(s("memory_total","prod.web*")),sum(s("memory_used","prod.web*"))])`,
 		}}}))
 	})
@@ -693,7 +695,7 @@ func init() {
 		return tokenJSON(t, *tok), nil
 	})
 	r("api_tokens.update", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		return discards(c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: Ptr("New Token Name"), Active: Ptr(false), Role: Ptr(RoleFullAccess)}))
+		return keptAs(&APIToken{}, c.APITokens.Update(ctx, 28, &APITokenUpdate{Name: Ptr("New Token Name"), Active: Ptr(false), Role: Ptr(RoleFullAccess)}))
 	})
 	r("api_tokens.delete", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return none(c.APITokens.Delete(ctx, 28))
@@ -814,12 +816,12 @@ func init() {
 
 	// --- metrics
 	r("metrics.create", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "librato.cpu.percent.used", &Metric{Type: MetricTypeGauge, Name: "librato.cpu.percent.used",
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "librato.cpu.percent.used", &MetricUpdate{Type: Ptr(MetricTypeGauge),
 			Period: Ptr(60), Attributes: &MetricAttributes{SummarizeFunction: "sum", Color: "#FFFFFF"}}))
 	})
 	r("metrics.create_composite", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "librato.cpu.percent.used", &Metric{Type: MetricTypeComposite, Name: "librato.cpu.percent.used",
-			Composite: `s("librato.cpu.percent.user", {"environment" : "prod", "service": "api"})`}))
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "librato.cpu.percent.used", &MetricUpdate{Type: Ptr(MetricTypeComposite),
+			Composite: Ptr(`s("librato.cpu.percent.user", {"environment" : "prod", "service": "api"})`)}))
 	})
 	r("metrics.get", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return one(c.Metrics.Get(ctx, "cpu_temp"))
@@ -833,11 +835,11 @@ func init() {
 			Attributes: &MetricAttributes{DisplayUnitsShort: "ms"}}))
 	})
 	r("metrics.update", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "temp", &Metric{DisplayName: Ptr("Temperature in Celsius"),
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "temp", &MetricUpdate{DisplayName: Ptr("Temperature in Celsius"),
 			Attributes: &MetricAttributes{DisplayMin: Ptr(0.0)}}))
 	})
 	r("metrics.create_form", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "queue_len", &Metric{Type: MetricTypeGauge,
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "queue_len", &MetricUpdate{Type: Ptr(MetricTypeGauge),
 			Description: Ptr("Length of app queue"), DisplayName: Ptr("num. elements")}))
 	})
 	r("metrics.delete_batch_names", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
@@ -856,24 +858,24 @@ func init() {
 		return one(c.Metrics.List(ctx, &ListOptions{Name: "request"}))
 	})
 	r("metric_attributes.display_max", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "temperature", &Metric{Attributes: &MetricAttributes{DisplayMax: Ptr(150.0)}}))
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "temperature", &MetricUpdate{Attributes: &MetricAttributes{DisplayMax: Ptr(150.0)}}))
 	})
 	r("metric_attributes.aggregate", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
-		return one(c.Metrics.Update(ctx, "speed", &Metric{Attributes: &MetricAttributes{Aggregate: Ptr(true)}}))
+		return keptAs(&Metric{}, c.Metrics.Update(ctx, "speed", &MetricUpdate{Attributes: &MetricAttributes{Aggregate: Ptr(true)}}))
 	})
 
-	// --- legacy (source-based) metrics: Metrics.CreateLegacy and
-	// Metrics.GetLegacy, called by name; the request body or query of the
-	// example fills their arguments (see callByName).
+	// --- legacy (source-based) metrics: Legacy.Create, Legacy.List and
+	// Legacy.Compose, called by name so that the request body or query of
+	// the example fills their arguments (see callByName).
 	for _, id := range []string{"introduction.legacy_submit_json", "introduction.legacy_submit_form", "metrics.legacy_create_json",
 		"metrics.legacy_create_form", "metrics.legacy_hashed", "metrics.legacy_hashed_names", "metrics.legacy_array"} {
 		r(id, func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-			return callByName(ctx, c.Metrics, "CreateLegacy", jsonArg{rc.bodyJSON(t)})
+			return callByName(ctx, c.Legacy, "Create", jsonArg{rc.bodyJSON(t)})
 		})
 	}
 	legacyGet := func(name string) refCall {
 		return func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-			return callByName(ctx, c.Metrics, "GetLegacy", name, queryArg{refQuery(t, rc)})
+			return callByName(ctx, c.Legacy, "List", name, queryArg{refQuery(t, rc)})
 		}
 	}
 	r("introduction.legacy_query", legacyGet("cpu"))
@@ -882,17 +884,17 @@ func init() {
 	r("metrics.legacy_get_sources", legacyGet("cpu_temp"))
 	r("metrics.legacy_page", legacyGet("librato.cpu.percent.idle"))
 	r("metrics.legacy_compose", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
-		return callByName(ctx, c.Metrics, "ComposeLegacy", queryArg{refQuery(t, rc)})
+		return callByName(ctx, c.Legacy, "Compose", queryArg{refQuery(t, rc)})
 	})
 
 	// --- legacy sources, called by name on Client.Sources.
 	r("sources.update", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
 		_, err := callField(ctx, c, "Sources", "Update", "i-d32d61af", jsonArg{rc.bodyJSON(t)})
-		return discardedAnswer{}, err
+		return keptAs(&Source{}, err)
 	})
 	r("sources.create", func(ctx context.Context, t *testing.T, c *Client, rc *refCase) (any, error) {
 		_, err := callField(ctx, c, "Sources", "Update", "foo.bar.com", jsonArg{rc.bodyJSON(t)})
-		return discardedAnswer{}, err
+		return keptAs(&Source{}, err)
 	})
 	r("sources.get", func(ctx context.Context, _ *testing.T, c *Client, _ *refCase) (any, error) {
 		return callField(ctx, c, "Sources", "Get", "foo.bar.com")
@@ -1174,9 +1176,11 @@ type sentRequest struct {
 // every documented key with an equal value. Numbers, booleans and numeric
 // strings compare by their text (form values are strings, ids are sent
 // both ways); a documented null, [] or {} carries no data and may be left
-// out, as the models' omitempty fields do. Calls the SDK does not have yet
-// (the legacy Metrics.CreateLegacy, GetLegacy and ComposeLegacy, a Sources
-// family) are made by name and fail with errNoMethod until they exist.
+// out, as the models' omitempty fields do. Calls whose arguments the
+// example's body or query fills (Legacy.Create, List and Compose, the
+// Sources family) are made by name and fail with errNoMethod if they are
+// missing. A call that returns only an error (Update) has its documented
+// answer decoded into the type that reads the resource back.
 func TestReferenceRequests(t *testing.T) {
 	cases := loadReference(t)
 	base, err := url.Parse(testBase)
@@ -1265,11 +1269,15 @@ func TestReferenceRequests(t *testing.T) {
 				require.Equal(t, wantC, gotC, "body: documented %s\nsent %s", brief(want), s.body)
 			}
 
-			if _, discarded := got.(discardedAnswer); len(respBody) == 0 || discarded {
+			if len(respBody) == 0 {
 				return
 			}
 			var doc any
 			require.NoError(t, json.Unmarshal(respBody, &doc))
+			if k, ok := got.(kept); ok {
+				require.NoError(t, decodeJSON(respBody, k.v), "the documented answer does not decode into %T", k.v)
+				got = k.v
+			}
 			require.NotNil(t, got, "the call returned nothing for a documented answer")
 			lost := lostFields(doc, asJSON(t, got), "$")
 			require.Empty(t, lost, "fields of the documented answer lost by the typed result")

@@ -117,7 +117,7 @@ func TestOneRetryTableForEveryPath(t *testing.T) {
 
 // addMeasurement adds m to b, the one call site of Batcher.Add in the
 // tests of the retry table and of the transport.
-func addMeasurement(b *Batcher, m Measurement) error { return b.Add(m) }
+func addMeasurement(b *Batcher, m Measurement) error { return b.Add(context.Background(), m) }
 
 // TestRetryTableDoesNotRetryUnsafeCalls keeps the other half of the
 // policy: a POST that creates something is never repeated, whatever the

@@ -69,7 +69,7 @@ func TestSecretsUnderEveryPrinter(t *testing.T) {
 	b2, err := c2.Measurements.NewBatcher(BatcherOptions{})
 	require.NoError(t, err)
 	defer b2.Close(ctx)
-	lb, err := c.Metrics.NewLegacyBatcher(LegacyBatcherOptions{})
+	lb, err := c.Legacy.NewBatcher(LegacyBatcherOptions{})
 	require.NoError(t, err)
 	defer lb.Close(ctx)
 

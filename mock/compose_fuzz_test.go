@@ -44,7 +44,7 @@ func FuzzComposeQuery(f *testing.F) {
 				librato.Measurement{Name: "n", Value: float64(i%3) * 1e120, Time: start + 90*int64(i), Tags: map[string]string{"host": h}})
 		}
 	}
-	if _, err := c.Metrics.Update(context.Background(), "m", &librato.Metric{Type: "gauge", Period: librato.Ptr(60)}); err != nil {
+	if err := c.Metrics.Update(context.Background(), "m", &librato.MetricUpdate{Type: librato.Ptr("gauge"), Period: librato.Ptr(60)}); err != nil {
 		f.Fatal(err)
 	}
 	if _, err := c.Measurements.Create(context.Background(), &librato.MeasurementBatch{Measurements: ms}); err != nil {

@@ -38,11 +38,11 @@ func newCfix(t *testing.T) *cfix {
 // metric creates gauge name with period seconds (0: none).
 func (f *cfix) metric(name string, period int) {
 	f.t.Helper()
-	m := &librato.Metric{Type: librato.MetricTypeGauge}
+	m := &librato.MetricUpdate{Type: librato.Ptr(librato.MetricTypeGauge)}
 	if period > 0 {
 		m.Period = librato.Ptr(period)
 	}
-	_, err := f.c.Metrics.Update(context.Background(), name, m)
+	err := f.c.Metrics.Update(context.Background(), name, m)
 	require.NoError(f.t, err)
 }
 
@@ -503,7 +503,7 @@ func TestComposePersisted(t *testing.T) {
 	ctx := context.Background()
 	f.stream("req", map[string]string{"region": "us-east", "host": "a"}, 1, 2, 3)
 	f.stream("req", map[string]string{"region": "us-west", "host": "b"}, 10, 20, 30)
-	_, err := f.c.Metrics.Update(ctx, "req.rate", &librato.Metric{Type: "composite", Composite: `derive(s("req", "*"))`})
+	err := f.c.Metrics.Update(ctx, "req.rate", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`derive(s("req", "*"))`)})
 	require.NoError(t, err)
 	q := &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute}
 	page, err := f.c.Measurements.List(ctx, "req.rate", q)
@@ -529,7 +529,7 @@ func TestComposePersisted(t *testing.T) {
 
 	// summary_function picks the statistic of series() calls that name none.
 	f.stream("req", map[string]string{"region": "us-east", "host": "a"}, 9) // a second sample at base: mean 5, sum 10
-	_, err = f.c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {"host": "a"})`})
+	err = f.c.Metrics.Update(ctx, "req.east", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`s("req", {"host": "a"})`)})
 	require.NoError(t, err)
 	page, err = f.c.Measurements.List(ctx, "req.east", q)
 	require.NoError(t, err)
@@ -551,7 +551,7 @@ func TestComposePersisted(t *testing.T) {
 	require.ErrorIs(t, err, librato.ErrBadRequest)
 
 	// A composite may not use another composite.
-	_, err = f.c.Metrics.Update(ctx, "req.nested", &librato.Metric{Type: "composite", Composite: `sum(s("req.rate", "*"))`})
+	err = f.c.Metrics.Update(ctx, "req.nested", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`sum(s("req.rate", "*"))`)})
 	require.NoError(t, err)
 	r = f.w.do("GET", "/v1/measurements/req.nested?start_time="+strconv.FormatInt(base, 10)+"&resolution=60", nil)
 	r.requireStatus(t, 400)
@@ -561,7 +561,7 @@ func TestComposePersisted(t *testing.T) {
 	assert.Contains(t, f.composeError(`s("req.rate", "*")`), "composite")
 
 	// A definition the mock cannot parse fails on read, under composite.
-	_, err = f.c.Metrics.Update(ctx, "req.bad", &librato.Metric{Type: "composite", Composite: `percentile(s("req", "*"))`})
+	err = f.c.Metrics.Update(ctx, "req.bad", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`percentile(s("req", "*"))`)})
 	require.NoError(t, err)
 	r = f.w.do("GET", "/v1/measurements/req.bad?start_time="+strconv.FormatInt(base, 10)+"&resolution=60", nil)
 	r.requireStatus(t, 400)

@@ -173,7 +173,7 @@ func TestTransportSharesState(t *testing.T) {
 	ctx := context.Background()
 
 	before := srv.Requests()
-	_, err := sock.Metrics.Update(ctx, "shared", &librato.Metric{Type: "gauge"})
+	err := sock.Metrics.Update(ctx, "shared", &librato.MetricUpdate{Type: librato.Ptr("gauge")})
 	require.NoError(t, err)
 	m, err := inproc.Metrics.Get(ctx, "shared")
 	require.NoError(t, err)

@@ -320,7 +320,7 @@ func TestLegacyComposeThroughTheSDK(t *testing.T) {
 	srv := newServer(t)
 	lcSeed(t, newWire(t, srv, librato.RoleFullAccess))
 	c := sdk(t, srv, librato.RoleViewOnly, librato.WithStrictGuard())
-	got, err := c.Metrics.ComposeLegacy(context.Background(), &librato.LegacyCompositeQuery{
+	got, err := c.Legacy.Compose(context.Background(), &librato.LegacyCompositeQuery{
 		Compose: `derive(s("cpu", "web2"))`, StartTime: at(base), EndTime: at(base + 180), Resolution: time.Minute,
 	})
 	require.NoError(t, err)
@@ -337,7 +337,7 @@ func TestLegacyComposeThroughTheSDK(t *testing.T) {
 	assert.Equal(t, []librato.LegacyCompositePoint{{MeasureTime: base + 60, Value: 1}, {MeasureTime: base + 120, Value: 2}}, m.Series)
 	assert.Equal(t, librato.Source{Name: "web2"}, m.Source)
 
-	_, err = c.Metrics.ComposeLegacy(context.Background(), &librato.LegacyCompositeQuery{Compose: `s("cpu"`, StartTime: at(base), Resolution: time.Minute})
+	_, err = c.Legacy.Compose(context.Background(), &librato.LegacyCompositeQuery{Compose: `s("cpu"`, StartTime: at(base), Resolution: time.Minute})
 	var ae *librato.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)

@@ -372,7 +372,7 @@ func TestMeasurementsCompose(t *testing.T) {
 	assert.Contains(t, apiErr.Params, "compose")
 
 	// A persisted composite metric answers through GET /v1/measurements/:name.
-	_, err = c.Metrics.Update(ctx, "req.east", &librato.Metric{Type: "composite", Composite: `s("req", {region: "us-east"}, {function: "max"})`})
+	err = c.Metrics.Update(ctx, "req.east", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`s("req", {region: "us-east"}, {function: "max"})`)})
 	require.NoError(t, err)
 	page, err := c.Measurements.List(ctx, "req.east", &librato.MeasurementsQuery{StartTime: at(base), EndTime: at(base + 3600), Resolution: time.Minute})
 	require.NoError(t, err)
@@ -386,12 +386,13 @@ func TestMetricsViaSDK(t *testing.T) {
 	srv := newServer(t, mock.WithJobSteps(3))
 	c := sdk(t, srv, librato.RoleFullAccess)
 	ctx := context.Background()
-	created, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Type: "gauge", Period: librato.Ptr(10)})
+	require.NoError(t, c.Metrics.Update(ctx, "sdk.metric", &librato.MetricUpdate{Type: librato.Ptr("gauge"), Period: librato.Ptr(10)}), "201: created")
+	require.NoError(t, c.Metrics.Update(ctx, "sdk.metric", &librato.MetricUpdate{Description: librato.Ptr("d")}), "204: updated")
+	m, err := c.Metrics.Get(ctx, "sdk.metric")
 	require.NoError(t, err)
-	require.NotNil(t, created, "201 returns the metric")
-	updated, err := c.Metrics.Update(ctx, "sdk.metric", &librato.Metric{Description: librato.Ptr("d")})
-	require.NoError(t, err)
-	assert.Nil(t, updated, "204 on update")
+	assert.Equal(t, librato.MetricTypeGauge, m.Type, "created by the first Update")
+	require.NotNil(t, m.Description)
+	assert.Equal(t, "d", *m.Description, "changed by the second")
 
 	job, err := c.Metrics.UpdateBatch(ctx, &librato.MetricsBatchUpdate{MetricNames: librato.MetricNames{Pattern: "sdk.*"}, Period: librato.Ptr(20)})
 	require.NoError(t, err)
@@ -400,7 +401,7 @@ func TestMetricsViaSDK(t *testing.T) {
 	done, err := c.Jobs.Wait(ctx, job.ID)
 	require.NoError(t, err)
 	assert.Equal(t, librato.JobComplete, done.State)
-	m, err := c.Metrics.Get(ctx, "sdk.metric")
+	m, err = c.Metrics.Get(ctx, "sdk.metric")
 	require.NoError(t, err)
 	assert.Equal(t, 20, *m.Period)
 

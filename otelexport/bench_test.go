@@ -179,7 +179,7 @@ func BenchmarkOTelExport(b *testing.B) {
 		b.ResetTimer()
 		for range b.N {
 			for _, m := range ms {
-				if err := bt.AddContext(ctx, m); err != nil {
+				if err := bt.Add(ctx, m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -215,7 +215,7 @@ func TestExportAllocationBudget(t *testing.T) {
 	defer bt.Close(ctx)
 	baseline := testing.AllocsPerRun(5, func() {
 		for _, m := range ms {
-			_ = bt.AddContext(ctx, m)
+			_ = bt.Add(ctx, m)
 		}
 		_ = bt.Flush(ctx)
 	})

@@ -421,7 +421,7 @@ func (x *exportRun) timeOf(t time.Time) int64 {
 // value it did not take may be tried again later (the context ended, as
 // opposed to an invalid value or a closed batcher).
 func (x *exportRun) add(m *librato.Measurement) (queued, retry bool) {
-	err := x.e.batcher.AddContext(x.ctx, *m)
+	err := x.e.batcher.Add(x.ctx, *m)
 	if err == nil {
 		x.queued++
 		return true, false

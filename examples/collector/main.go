@@ -144,12 +144,16 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 			return fmt.Errorf("recording samples: %w", err)
 		}
 		// A plain gauge goes straight to the batcher, with an explicit
-		// time so a retried request cannot count it twice.
-		if err := batcher.Add(librato.Measurement{
+		// time so a retried request cannot count it twice. A signal
+		// (ctx) ends the wait should the batcher be full.
+		if err := batcher.Add(ctx, librato.Measurement{
 			Name:  "collector.uptime_seconds",
 			Value: now.Sub(start).Seconds(),
 			Time:  now.Unix(),
 		}); err != nil {
+			if ctx.Err() != nil {
+				return nil // the loop sees the signal and stops
+			}
 			return fmt.Errorf("adding the uptime gauge: %w", err)
 		}
 		samples++
