@@ -401,7 +401,7 @@ func validTransform(s string) bool {
 // as one bare array, with no paging. A missing space is an *APIError
 // matching ErrNotFound.
 func (s *ChartsService) List(ctx context.Context, spaceID int64) ([]Chart, error) {
-	var out []Chart
+	out := []Chart{} // a space without charts is an empty list, never nil
 	if _, err := s.client.call(ctx, &request{ep: epChartsList, params: []string{idParam(spaceID)}, out: &out}); err != nil {
 		return nil, err
 	}
