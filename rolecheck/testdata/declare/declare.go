@@ -59,7 +59,7 @@ func branches(viewer bool) {
 	} else {
 		c, _ = librato.NewClient("ops@example.com", "token", librato.WithRole(librato.RoleRecordOnly))
 	}
-	c.Measurements.Get(ctx, "cpu", nil)
+	c.Measurements.List(ctx, "cpu", nil)
 	c.Spaces.List(ctx, nil)   // want `^Spaces\.List \(GET /v1/spaces\) is not allowed for a Record Only token \(role recorder\); allowed: admin \(Full Access\), viewer \(View Only\)$`
 	c.Spaces.Create(ctx, nil) // want `^Spaces\.Create \(POST /v1/spaces\) is not allowed for a Record Only or View Only token \(roles recorder, viewer\); allowed: admin \(Full Access\)$`
 	go func() {
