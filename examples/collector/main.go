@@ -48,6 +48,10 @@ func main() {
 
 // run collects until ctx ends or the duration is over, printing one line
 // per step to stdout.
+//
+// An agent: its token is Record Only, which librato-vet checks every call against.
+//
+//librato:role recorder
 func run(ctx context.Context, stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("collector", flag.ContinueOnError)
 	fs.SetOutput(stdout)

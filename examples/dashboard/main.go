@@ -48,6 +48,10 @@ func main() {
 
 // run reads the space and writes the HTML page, printing one line per step
 // to stdout.
+//
+// A dashboard: its token is View Only, which librato-vet checks every call against (the mock is seeded by a Full Access client the check follows).
+//
+//librato:role viewer
 func run(ctx context.Context, stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -161,6 +165,7 @@ func run(ctx context.Context, stdout io.Writer, args []string) error {
 		if srv != nil {
 			before = srv.Requests()
 		}
+		//librato:ignore shows the guard refusing an edit by a View Only client
 		err := viewer.Charts.Update(ctx, space.ID, charts[0].ID, &librato.ChartUpdate{Name: librato.Ptr(charts[0].Name + " (edited)")})
 		var refused *librato.ErrForbiddenForRole
 		if !errors.As(err, &refused) {
@@ -193,6 +198,10 @@ func createOutput(path string) (*os.File, error) {
 // seed fills an account, through a Full Access client, with an hour of
 // per-minute measurements ending at now and a space of three charts whose
 // streams show them.
+//
+// Seeding creates spaces and charts: Full Access.
+//
+//librato:role admin
 func seed(ctx context.Context, admin *librato.Client, spaceName string, now time.Time) error {
 	end := now.Truncate(time.Minute)
 	batch := &librato.MeasurementBatch{}

@@ -58,6 +58,10 @@ func main() {
 
 // run serves and loads the shop until ctx ends or the duration is over,
 // then shuts the metrics pipeline down and reports what was delivered.
+//
+// Its token is Record Only, which librato-vet checks every call against.
+//
+//librato:role recorder
 func run(ctx context.Context, stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("otel", flag.ContinueOnError)
 	fs.SetOutput(stdout)

@@ -40,6 +40,10 @@ func main() {
 
 // run provisions, checks and revokes one token per role, printing one line
 // per step to stdout.
+//
+// Provisioning creates API tokens: Full Access.
+//
+//librato:role admin
 func run(ctx context.Context, stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(stdout)
