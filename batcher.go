@@ -480,7 +480,7 @@ type flushed struct {
 type batch[T any] struct {
 	items []T
 	buf   *[]T // the pooled slice items lives in
-	n     int // len(items) when cut; items is recycled once delivered
+	n     int  // len(items) when cut; items is recycled once delivered
 	done  chan struct{}
 	lost  int    // items of this batch not delivered
 	why   causes // why they were lost

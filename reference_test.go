@@ -502,7 +502,6 @@ func one[T any](v *T, err error) (any, error) {
 
 func none(err error) (any, error) { return nil, err }
 
-
 // kept is the result of a call that returns only an error (Update, rule
 // 5) while its example documents an answer: the answer is decoded into v,
 // the type that reads the resource back, and checked for lost fields as a

@@ -60,4 +60,6 @@ func TestSteadyLoadReusesConnections(t *testing.T) {
 }
 
 // addMeasurementE2E is the one call site of Batcher.Add in this file.
-func addMeasurementE2E(b *librato.Batcher, m librato.Measurement) error { return b.Add(context.Background(), m) }
+func addMeasurementE2E(b *librato.Batcher, m librato.Measurement) error {
+	return b.Add(context.Background(), m)
+}
