@@ -1,4 +1,4 @@
 package librato
 
 // Version is the SDK's version; it is part of the User-Agent header.
-const Version = "0.2.0"
+const Version = "0.3.0"
