@@ -83,6 +83,35 @@ func TestSecretsUnderEveryPrinter(t *testing.T) {
 	viewer, _ := newMockClientWithToken(t, tok, WithRole(RoleViewOnly))
 	_, guardErr := viewer.Spaces.Create(ctx, &Space{Name: "x"})
 	_, validationErr := c.Metrics.Get(ctx, "")
+	mt.RegisterResponder("GET", testBase+"/v1/metrics", httpmock.NewStringResponder(200, `{"query":{"found":5,"length":1,"offset":0},"metrics":[{"name":"a"}]}`))
+	var paginationErr error
+	for _, err := range c.Metrics.All(ctx, nil) {
+		paginationErr = err
+	}
+	mt.RegisterResponder("GET", testBase+"/v1/jobs/9", httpmock.NewStringResponder(200, `{"id":9,"state":"failed","errors":{"name":["is bad"]}}`))
+	_, jobErr := c.Jobs.Wait(ctx, 9)
+	mt.RegisterResponder("POST", testBase+"/v1/measurements", httpmock.NewStringResponder(400, `{"errors":{"request":["no"]}}`))
+	lost, err := c.Measurements.NewBatcher(BatcherOptions{})
+	require.NoError(t, err)
+	require.NoError(t, lost.Add(ctx, Measurement{Name: "cpu", Value: 1}))
+	deliveryErr := lost.Close(ctx)
+	redirect := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.1:1/v1/x", http.StatusFound)
+	}))
+	defer redirect.Close()
+	rc, err := NewClient(testEmail, tok, WithBaseURL(redirect.URL), WithHTTPClient(redirect.Client()), WithoutRetries())
+	require.NoError(t, err)
+	_, redirectErr := rc.Metrics.Get(ctx, "cpu")
+	var (
+		pe *PaginationError
+		je *JobError
+		de *DeliveryError
+		re *RedirectError
+	)
+	require.ErrorAs(t, paginationErr, &pe)
+	require.ErrorAs(t, jobErr, &je)
+	require.ErrorAs(t, deliveryErr, &de)
+	require.ErrorAs(t, redirectErr, &re)
 	require.Error(t, transportErr)
 	require.Error(t, apiErr)
 	require.Error(t, decodeErr)
@@ -108,6 +137,10 @@ func TestSecretsUnderEveryPrinter(t *testing.T) {
 		"DecodeError":     {decodeErr, apiErr},
 		"guard refusal":   {guardErr, apiErr},
 		"ValidationError": {validationErr, apiErr},
+		"PaginationError": {paginationErr, apiErr},
+		"JobError":        {jobErr, apiErr},
+		"DeliveryError":   {deliveryErr, apiErr},
+		"RedirectError":   {redirectErr, apiErr},
 	}
 	for name, pair := range values {
 		for how, text := range printedEveryWay(pair[0], pair[1]) {
