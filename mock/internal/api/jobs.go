@@ -240,7 +240,7 @@ func (c *call) snapshotsCreate() *Reply {
 		duration = d
 	}
 	end := c.now
-	if t, ok := o.epoch("end_time"); ok {
+	if t, ok := o.isoTime("end_time"); ok {
 		end = time.Unix(t, 0)
 	}
 	if rep := errs.reply(); rep != nil {

@@ -122,10 +122,7 @@ func (c *call) legacyMetricsCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)
 	topSource, _ := legacySourceField(o, "source")
-	topTime, hasTopTime := o.int("measure_time")
-	if hasTopTime && topTime <= 0 {
-		o.invalid("measure_time", "must be a positive epoch time in seconds")
-	}
+	topTime, hasTopTime := o.epoch("measure_time")
 	topPeriod, hasTopPeriod := o.int("period")
 	if hasTopPeriod && topPeriod <= 0 {
 		o.invalid("period", "must be a positive number of seconds")
@@ -190,10 +187,7 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[stri
 		m.Name = []byte(name)
 		c.checkLegacyType(mo, name, typ, types)
 	}
-	if t, ok := mo.int("measure_time"); ok {
-		if t <= 0 {
-			mo.invalid("measure_time", "must be a positive epoch time in seconds")
-		}
+	if t, ok := mo.epoch("measure_time"); ok {
 		m.S.T = t
 	}
 	if v, ok := mo.str("type"); ok && v != typ {
@@ -379,8 +373,8 @@ func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {
 	errs := perrs{}
 	q := c.q
 	get := func(k string) (int64, bool) { return c.wholeParam(errs, k, "is invalid: expected a whole number") }
-	start, hasStart := get("start_time")
-	end, hasEnd := get("end_time")
+	start, hasStart := c.timeParam(errs, "start_time", msgTimeParam)
+	end, hasEnd := c.timeParam(errs, "end_time", msgTimeParam)
 	count, hasCount := get("count")
 	res, hasRes := get("resolution")
 	switch {

@@ -181,7 +181,7 @@ func (c *call) measurementsCreate() *Reply {
 		tags, ok := checkTags(o, "tags")
 		b.Tags, b.HasTags = tagPairs(tags), ok
 	}
-	b.Time, b.HasTime = o.int("time")
+	b.Time, b.HasTime = o.secs("time")
 	b.Period, b.HasPeriod = o.int("period")
 	b.Check(o.invalid)
 	list, ok := o.list("measurements")
@@ -231,7 +231,11 @@ func readFields(mo obj) *tsdb.Fields {
 		dst *int64
 	}{{"time", tsdb.FTime, &f.Time}, {"period", tsdb.FPeriod, &f.Period}, {"count", tsdb.FCount, &f.Count}} {
 		if sent(x.k, x.bit) {
-			if v, ok := mo.int(x.k); ok {
+			read := mo.int
+			if x.bit == tsdb.FTime {
+				read = mo.secs // the range is Build's rule
+			}
+			if v, ok := read(x.k); ok {
 				*x.dst, f.Read = v, f.Read|x.bit
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
 // maxPage is the API's largest (and default) page length.
@@ -76,6 +78,22 @@ func (c *call) wholeParam(errs perrs, k, msg string) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// timeParam reads query parameter k, epoch seconds 0 or more; a fraction
+// is truncated to the second, as in bodies (tsdb.Seconds). Absent or
+// empty is no value, and anything else is reported on k with msg.
+func (c *call) timeParam(errs perrs, k, msg string) (int64, bool) {
+	v := c.q.Get(k)
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f != f {
+		errs.add(k, msg)
+		return 0, false
+	}
+	return tsdb.Seconds(f), true
 }
 
 // paginate sorts the matches by cmp (ties keep their order), applies the

@@ -16,8 +16,8 @@ func (c *call) readWindow(errs perrs, durationOK bool) tsdb.Window {
 	get := func(k string) (int64, bool) {
 		return c.wholeParam(errs, k, "is invalid: expected a whole number of seconds")
 	}
-	start, hasStart := get("start_time")
-	end, hasEnd := get("end_time")
+	start, hasStart := c.timeParam(errs, "start_time", msgTimeParam)
+	end, hasEnd := c.timeParam(errs, "end_time", msgTimeParam)
 	dur, hasDur := get("duration")
 	res, hasRes := get("resolution")
 	var w tsdb.Window

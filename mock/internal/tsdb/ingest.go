@@ -42,10 +42,39 @@ const (
 // Messages of the rules, shared by every reader of measurements.
 const (
 	MsgName   = "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _"
-	MsgTime   = "must be a positive epoch time in seconds"
+	MsgTime   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
 	MsgPeriod = "must be a positive number of seconds"
 	MsgRange  = "is out of range: the magnitude may not exceed 1e126"
 )
+
+// The time rule of every time the API stores (measurement times, legacy
+// measure_time, annotation times, a snapshot's end): epoch seconds within
+// [MinTime, MaxTime], after the epoch and before 2100, which also catches
+// milliseconds sent as seconds. A fraction is truncated to the second:
+// the reference says "Unix time" without a type, and clients send
+// Date.now()/1000 as it is.
+const (
+	MinTime = 1          // 1970-01-01T00:00:01Z
+	MaxTime = 4102444799 // 2099-12-31T23:59:59Z
+)
+
+// Seconds truncates epoch seconds to the second; magnitudes beyond the
+// time range, infinities included, stay beyond it (and NaN reads as 0),
+// so ValidTime refuses them instead of an int64 conversion wrapping.
+func Seconds(f float64) int64 {
+	switch {
+	case f >= MaxTime+1:
+		return MaxTime + 1
+	case f <= -MaxTime-1:
+		return -MaxTime - 1
+	case f != f:
+		return 0
+	}
+	return int64(f)
+}
+
+// ValidTime reports whether t keeps the time rule (MinTime to MaxTime).
+func ValidTime(t int64) bool { return t >= MinTime && t <= MaxTime }
 
 // ValidName reports whether s is a valid metric name (also the rule of
 // sources and annotation streams): 1 to 255 of A-Z a-z 0-9 . : - _.
@@ -84,9 +113,14 @@ type Batch struct {
 }
 
 // Check applies the rules of the top level, reporting each problem to
-// bad with its field's name.
+// bad with its field's name. A top-level time of 0 is the one exception to
+// the time rule: it reads as absent, as appoptics-api-go's BatchPersister
+// sends "time":0 on every batch and the API took it for years.
 func (b *Batch) Check(bad func(field, msg string)) {
-	if b.HasTime && b.Time <= 0 {
+	if b.HasTime && b.Time == 0 {
+		b.HasTime = false
+	}
+	if b.HasTime && !ValidTime(b.Time) {
 		bad("time", MsgTime)
 	}
 	if b.HasPeriod && b.Period <= 0 {
@@ -153,7 +187,8 @@ func (f *Fields) SetNum(i int, v float64) {
 // batch, reporting each problem to bad with its field's name, and returns
 // the measurement to store (meaningless once bad was called): a name is
 // required and valid; its own tags replace the batch's when they are a
-// non-empty object; time and period are positive; values are within
+// non-empty object; time keeps the time rule (ValidTime) and period is
+// positive; values are within
 // range; count (positive) makes a summary, which needs sum and excludes
 // value; otherwise value is required.
 func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
@@ -180,7 +215,7 @@ func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
 		m.S.T = b.Time
 	}
 	if f.Read&FTime != 0 {
-		if f.Time <= 0 {
+		if !ValidTime(f.Time) {
 			bad("time", MsgTime)
 		}
 		m.S.T = f.Time
@@ -316,7 +351,7 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
 			if !d.once(&seen, FTime) {
 				return nil, false
 			}
-			if batch.Time, batch.HasTime, ok = d.integer(); !ok {
+			if batch.Time, batch.HasTime, ok = d.seconds(); !ok {
 				return nil, false
 			}
 		case "period":
@@ -422,7 +457,11 @@ func (d *ingestDecoder) measurement() bool {
 			if !d.once(&seen, bit) {
 				return false
 			}
-			v, has, ok := d.integer()
+			read := d.integer
+			if bit == FTime {
+				read = d.seconds
+			}
+			v, has, ok := read()
 			if !ok {
 				return false
 			}
@@ -515,6 +554,26 @@ func (d *ingestDecoder) integer() (v int64, has, ok bool) {
 		return 0, false, false
 	}
 	return n, true, true
+}
+
+// seconds reads a time field as the generic reader does: epoch seconds,
+// a fraction truncated (Seconds); null is absent.
+func (d *ingestDecoder) seconds() (v int64, has, ok bool) {
+	if d.null() {
+		return 0, false, true
+	}
+	num, ok := d.number()
+	if !ok {
+		return 0, false, false
+	}
+	if n, ok := parseInt(num); ok {
+		return n, true, true
+	}
+	f, ok := parseFloat(num)
+	if !ok {
+		return 0, false, false
+	}
+	return Seconds(f), true, true
 }
 
 // tagObject reads a tags object into d.pairs, sorted by name, taking only
