@@ -78,14 +78,19 @@ type streamKey struct {
 	time           int64
 }
 
-// sent is what the replayed requests submitted, merged per stream and
-// time the documented way (counts and sums add up, min of mins, max of
-// maxes), which is what a read at one-second resolution must give back.
+// sent is what the replayed requests submitted per stream and time: the
+// API keeps one sample per series and second, the later replacing the
+// earlier (statsd's backend sends each value to both routes with the same
+// time and source, one series), which is what a read at one-second
+// resolution must give back. Samples without a time (key time 0) are
+// stamped on receipt, each its own second only by chance, so they merge
+// the documented way (counts and sums add up, min of mins, max of maxes);
+// the captures hold one per stream.
 type sent map[streamKey]sample
 
 func (s sent) add(k streamKey, v sample) {
 	old, ok := s[k]
-	if !ok {
+	if !ok || k.time != 0 {
 		s[k] = v
 		return
 	}

@@ -67,7 +67,7 @@ func runIngest(t testing.TB, e *Env, body []byte, fast bool) ingestRun {
 
 // fastTakes reports whether the one-pass reader accepts body by itself.
 func fastTakes(body []byte) bool {
-	_, ok := tsdb.NewStore().Ingest(body, 1_700_000_000, "")
+	_, _, ok := tsdb.NewStore().Ingest(body, 1_700_000_000, "")
 	return ok
 }
 

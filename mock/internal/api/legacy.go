@@ -116,8 +116,10 @@ func legacySourceField(o obj, k string) (string, bool) {
 // min <= max, min <= sum/count <= max and sum_squares >= sum²/count are
 // enforced (to a relative 1e-9); counters take a value only. A gauge sent
 // to a counter's name, a counter to a gauge's (tagged metrics are
-// gauges), or either to a composite is a 400 on name. A type field, if
-// sent, must match the collection. No age limit on measure_time.
+// gauges), or either to a composite is a type conflict, a 400 naming
+// every metric in conflict under errors.params.type (typeConflicts) that
+// stores nothing, gauges included. A type field, if sent, must match the
+// collection. No age limit on measure_time.
 func (c *call) legacyMetricsCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)
@@ -127,14 +129,13 @@ func (c *call) legacyMetricsCreate() *Reply {
 	if hasTopPeriod && topPeriod <= 0 {
 		o.invalid("period", "must be a positive number of seconds")
 	}
-	types := map[string]string{} // lower-cased name -> type, as this request leaves it
 	var in []tsdb.Input
 	n := 0
 	for _, kind := range [...]string{"gauges", "counters"} {
 		typ := strings.TrimSuffix(kind, "s")
 		for _, it := range legacyItems(o, kind) {
 			n++
-			m := c.legacyMeasurement(it, kind, typ, types)
+			m := c.legacyMeasurement(it, kind, typ)
 			m.Tags, m.HasTags = nil, false
 			src := topSource
 			if s, ok := legacySourceField(it.o, "source"); ok {
@@ -158,6 +159,9 @@ func (c *call) legacyMetricsCreate() *Reply {
 	if n == 0 && !errs.has("gauges") && !errs.has("counters") {
 		o.invalid("gauges", "is required: send at least one gauge or counter measurement")
 	}
+	if len(errs) == 0 {
+		typeConflicts(errs, c.a.db.TypeConflicts(in))
+	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
@@ -170,7 +174,7 @@ func (c *call) legacyMetricsCreate() *Reply {
 
 // legacyMeasurement validates one gauge or counter; the caller adds the
 // source and the batch's defaults.
-func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[string]string) tsdb.Input {
+func (c *call) legacyMeasurement(it legacyItem, kind, typ string) tsdb.Input {
 	mo := it.o
 	m := tsdb.Input{Type: typ}
 	name, ok := mo.str("name")
@@ -185,7 +189,6 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[stri
 		mo.invalid("name", tsdb.MsgName)
 	default:
 		m.Name = []byte(name)
-		c.checkLegacyType(mo, name, typ, types)
 	}
 	if t, ok := mo.epoch("measure_time"); ok {
 		m.S.T = t
@@ -292,29 +295,6 @@ func checkSummary(mo obj, s *tsdb.Sample) {
 		if s.SumSq < floor-tol(floor, s.SumSq) {
 			mo.invalid("sum_squares", "is less than sum²/count: no set of samples has these values")
 		}
-	}
-}
-
-// checkLegacyType refuses a measurement whose collection contradicts the
-// metric's type, as it is stored or as this request creates it.
-func (c *call) checkLegacyType(mo obj, name, typ string, types map[string]string) {
-	key := strings.ToLower(name)
-	have, ok := types[key]
-	if !ok {
-		if mt := c.a.db.Metric(key); mt != nil {
-			have, ok = mt.Type, true
-			if have == "" {
-				have = "gauge"
-			}
-		}
-	}
-	switch {
-	case !ok:
-		types[key] = typ
-	case have == "composite":
-		mo.invalid("name", "is a composite metric: it takes no measurements")
-	case have != typ:
-		mo.invalid("name", "is a "+have+": submit its measurements under "+have+"s")
 	}
 }
 

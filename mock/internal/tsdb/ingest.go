@@ -9,7 +9,9 @@ import (
 
 // Ingest stores the measurements of a POST /v1/measurements body read
 // in one pass, without a generic JSON tree, and reports how many; false
-// stores nothing and leaves the body to the generic reader. It takes only
+// stores nothing and leaves the body to the generic reader. A body whose
+// measurements go to metrics of another type stores nothing either and
+// returns the messages of TypeConflicts. It takes only
 // bodies whose fields it reads exactly as the generic decoder would:
 // plain JSON strings (no escapes, ASCII) in the fields it reads, numbers
 // in the numeric fields, no duplicate keys among them, no
@@ -18,16 +20,19 @@ import (
 // which the generic reader applies too. So a body it refuses gets the
 // generic reader's status, error keys and messages by construction;
 // FuzzIngestDifferential checks that the two readers read the same.
-func (s *Store) Ingest(body []byte, now int64, ua string) (int, bool) {
+func (s *Store) Ingest(body []byte, now int64, ua string) (n int, conflicts []string, ok bool) {
 	defer s.dec.release()
 	in, ok := s.dec.decode(body, now)
 	if !ok {
-		return 0, false
+		return 0, nil, false
+	}
+	if conflicts := s.TypeConflicts(in); conflicts != nil {
+		return 0, conflicts, true
 	}
 	for i := range in {
 		s.Put(&in[i], ua)
 	}
-	return len(in), true
+	return len(in), nil, true
 }
 
 // --- the rules of a measurement ------------------------------------------------
