@@ -715,3 +715,41 @@ func TestControlConcurrency(t *testing.T) {
 	<-done
 	assert.LessOrEqual(t, len(srv.Journal()), 50)
 }
+
+// A fault with after runs the request first: the write lands, its answer
+// is replaced by the status (or a dropped connection).
+func TestControlAfterFault(t *testing.T) {
+	srv := newServer(t)
+	ctl := newCtl(t, srv)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	ctl.do("POST", "/mock/faults", map[string]any{"count": 1, "status": 504, "endpoint": "/v1/spaces", "after": true}).requireStatus(t, 204)
+	ctl.do("POST", "/mock/faults", map[string]any{"count": 1, "drop": true, "endpoint": "/v1/measurements", "after": true}).requireStatus(t, 204)
+	var list struct {
+		Faults []mock.Fault `json:"faults"`
+	}
+	require.NoError(t, json.Unmarshal(ctl.do("GET", "/mock/faults", nil).requireStatus(t, 200).Body, &list))
+	require.Len(t, list.Faults, 2)
+	assert.Equal(t, mock.Fault{Count: 1, Status: 504, Endpoint: "/v1/spaces", After: true}, list.Faults[0])
+
+	r := w.do("POST", "/v1/spaces", map[string]any{"name": "landed"}).requireStatus(t, 504)
+	_, _, system := r.errs(t)
+	assert.Contains(t, system[0], "after the request was handled")
+	spaces := w.do("GET", "/v1/spaces", nil).requireStatus(t, 200).obj(t)["spaces"].([]any)
+	require.Len(t, spaces, 1, "the space was created before the 504")
+	assert.Equal(t, "landed", spaces[0].(map[string]any)["name"])
+
+	req, _ := http.NewRequest("POST", "http://x/v1/measurements", strings.NewReader(`{"measurements":[{"name":"dropped.after","value":1}]}`))
+	req.SetBasicAuth(w.email, w.token)
+	req.Header.Set("Content-Type", "application/json")
+	_, err := srv.Transport().RoundTrip(req)
+	require.ErrorIs(t, err, mock.ErrDropped)
+	assert.Equal(t, 1, srv.RecordedCount(), "stored before the connection was dropped")
+
+	j := srv.Journal()
+	require.Len(t, j, 3)
+	assert.Equal(t, 504, j[0].Status)
+	assert.True(t, j[0].Injected)
+	assert.NotEmpty(t, j[0].TokenName, "the handler authenticated the request")
+	assert.Zero(t, j[2].Status)
+	assert.True(t, j[2].Injected)
+}

@@ -57,9 +57,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.takeFault(r.Method, ent.Endpoint, ent.Path); ok {
 		ent.Injected = true
-		if user, secret, ok := r.BasicAuth(); ok {
-			if id, ok := s.identify(user, secret); ok {
-				ent.TokenName, ent.Role = id.name, string(id.role)
+		switch {
+		case f.After:
+			// The write lands, the answer is lost on the way back.
+			if !strings.HasPrefix(r.URL.Path, api.SnapshotImagePrefix) {
+				s.handle(&lostAnswer{h: http.Header{}}, r, now, rq, &ent)
+			}
+		default:
+			if user, secret, ok := r.BasicAuth(); ok {
+				if id, ok := s.identify(user, secret); ok {
+					ent.TokenName, ent.Role = id.name, string(id.role)
+				}
 			}
 		}
 		if f.Drop {
