@@ -3,6 +3,7 @@ package mock_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,12 +38,16 @@ import (
 
 const clientsDir = "../testdata/clients"
 
-// capturedRequest is one request a client sent, as testdata/clients holds it.
+// capturedRequest is one request a client sent, as testdata/clients holds
+// it. Auth is the Basic credentials' form, "{email}:{token}" when empty;
+// a body whose content-encoding header is gzip is held as its JSON text
+// and gzipped again when sent.
 type capturedRequest struct {
 	Method  string            `json:"method"`
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	Body    string            `json:"body"`
+	Auth    string            `json:"auth"`
 }
 
 func loadCaptured(t *testing.T, file string) []capturedRequest {
@@ -181,27 +186,56 @@ func (s sent) collect(t *testing.T, r capturedRequest) {
 	}
 }
 
-// replay sends the captured requests as the client sent them (method,
-// path, body, content type, user agent), with email and token.
+// send sends one captured request as the client sent it (method, path,
+// body and its encoding, content type, accept, user agent, the form of
+// its Basic credentials), with email and token, and returns the answer.
+func send(t *testing.T, base, email, token string, r capturedRequest) (int, []byte) {
+	t.Helper()
+	body := []byte(r.Body)
+	if strings.EqualFold(r.Headers["content-encoding"], "gzip") {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		_, err := zw.Write(body)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		body = zb.Bytes()
+	}
+	var rd io.Reader
+	if r.Body != "" {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(r.Method, base+r.URL, rd)
+	require.NoError(t, err)
+	auth := r.Auth
+	if auth == "" {
+		auth = "{email}:{token}"
+	}
+	user, pass, ok := strings.Cut(strings.NewReplacer("{email}", email, "{token}", token).Replace(auth), ":")
+	require.True(t, ok, "auth %q", r.Auth)
+	req.SetBasicAuth(user, pass)
+	for _, h := range []string{"content-type", "content-encoding", "accept", "user-agent"} {
+		if v := r.Headers[h]; v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, raw
+}
+
+// replay sends the captured requests (see send) and fails the test for
+// an answer of 300 or more other than 403.
 func replay(t *testing.T, base, email, token string, reqs []capturedRequest) []int {
 	t.Helper()
 	var codes []int
 	for _, r := range reqs {
-		req, err := http.NewRequest(r.Method, base+r.URL, strings.NewReader(r.Body))
-		require.NoError(t, err)
-		req.SetBasicAuth(email, token)
-		for _, h := range []string{"content-type", "user-agent"} {
-			if v := r.Headers[h]; v != "" {
-				req.Header.Set(h, v)
-			}
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		codes = append(codes, resp.StatusCode)
-		if resp.StatusCode >= 300 && resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s %s answered %d: %s", r.Method, r.URL, resp.StatusCode, raw)
+		code, raw := send(t, base, email, token, r)
+		codes = append(codes, code)
+		if code >= 300 && code != http.StatusForbidden {
+			t.Errorf("%s %s answered %d: %s", r.Method, r.URL, code, raw)
 		}
 	}
 	return codes

@@ -29,6 +29,10 @@ const (
 	// DefaultJobSteps is how many reads a job takes to complete: the first
 	// read answers "working", the second "complete".
 	DefaultJobSteps = 2
+	// DefaultJobDelay is how long after it was queued a job completes by
+	// itself, read or not, unless its reads completed it first; see
+	// WithJobDelay.
+	DefaultJobDelay = time.Second
 	// DefaultSeriesPageSize is how many series one measurements query
 	// returns before it adds a "next" link.
 	DefaultSeriesPageSize = 100
@@ -57,6 +61,9 @@ type config struct {
 	seed       *Seed
 	retryAfter int
 	jobSteps   int
+	jobDelay   time.Duration
+	stepsSet   bool // WithJobSteps pinned the steps
+	delaySet   bool
 	seriesPage int
 	legacyPage int
 	aggLimit   int
@@ -133,16 +140,33 @@ func WithRetryAfter(seconds int) Option {
 	}
 }
 
-// WithJobSteps sets how many GETs of a job it takes to complete (default
-// DefaultJobSteps). Reads before the n-th answer "working"; the n-th
+// WithJobSteps pins how many GETs of a job it takes to complete (default
+// DefaultJobSteps): reads before the n-th answer "working"; the n-th
 // performs the change and answers "complete" (or "failed"). 0 completes
-// jobs when they are created.
+// jobs when they are created. Pinned jobs step only when read, never by
+// time, so a test that watches them is deterministic; New fails if
+// WithJobDelay asks for a delay too.
 func WithJobSteps(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("mock: WithJobSteps(%d): may not be negative", n)
 		}
-		c.jobSteps = n
+		c.jobSteps, c.stepsSet = n, true
+		return nil
+	}
+}
+
+// WithJobDelay sets how long after it was queued a job (a batch update or
+// delete of metrics, a snapshot) completes by itself, read or not
+// (default DefaultJobDelay), as the API's workers finish jobs nobody
+// polls; its DefaultJobSteps-th read still completes it sooner. 0 leaves
+// jobs to their reads. SetJobDelay changes it later.
+func WithJobDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("mock: WithJobDelay(%v): may not be negative", d)
+		}
+		c.jobDelay, c.delaySet = d, true
 		return nil
 	}
 }
@@ -296,6 +320,7 @@ func New(opts ...Option) (*Server, error) {
 		email:      DefaultEmail,
 		maxBody:    DefaultMaxBodyBytes,
 		jobSteps:   DefaultJobSteps,
+		jobDelay:   DefaultJobDelay,
 		seriesPage: DefaultSeriesPageSize,
 		legacyPage: DefaultLegacyPageSize,
 		aggLimit:   DefaultRateLimit,
@@ -316,6 +341,12 @@ func New(opts ...Option) (*Server, error) {
 	}
 	if cfg.controlToken == "" {
 		cfg.controlToken = api.NewSecret()
+	}
+	if cfg.stepsSet {
+		if cfg.delaySet && cfg.jobDelay > 0 {
+			return nil, fmt.Errorf("mock: WithJobSteps and WithJobDelay(%v): pinned steps complete jobs only when read; pick one", cfg.jobDelay)
+		}
+		cfg.jobDelay = 0
 	}
 	rt, err := api.NewRouter(endpoints.All)
 	if err != nil {
@@ -339,6 +370,7 @@ func New(opts ...Option) (*Server, error) {
 		MaxBody: cfg.maxBody, JobSteps: cfg.jobSteps, SeriesPage: cfg.seriesPage,
 		LegacyPage: cfg.legacyPage, ControlToken: cfg.controlToken,
 	}
+	s.env.SetJobDelay(cfg.jobDelay)
 	def := s.Account(cfg.email)
 	s.def.Store(def)
 	if cfg.seed != nil {
@@ -459,6 +491,18 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	}
 	return nil
 }
+
+// SetJobDelay changes WithJobDelay's delay for the jobs queued from now on
+// (PUT /mock/jobs); 0 (or less) leaves them to their reads, as
+// WithJobSteps does.
+func (s *Server) SetJobDelay(d time.Duration) { s.env.SetJobDelay(d) }
+
+// JobDelay is the delay after which jobs complete by themselves; 0 when
+// only reads complete them (GET /mock/jobs).
+func (s *Server) JobDelay() time.Duration { return s.env.JobDelay() }
+
+// JobSteps is how many reads complete a job (WithJobSteps).
+func (s *Server) JobSteps() int { return s.cfg.jobSteps }
 
 // RateLimits reports the hourly limits in force (GET /mock/ratelimits).
 func (s *Server) RateLimits() (agg, std int) {

@@ -70,7 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seedPath := fs.String("seed", "", "JSON seed file to fill the account with (the format of mock.Seed)")
 	email := fs.String("email", mock.DefaultEmail, "email of the account, the Basic-auth user name")
 	latency := fs.Duration("latency", 0, "delay added to every request, e.g. 50ms")
-	jobSteps := fs.Int("job-steps", mock.DefaultJobSteps, "reads of a job until it completes (0: at once)")
+	jobSteps := fs.Int("job-steps", mock.DefaultJobSteps, "reads of a job until it completes (0: at once); setting it pins jobs to their reads, no -job-delay")
+	jobDelay := fs.Duration("job-delay", mock.DefaultJobDelay, "how long after it was queued a job completes by itself, read or not (0: only reads complete it)")
 	maxBody := fs.Int64("max-body", mock.DefaultMaxBodyBytes, "largest request body in bytes (after decompression); larger ones get 413")
 	envPath := fs.String("env", "", "write the LIBRATO_MOCK_* variables to this file as sourceable export lines")
 	logRequests := fs.Bool("log", false, "print one line per request (the journal entry, never a token) to stderr")
@@ -83,8 +84,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := []mock.Option{
 		mock.WithAddr(*addr), mock.WithEmail(*email), mock.WithLatency(*latency),
-		mock.WithJobSteps(*jobSteps), mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize),
+		mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize),
 	}
+	// Only the flags given: -job-steps alone pins jobs to their reads.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "job-steps":
+			opts = append(opts, mock.WithJobSteps(*jobSteps))
+		case "job-delay":
+			opts = append(opts, mock.WithJobDelay(*jobDelay))
+		}
+	})
 	if *logRequests {
 		opts = append(opts, mock.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
 	}

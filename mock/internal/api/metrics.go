@@ -506,7 +506,7 @@ func (c *call) metricsBatch(read func(obj) func(a *Account, key string)) *Reply 
 		return rep
 	}
 	a := c.a
-	j := a.newJob(func() (map[string][]string, any) {
+	j := a.newJob(c.now, func() (map[string][]string, any) {
 		if jobErrs != nil {
 			return jobErrs, nil
 		}

@@ -257,6 +257,7 @@ func (c *call) origin() string {
 func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
+	a.finishDueJobs(c.now)
 	defer func() {
 		if v := recover(); v != nil {
 			e = Plain(SystemError(http.StatusInternalServerError, fmt.Sprintf("mock: internal error in %s: %v", row, v)))
