@@ -157,11 +157,16 @@ type identity struct {
 }
 
 // identify finds the account and active token of a request's Basic
-// credentials: the account's email as user name and the token as
-// password, as the Librato reference documents, or the user name "token"
-// with the token as password, as appoptics-api-go (the AppOptics client
-// of the same v1 API) sends it. ok is false for anything else.
+// credentials, in the forms of the package doc's "Authentication": the
+// account's email as user name and the token as password, as the Librato
+// reference documents; the user name "token" with the token as password,
+// as appoptics-api-go's Client sends it; or the token as user name with
+// an empty password, as its legacy SimpleClient sends it. ok is false for
+// anything else.
 func (s *Server) identify(user, secret string) (identity, bool) {
+	if secret == "" {
+		user, secret = tokenUser, user
+	}
 	if a := s.findAccount(user); a != nil {
 		if id, ok := a.lookup(secret); ok {
 			return id, true

@@ -12,52 +12,6 @@ import (
 	"github.com/librato-sdk/librato-go/mock"
 )
 
-// listed reports whether GET /v1/metrics lists name.
-func listed(t *testing.T, w *wire, name string) bool {
-	t.Helper()
-	for _, m := range w.do("GET", "/v1/metrics?name="+name, nil).requireStatus(t, 200).obj(t)["metrics"].([]any) {
-		if m.(map[string]any)["name"] == name {
-			return true
-		}
-	}
-	return false
-}
-
-// gone waits up to wait for name to leave the metrics list.
-func gone(t *testing.T, w *wire, name string, wait time.Duration) bool {
-	t.Helper()
-	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
-		if !listed(t, w, name) {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-}
-
-// python-librato's delete of a list of names queues a job and never
-// reads it; on the default mock the metrics go all the same, as the API's
-// workers delete them.
-func TestUnpolledJobsFinishByThemselves(t *testing.T) {
-	reqs := loadCaptured(t, "python-librato-3.1.0.jsonl")
-	srv := newServer(t)
-	w := newWire(t, srv, librato.RoleFullAccess)
-	for _, n := range []string{"py.requests", "py.latency", "py.kept"} {
-		w.do("PUT", "/v1/metrics/"+n, map[string]any{"type": "gauge"}).requireStatus(t, 201)
-	}
-	email, token := srv.Credentials(librato.RoleFullAccess)
-	require.Len(t, reqs, 1)
-	assert.Equal(t, []int{202}, replay(t, srv.URL(), email, token, reqs))
-
-	assert.True(t, gone(t, w, "py.requests", 5*time.Second), "a job nobody reads still completes")
-	assert.False(t, listed(t, w, "py.latency"))
-	assert.True(t, listed(t, w, "py.kept"))
-	for _, e := range srv.Journal() {
-		assert.NotEqual(t, "/v1/jobs/:id", e.Endpoint, "nobody read the job")
-	}
-}
-
 func TestJobTiming(t *testing.T) {
 	del := map[string]any{"names": []string{"j.a"}}
 

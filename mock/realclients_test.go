@@ -479,3 +479,52 @@ func TestRealClientsLive(t *testing.T) {
 		})
 	}
 }
+
+// TestStatsdStoplistLive runs statsd's Librato backend with counters sent
+// as Librato counters, two flushes apart, against the mock: the first
+// legacy payload is a type conflict (app.hits went to the tagged route as
+// a gauge), which the backend reads as the API's and stoplists app.hits,
+// so the second flush leaves it out of both routes and is accepted.
+func TestStatsdStoplistLive(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if _, statErr := os.Stat(filepath.Join(clientsDir, "node", "node_modules", "statsd-librato-backend")); err != nil || statErr != nil {
+		t.Skip("Node or testdata/clients/node/node_modules is missing (cd testdata/clients/node && npm ci --ignore-scripts); TestTypeConflictsAreAnsweredAsStatsdParsesThem replays the captured requests instead")
+	}
+	srv := mock.NewServer()
+	defer srv.Close()
+	proxy := &recordingProxy{}
+	front := httptest.NewServer(proxy.ServeHTTP(srv))
+	defer front.Close()
+	email, token := srv.Credentials(librato.RoleRecordOnly)
+	cmd := exec.Command(node, "drive-statsd.js")
+	cmd.Dir = filepath.Join(clientsDir, "node")
+	cmd.Env = append(os.Environ(), "LIBRATO_URL="+front.URL, "LIBRATO_EMAIL="+email, "LIBRATO_TOKEN="+token,
+		"STATSD_COUNTERS_AS_GAUGES=false", "STATSD_ROUNDS=2")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	var legacy []answerOf
+	for _, e := range srv.Journal() {
+		if e.Path == "/v1/metrics" {
+			legacy = append(legacy, answerOf{e.Status, e.Error})
+		}
+	}
+	require.Len(t, legacy, 2, "two flushes:\n%s", out)
+	assert.Equal(t, http.StatusBadRequest, legacy[0].status)
+	assert.Equal(t, []string{"app.hits"}, stoplisted(t, []byte(legacy[0].body)))
+	assert.Equal(t, http.StatusOK, legacy[1].status, "the second flush is accepted: %s", legacy[1].body)
+
+	proxy.mu.Lock()
+	reqs := proxy.reqs
+	proxy.mu.Unlock()
+	require.Len(t, reqs, 4)
+	for i, r := range reqs {
+		assert.Equal(t, i < 2, strings.Contains(r.Body, `"app.hits"`), "request %d, %s: %s", i, r.URL, r.Body)
+	}
+}
+
+// answerOf is a journal entry's answer.
+type answerOf struct {
+	status int
+	body   string
+}

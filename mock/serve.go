@@ -157,7 +157,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 // unauthorizedMessage says which credentials the API expects.
 func unauthorizedMessage(r *http.Request, hasBasic bool) string {
 	const expected = "send HTTP Basic auth with the account's email as user name and an active API token as password" +
-		` (the user name "token" with the token as password works too, as appoptics-api-go sends it)`
+		` (the user name "token" with the token as password, or the token as user name with an empty password, work too, as appoptics-api-go sends them)`
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	switch {
 	case len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer "):

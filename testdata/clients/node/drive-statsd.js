@@ -1,6 +1,7 @@
 // Runs statsd 0.9.0 with statsd-librato-backend in legacy mode (writeToLegacy)
-// against LIBRATO_URL, sends a few StatsD packets, waits for one flush and stops.
-// Exit status 0 once statsd has flushed; the backend logs its own HTTP errors.
+// against LIBRATO_URL, sends a few StatsD packets once statsd is up, waits for
+// their flush and stops. Exit status 0 once statsd has flushed; the backend
+// logs its own HTTP errors.
 //
 // STATSD_COUNTERS_AS_GAUGES=false sends counters as Librato counters (running
 // totals) to the legacy route; STATSD_ROUNDS=N sends the packets N times, one
@@ -27,16 +28,32 @@ fs.writeFileSync(conf, JSON.stringify({
 const daemon = spawn(process.execPath, [path.join(__dirname, 'node_modules/statsd/stats.js'), conf],
   { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
 let log = '';
-daemon.stdout.on('data', (d) => { log += d; process.stderr.write(d); });
+let up = false;
+daemon.stdout.on('data', (d) => {
+  log += d;
+  process.stderr.write(d);
+  if (!up && log.includes('server is up')) {
+    up = true;
+    schedule();
+  }
+});
 
 const packets = (process.env.STATSD_PACKETS ||
   'app.hits:1|c app.hits:3|c app.temp:21.5|g app.resp:120|ms app.resp:80|ms app.resp:100|ms').split(' ');
-for (let r = 0; r < rounds; r++) {
-  setTimeout(() => {
-    const s = dgram.createSocket('udp4');
-    let n = 0;
-    for (const p of packets) s.send(p, port, '127.0.0.1', () => { if (++n === packets.length) s.close(); });
-  }, 600 + r * 1000);
+
+// statsd flushes on whole seconds of the clock (its startup time is whole
+// seconds, the interval one second): each round goes out half-way between
+// two flushes, so it is flushed alone, and statsd stops once the last
+// flush's requests had time to finish.
+function schedule() {
+  const first = Math.ceil(Date.now() / 1000) * 1000 + 500;
+  for (let r = 0; r < rounds; r++) {
+    setTimeout(() => {
+      const s = dgram.createSocket('udp4');
+      let n = 0;
+      for (const p of packets) s.send(p, port, '127.0.0.1', () => { if (++n === packets.length) s.close(); });
+    }, first + r * 1000 - Date.now());
+  }
+  setTimeout(() => { daemon.kill('SIGTERM'); }, first + rounds * 1000 + 1200 - Date.now());
 }
-setTimeout(() => { daemon.kill('SIGTERM'); }, 2200 + rounds * 1000);
 daemon.on('exit', () => process.exit(0));
