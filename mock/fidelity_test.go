@@ -151,6 +151,7 @@ func TestFractionalEpochSeconds(t *testing.T) {
 	page := w.do("GET", "/v1/measurements/node.frac?"+q.Encode(), nil).requireStatus(t, 200).obj(t)
 	require.Len(t, page["series"], 1, "%v", page)
 }
+
 // listed reports whether GET /v1/metrics lists name.
 func listed(t *testing.T, w *wire, name string) bool {
 	t.Helper()
