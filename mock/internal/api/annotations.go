@@ -120,7 +120,7 @@ func (c *call) annotationsList() *Reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	matches := withName(maps.Values(c.a.annotations), func(x *annStream) string { return x.name }, c.q.Get("name"))
+	matches := withName(c.filters(), maps.Values(c.a.annotations), func(x *annStream) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.annotations), lp, func(x, y *annStream) int {
 		return strings.Compare(x.name, y.name)
 	})
@@ -226,7 +226,7 @@ func (c *call) annotationsGetStream() *Reply {
 			if e.source != nil {
 				src = *e.source
 			}
-			if !slices.ContainsFunc(sources, func(p string) bool { return tsdb.Glob(p, src) }) {
+			if !slices.ContainsFunc(sources, func(p string) bool { return c.filters().Glob(p, src) }) {
 				continue
 			}
 		}

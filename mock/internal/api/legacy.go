@@ -419,12 +419,20 @@ func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {
 	if hasRes {
 		bucket = res
 	}
-	patterns := slices.Concat(q["sources[]"], q["sources"])
+	// sources[] is an exact list, ignoring case: a set, so its length costs
+	// nothing per source.
+	var exact map[string]bool
+	for _, p := range slices.Concat(q["sources[]"], q["sources"]) {
+		if exact == nil {
+			exact = map[string]bool{}
+		}
+		exact[strings.ToLower(p)] = true
+	}
 	selected := func(src string) bool {
-		if p := q.Get("source"); p != "" && !tsdb.Glob(p, src) {
+		if p := q.Get("source"); p != "" && !c.filters().Glob(p, src) {
 			return false
 		}
-		return len(patterns) == 0 || slices.ContainsFunc(patterns, func(p string) bool { return strings.EqualFold(p, src) })
+		return exact == nil || exact[strings.ToLower(src)]
 	}
 
 	out := tsdb.LegacyRead(m, tsdb.LegacyQuery{

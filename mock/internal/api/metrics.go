@@ -325,7 +325,7 @@ func (c *call) metricsList() *Reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	matches := withName(c.a.db.Metrics(), func(x *tsdb.Metric) string { return x.Name }, c.q.Get("name"))
+	matches := withName(c.filters(), c.a.db.Metrics(), func(x *tsdb.Metric) string { return x.Name }, c.q.Get("name"))
 	page, q := paginate(matches, c.a.db.Len(), lp, func(x, y *tsdb.Metric) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
 // bodyKind says what request body a route reads.
@@ -231,6 +232,16 @@ type call struct {
 	body map[string]any // the decoded body; empty when there is none
 	raw  []byte         // the body's bytes: decompressed, size-, type- and UTF-8-checked
 	now  time.Time
+	work *tsdb.Budget // the matching its filters may do; see filters
+}
+
+// filters is the budget of the request's name and tag filters, made on
+// first use; run answers 400 if a filter spent it.
+func (c *call) filters() *tsdb.Budget {
+	if c.work == nil {
+		c.work = tsdb.NewBudget()
+	}
+	return c.work
 }
 
 // fields reads the body, collecting errors in errs.
@@ -267,6 +278,9 @@ func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 	if rep == nil {
 		rep = SystemError(http.StatusInternalServerError, "mock: the endpoint gave no answer")
 	}
+	if c.work.Exhausted() {
+		rep = RequestError(http.StatusBadRequest, "the name and tag filters ask for more matching than the mock does in one request; narrow them")
+	}
 	return &Encoded{Rep: rep, Body: rep.Encode()}
 }
 
@@ -275,6 +289,9 @@ func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 func (a *Account) Serve(r *http.Request, rq Routed, now time.Time) *Encoded {
 	c := &call{a: a, r: r, p: rq.params, q: r.URL.Query(), now: now}
 	if rep := checkParamsUTF8(rq.Row, rq.params, c.q); rep != nil {
+		return Plain(rep)
+	}
+	if rep := checkFilterParams(c.q); rep != nil {
 		return Plain(rep)
 	}
 	if rep := c.readBody(rq.ep.body); rep != nil {
