@@ -61,6 +61,8 @@ var controlRoutes = []controlRoute{
 	{"PUT", "ratelimits", nil, ctlRatePut},
 	{"GET", "jobs", nil, ctlJobsGet},
 	{"PUT", "jobs", nil, ctlJobsPut},
+	{"GET", "encodings", nil, ctlEncodingsGet},
+	{"PUT", "encodings", nil, ctlEncodingsPut},
 	{"GET", "recorded", []string{"account", "metric", "tags[]", "start_time", "end_time"}, ctlRecorded},
 	{"GET", "annotations", []string{"account", "stream"}, ctlAnnotations},
 	{"GET", "alerts/fired", []string{"account"}, ctlAlertsFired},
@@ -106,7 +108,7 @@ func (s *Server) control1(w http.ResponseWriter, r *http.Request) *api.Reply {
 		return rep
 	}
 	return api.RequestError(http.StatusNotFound, "no such control request: "+r.Method+" "+r.URL.Path+
-		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits, /mock/jobs,"+
+		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits, /mock/jobs, /mock/encodings,"+
 		" /mock/recorded, /mock/annotations, /mock/alerts/fired, /mock/alerts/:id/fire, /mock/journal and /mock/usage")
 }
 
@@ -303,6 +305,27 @@ func ctlJobsPut(s *Server, r *http.Request, _ []string) *api.Reply {
 		return api.RequestError(http.StatusBadRequest, `send {"delay_ms": N}: how long after it was queued a job completes by itself, 0 to 86400000 (0: only its reads complete it); the steps are fixed at start`)
 	}
 	s.SetJobDelay(time.Duration(*j.DelayMS * float64(time.Millisecond)))
+	return api.NoContent()
+}
+
+type encodingsJSON struct {
+	Gzip *bool `json:"gzip"`
+}
+
+func ctlEncodingsGet(s *Server, r *http.Request, _ []string) *api.Reply {
+	g := s.Gzip()
+	return api.OK(encodingsJSON{Gzip: &g})
+}
+
+func ctlEncodingsPut(s *Server, r *http.Request, _ []string) *api.Reply {
+	var e encodingsJSON
+	if rep := controlJSON(r, &e); rep != nil {
+		return rep
+	}
+	if e.Gzip == nil {
+		return api.RequestError(http.StatusBadRequest, `send {"gzip": false} to answer gzipped bodies with 415, {"gzip": true} to take them`)
+	}
+	s.SetGzip(*e.Gzip)
 	return api.NoContent()
 }
 

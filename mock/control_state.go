@@ -106,8 +106,8 @@ func (s *Server) ControlToken() string { return s.cfg.controlToken }
 // tokens Credentials and Client handed out are restored as they were
 // issued, so the credentials a test or the librato-mock program printed
 // keep working. The journal, the usage records and pending faults are
-// emptied, and latency, the job delay and rate limits go back to their
-// options. Objects
+// emptied, and latency, the job delay, gzip and rate limits go back to
+// their options. Objects
 // get new ids. Account values taken before Reset are detached: take them
 // again with Account or DefaultAccount. Requests keeps counting.
 func (s *Server) Reset() error {
@@ -139,6 +139,7 @@ func (s *Server) Reset() error {
 	s.clearUsage()
 	s.latency.Store(int64(s.cfg.latency))
 	s.env.SetJobDelay(s.cfg.jobDelay)
+	s.noGzip.Store(s.cfg.noGzip)
 	s.aggLimit.Store(int64(s.cfg.aggLimit))
 	s.stdLimit.Store(int64(s.cfg.stdLimit))
 	return nil

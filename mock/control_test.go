@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -752,4 +753,81 @@ func TestControlAfterFault(t *testing.T) {
 	assert.NotEmpty(t, j[0].TokenName, "the handler authenticated the request")
 	assert.Zero(t, j[2].Status)
 	assert.True(t, j[2].Injected)
+}
+
+// WithJournalBytes bounds the journal's text: the oldest entries go first.
+func TestJournalBytes(t *testing.T) {
+	srv := newServer(t, mock.WithJournalBytes(20_000))
+	w := newWire(t, srv, librato.RoleFullAccess)
+	long := "/v1/metrics/" + strings.Repeat("n", 5000)
+	for i := 0; i < 10; i++ {
+		w.do("GET", long, nil)
+	}
+	w.do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	j := srv.Journal()
+	require.NotEmpty(t, j)
+	size := 0
+	for _, e := range j {
+		size += len(e.Path) + len(e.Error)
+		assert.LessOrEqual(t, len(e.Path), mock.JournalFieldBytes+32)
+		assert.Contains(t, e.Path+"/v1/metrics", "/v1/metrics")
+	}
+	assert.LessOrEqual(t, size, 20_000)
+	assert.Less(t, len(j), 11, "the oldest went")
+	assert.Equal(t, "/v1/metrics", j[len(j)-1].Path, "the newest stays")
+	_, err := mock.New(mock.WithJournalBytes(-1))
+	assert.Error(t, err)
+	none := newServer(t, mock.WithJournalBytes(0))
+	newWire(t, none, librato.RoleViewOnly).do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	assert.Empty(t, none.Journal())
+}
+
+// With gzip refused, the SDK on its defaults (which gzip submissions) gets
+// one 415, sends that request again plain and compresses nothing more:
+// Measurements.Create and a Batcher deliver everything.
+func TestGzipSwitchEndToEnd(t *testing.T) {
+	srv := newServer(t)
+	ctl := newCtl(t, srv)
+	var enc struct {
+		Gzip *bool `json:"gzip"`
+	}
+	require.NoError(t, json.Unmarshal(ctl.do("GET", "/mock/encodings", nil).requireStatus(t, 200).Body, &enc))
+	require.NotNil(t, enc.Gzip)
+	assert.True(t, *enc.Gzip)
+	ctl.do("PUT", "/mock/encodings", map[string]any{"gzip": false}).requireStatus(t, 204)
+	assert.False(t, srv.Gzip())
+	ctl.do("PUT", "/mock/encodings", map[string]any{}).requestErr(t, 400)
+
+	c, err := srv.Client(librato.RoleRecordOnly) // default options: gzip
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now().Unix()
+	_, err = c.Measurements.Create(ctx, &librato.MeasurementBatch{Measurements: []librato.Measurement{
+		{Name: "gz.off", Value: 1, Time: now - 1}, {Name: "gz.off", Value: 2, Time: now}}})
+	require.NoError(t, err)
+	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{FlushInterval: time.Hour})
+	require.NoError(t, err)
+	for i := 0; i < 50; i++ {
+		require.NoError(t, b.Add(librato.Measurement{Name: "gz.batched", Value: float64(i), Tags: map[string]string{"n": strconv.Itoa(i)}}))
+	}
+	require.NoError(t, b.Close(ctx))
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.off"}), 2)
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.batched"}), 50)
+
+	j := srv.Journal()
+	require.GreaterOrEqual(t, len(j), 3)
+	assert.Equal(t, http.StatusUnsupportedMediaType, j[0].Status)
+	assert.Equal(t, "gzip", j[0].ContentEncoding)
+	assert.Contains(t, j[0].Error, `"request"`)
+	for _, e := range j[1:] {
+		assert.Less(t, e.Status, 300, "%+v", e)
+		assert.Empty(t, e.ContentEncoding, "plain from the first 415 on: %+v", e)
+	}
+
+	// Reset takes the option's setting back.
+	require.NoError(t, srv.Reset())
+	assert.True(t, srv.Gzip())
+	off := newServer(t, mock.WithGzip(false))
+	require.NoError(t, off.Reset())
+	assert.False(t, off.Gzip())
 }

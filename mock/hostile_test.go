@@ -139,3 +139,25 @@ func TestCostlyFiltersAreBounded(t *testing.T) {
 	assert.Len(t, page["series"], 10, "host-0001, host-0011, ... host-0091")
 	assert.Len(t, w.do("GET", "/v1/metrics?name=M.1", nil).requireStatus(t, 200).obj(t)["metrics"], 11, "m.1 and m.10 to m.19")
 }
+
+// Requests with 900 KB paths cost the journal a bounded entry each, and
+// GET /mock/journal stays small.
+func TestJournalKeepsBoundedEntries(t *testing.T) {
+	srv := newServer(t)
+	path := "/v1/" + strings.Repeat("p", 900<<10)
+	hc := &http.Client{}
+	for i := 0; i < 20; i++ {
+		res, err := hc.Get(srv.URL() + path)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	}
+	j := srv.Journal()
+	require.Len(t, j, 20)
+	for _, e := range j {
+		assert.Less(t, len(e.Path), 4096, "an entry keeps a bounded part of the path")
+		assert.True(t, strings.HasPrefix(e.Path, "/v1/ppp"), "and says where it came from")
+	}
+	body := newCtl(t, srv).do("GET", "/mock/journal", nil).requireStatus(t, 200).Body
+	assert.Less(t, len(body), 200<<10, "the journal's answer")
+}

@@ -45,7 +45,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer r.Body.Close()
 	}
 	rq := s.router.Route(r.Method, r.URL.EscapedPath())
-	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.Template()}
+	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.Template(),
+		ContentEncoding: strings.Join(r.Header.Values("Content-Encoding"), ", ")}
 	if err := s.wait(r.Context()); err != nil {
 		if errors.Is(err, errClosing) {
 			s.send(w, r, &ent, api.Plain(api.SystemError(http.StatusServiceUnavailable, "the mock server is closed")))
@@ -77,6 +78,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.send(w, r, &ent, api.Plain(s.injected(f)))
+		return
+	}
+	if !s.Gzip() && api.Gzipped(r.Header) {
+		s.send(w, r, &ent, api.Plain(api.RequestError(http.StatusUnsupportedMediaType,
+			`Unsupported Content-Encoding "gzip": this server takes plain bodies only (the mock's SetGzip(false) or PUT /mock/encodings); send the body as is`)))
 		return
 	}
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, api.SnapshotImagePrefix) {

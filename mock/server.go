@@ -41,6 +41,9 @@ const (
 	// DefaultJournalSize is how many requests the journal keeps (the most
 	// recent ones); see WithJournalSize.
 	DefaultJournalSize = 1000
+	// DefaultJournalBytes bounds the text the journal keeps, 4 MiB; see
+	// WithJournalBytes.
+	DefaultJournalBytes = 4 << 20
 	// DefaultReadHeaderTimeout, DefaultReadTimeout and DefaultIdleTimeout
 	// bound how long a connection may take to send its headers, its whole
 	// request, and how long an idle keep-alive connection stays open; see
@@ -70,6 +73,8 @@ type config struct {
 	stdLimit   int
 
 	journalSize  int
+	journalBytes int64
+	noGzip       bool
 	logger       *slog.Logger
 	controlToken string
 	readHeader   time.Duration
@@ -215,6 +220,30 @@ func WithJournalSize(n int) Option {
 	}
 }
 
+// WithGzip sets whether the server takes gzipped request bodies (by
+// default it does). With false, any request whose Content-Encoding is
+// gzip gets 415 with errors.request, as a server or proxy that does not
+// decompress answers, so a client's fallback to plain bodies can be
+// tested; SetGzip changes it later.
+func WithGzip(accept bool) Option {
+	return func(c *config) error { c.noGzip = !accept; return nil }
+}
+
+// WithJournalBytes bounds the text the journal keeps (default
+// DefaultJournalBytes): past it, the oldest entries go first, so requests
+// with long paths or error bodies cannot fill memory or slow GET
+// /mock/journal down. Each entry keeps at most JournalFieldBytes of its
+// path and of its error. 0 keeps none.
+func WithJournalBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mock: WithJournalBytes(%d): may not be negative", n)
+		}
+		c.journalBytes = n
+		return nil
+	}
+}
+
 // WithLogger logs every request the API answers (control-plane requests
 // excepted) as one Info record with the journal entry's fields: method,
 // path, endpoint, status, token_name, role, duration_ms, error (the error
@@ -273,6 +302,7 @@ type Server struct {
 
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds
+	noGzip   atomic.Bool  // SetGzip(false)
 	aggLimit atomic.Int64 // the rate limits in force (SetRateLimits)
 	stdLimit atomic.Int64
 
@@ -326,10 +356,11 @@ func New(opts ...Option) (*Server, error) {
 		aggLimit:   DefaultRateLimit,
 		stdLimit:   DefaultRateLimit,
 
-		journalSize: DefaultJournalSize,
-		readHeader:  DefaultReadHeaderTimeout,
-		read:        DefaultReadTimeout,
-		idle:        DefaultIdleTimeout,
+		journalSize:  DefaultJournalSize,
+		journalBytes: DefaultJournalBytes,
+		readHeader:   DefaultReadHeaderTimeout,
+		read:         DefaultReadTimeout,
+		idle:         DefaultIdleTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -360,10 +391,11 @@ func New(opts ...Option) (*Server, error) {
 		accounts:     make(map[string]*Account),
 		usage:        make(map[string]*usageRecord),
 		usageSweepAt: usageSweepEvery,
-		journal:      journal{size: cfg.journalSize},
+		journal:      journal{size: cfg.journalSize, maxBytes: cfg.journalBytes},
 	}
 	s.control.init()
 	s.latency.Store(int64(cfg.latency))
+	s.noGzip.Store(cfg.noGzip)
 	s.aggLimit.Store(int64(cfg.aggLimit))
 	s.stdLimit.Store(int64(cfg.stdLimit))
 	s.env = &api.Env{
@@ -491,6 +523,14 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	}
 	return nil
 }
+
+// SetGzip sets whether the server takes gzipped request bodies (PUT
+// /mock/encodings); see WithGzip.
+func (s *Server) SetGzip(accept bool) { s.noGzip.Store(!accept) }
+
+// Gzip reports whether the server takes gzipped request bodies (GET
+// /mock/encodings).
+func (s *Server) Gzip() bool { return !s.noGzip.Load() }
 
 // SetJobDelay changes WithJobDelay's delay for the jobs queued from now on
 // (PUT /mock/jobs); 0 (or less) leaves them to their reads, as

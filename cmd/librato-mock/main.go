@@ -21,7 +21,10 @@
 // accepts requests, and is removed when the program exits; a file left
 // by an earlier run is removed at start. -log prints one line per request
 // (the journal entry: method, path, endpoint, status, token name, role,
-// duration, error) to stderr; no line holds a token.
+// duration, error) to stderr; no line holds a token. -journal and
+// -journal-bytes bound what GET /mock/journal keeps; -job-delay sets how
+// soon jobs complete by themselves, -job-steps pins them to their reads
+// instead; -gzip=false answers gzipped bodies with 415. -h lists them all.
 //
 // The control plane under /mock/ (Authorization: Bearer
 // $LIBRATO_MOCK_CONTROL_TOKEN) resets the state, injects faults and
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	envPath := fs.String("env", "", "write the LIBRATO_MOCK_* variables to this file as sourceable export lines")
 	logRequests := fs.Bool("log", false, "print one line per request (the journal entry, never a token) to stderr")
 	journalSize := fs.Int("journal", mock.DefaultJournalSize, "requests the journal (GET /mock/journal) keeps")
+	journalBytes := fs.Int64("journal-bytes", mock.DefaultJournalBytes, "bytes of text the journal keeps at most, the oldest entries going first")
+	gzipOK := fs.Bool("gzip", true, "take gzipped request bodies; -gzip=false answers them with 415 (PUT /mock/encodings changes it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := []mock.Option{
 		mock.WithAddr(*addr), mock.WithEmail(*email), mock.WithLatency(*latency),
-		mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize),
+		mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize), mock.WithJournalBytes(*journalBytes),
+		mock.WithGzip(*gzipOK),
 	}
 	// Only the flags given: -job-steps alone pins jobs to their reads.
 	fs.Visit(func(f *flag.Flag) {

@@ -115,6 +115,9 @@ func TestRunErrors(t *testing.T) {
 		{"-addr", "127.0.0.1:0", "-seed", "testdata/missing.json"},
 		{"-addr", "127.0.0.1:0", "-email", ""},
 		{"-addr", "127.0.0.1:0", "-job-steps", "-1"},
+		{"-addr", "127.0.0.1:0", "-job-steps", "2", "-job-delay", "1s"},
+		{"-addr", "127.0.0.1:0", "-job-delay", "-1s"},
+		{"-addr", "127.0.0.1:0", "-journal-bytes", "-1"},
 		{"-addr", "not an address"},
 	} {
 		var out bytes.Buffer
@@ -124,4 +127,77 @@ func TestRunErrors(t *testing.T) {
 	err := run(ctx, []string{"-h"}, &out, io.Discard)
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 	assert.Contains(t, out.String(), "-seed")
+}
+
+// serveFor runs the program with args until the test ends and returns the
+// variables it printed.
+func serveFor(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	vars := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+		if strings.HasPrefix(sc.Text(), "# librato-mock is serving") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	require.NotEmpty(t, vars["LIBRATO_MOCK_URL"])
+	return vars
+}
+
+// call sends a request with the control token (path under /mock/) or the
+// recorder token, and returns the status and body.
+func call(t *testing.T, vars map[string]string, method, path, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, vars["LIBRATO_MOCK_URL"]+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if strings.HasPrefix(path, "/mock/") {
+		req.Header.Set("Authorization", "Bearer "+vars["LIBRATO_MOCK_CONTROL_TOKEN"])
+	} else {
+		req.SetBasicAuth(vars["LIBRATO_MOCK_EMAIL"], vars["LIBRATO_MOCK_TOKEN_RECORDER"])
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(data)
+}
+
+func TestRunFlags(t *testing.T) {
+	vars := serveFor(t, "-job-delay", "250ms", "-gzip=false", "-journal-bytes", "0")
+	st, body := call(t, vars, "GET", "/mock/jobs", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"delay_ms":250,"steps":2}`, body)
+	st, body = call(t, vars, "GET", "/mock/encodings", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"gzip":false}`, body)
+	st, body = call(t, vars, "POST", "/v1/measurements", "\x1f\x8b", "Content-Type", "application/json", "Content-Encoding", "gzip")
+	assert.Equal(t, 415, st, body)
+	st, body = call(t, vars, "GET", "/mock/journal", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"requests":[]}`, body, "-journal-bytes 0 keeps none")
+
+	vars = serveFor(t, "-job-steps", "3")
+	st, body = call(t, vars, "GET", "/mock/jobs", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"delay_ms":0,"steps":3}`, body, "-job-steps pins jobs to their reads")
 }
