@@ -247,8 +247,9 @@ func WithJournalBytes(n int64) Option {
 // WithLogger logs every request the API answers (control-plane requests
 // excepted) as one Info record with the journal entry's fields: method,
 // path, endpoint, status, token_name, role, duration_ms, error (the error
-// body the client got) and injected. It never logs a token, a query
-// string or a request body.
+// body the client got), injected and content_encoding, the path and the
+// error cut at JournalFieldBytes. It never logs a token, a query string
+// or a request body.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
