@@ -477,14 +477,14 @@ func (s *Store) TypeConflicts(in []Input) []string {
 				have = "gauge"
 			}
 		} else {
-			key := string(s.ms.lowerKey(m.Name))
-			if t, ok := created[key]; ok {
+			key := s.ms.lowerKey(m.Name)
+			if t, ok := created[string(key)]; ok {
 				have = t
 			} else {
 				if created == nil {
 					created = map[string]string{}
 				}
-				created[key] = want
+				created[string(key)] = want
 				continue
 			}
 		}
