@@ -45,26 +45,7 @@ func TestRunWithCancelledContext(t *testing.T) {
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json"}, pw, io.Discard)
-		pw.Close()
-		done <- err
-	}()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
-		if strings.HasPrefix(sc.Text(), "# librato-mock is serving") {
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	vars, stop := serve(t, "-seed", "testdata/seed.json")
 
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -95,13 +76,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, 403, res.StatusCode)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not return after its context ended")
-	}
+	require.NoError(t, stop())
 	_, err := hc.Get(vars["LIBRATO_MOCK_URL"] + "/v1/spaces")
 	assert.Error(t, err, "the server is closed")
 }
@@ -129,9 +104,9 @@ func TestRunErrors(t *testing.T) {
 	assert.Contains(t, out.String(), "-seed")
 }
 
-// serveFor runs the program with args until the test ends and returns the
-// variables it printed.
-func serveFor(t *testing.T, args ...string) map[string]string {
+// serve runs the program with args on a free port and returns the
+// variables it printed and a stop that ends it and returns run's error.
+func serve(t *testing.T, args ...string) (map[string]string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -141,10 +116,6 @@ func serveFor(t *testing.T, args ...string) map[string]string {
 		pw.Close()
 		done <- err
 	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
 	vars := map[string]string{}
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
@@ -157,6 +128,22 @@ func serveFor(t *testing.T, args ...string) map[string]string {
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	require.NotEmpty(t, vars["LIBRATO_MOCK_URL"])
+	return vars, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			return errors.New("run did not return after its context ended")
+		}
+	}
+}
+
+// serveFor is serve until the test ends.
+func serveFor(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	vars, stop := serve(t, args...)
+	t.Cleanup(func() { require.NoError(t, stop()) })
 	return vars
 }
 
