@@ -831,3 +831,32 @@ func TestGzipSwitchEndToEnd(t *testing.T) {
 	require.NoError(t, off.Reset())
 	assert.False(t, off.Gzip())
 }
+
+// What the mock accepts by choice is noted in the journal: a time with a
+// fraction, a batch time of 0, on every route and either reader.
+func TestJournalNotesWhatWasAcceptedByChoice(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	notes := func() []string {
+		j := srv.Journal()
+		return j[len(j)-1].Notes
+	}
+	const frac = "a time in epoch seconds had a fraction: truncated to the second (the reference gives no integer rule)"
+	const zero = `the batch's "time": 0 was read as no time, as appoptics-api-go's BatchPersister sends it`
+
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"measurements":[{"name":"n","value":1,"time":1700000000}]}`)).requireStatus(t, 202)
+	assert.Empty(t, notes())
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"time":0,"measurements":[{"name":"n","value":1,"time":1700000000.5}]}`)).requireStatus(t, 202)
+	assert.Equal(t, []string{frac, zero}, notes(), "the one-pass reader")
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"time":0,"measurements":[{"name":"\u006e","value":1,"time":1700000000.5}]}`)).requireStatus(t, 202)
+	assert.Equal(t, []string{frac, zero}, notes(), "the generic reader")
+	w.raw("POST", "/v1/metrics", "application/json", []byte(`{"measure_time":1700000000.25,"gauges":[{"name":"n2","value":1}]}`)).requireStatus(t, 200)
+	assert.Equal(t, []string{frac}, notes())
+	w.do("POST", "/v1/annotations/deploys", map[string]any{"title": "t", "start_time": 1700000000.75}).requireStatus(t, 201)
+	assert.Equal(t, []string{frac}, notes())
+	w.do("GET", "/v1/measurements/n?resolution=60&start_time=1699999999.5", nil).requireStatus(t, 200)
+	assert.Equal(t, []string{frac}, notes(), "a read's window too")
+
+	body := newCtl(t, srv).do("GET", "/mock/journal", nil).requireStatus(t, 200).Body
+	assert.Contains(t, string(body), `"notes":["a time in epoch seconds had a fraction`)
+}

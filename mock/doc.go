@@ -67,8 +67,8 @@
 //	GET    /mock/alerts/fired     200  FiredAlerts: {"alerts":[{"id","name","firing","triggered_at","cleared_at"}]}
 //	POST   /mock/alerts/:id/fire  204  FireAlert (404 for no such alert)
 //	GET    /mock/journal          200  Journal: {"requests":[{"time","method","path","endpoint","status",
-//	                                   "token_name","role","duration_ms","error","injected","content_encoding"}]},
-//	                                   oldest first
+//	                                   "token_name","role","duration_ms","error","injected","content_encoding",
+//	                                   "notes"}]}, oldest first; notes say what was accepted by choice
 //	DELETE /mock/journal          204  ClearJournal
 //	GET    /mock/usage            200  UsageReport: {"tokens":[{"account","token_name","role","minimal_role",
 //	                                   "endpoints":[{"method","endpoint","calls"}]}]}, in order of first use
@@ -129,6 +129,8 @@
 // absent (each measurement's own time, else the time of receipt), as
 // appoptics-api-go's BatchPersister sends it on every batch. A read's
 // start_time and end_time take epoch seconds from 0, fractions truncated.
+// The journal entry of a request notes each of these choices (Notes), so
+// a test sees what its client relies on.
 //
 // # Measurements
 //

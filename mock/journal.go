@@ -30,6 +30,10 @@ type JournalEntry struct {
 	// ContentEncoding is the request's Content-Encoding header, "" for a
 	// plain body (or none).
 	ContentEncoding string `json:"content_encoding"`
+	// Notes say what the mock accepted by choice where the reference is
+	// silent or stricter than the real API was (a time with a fraction, a
+	// batch time of 0), so a test sees what its client relies on.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // JournalFieldBytes is the most of a request's path and of its error
@@ -122,6 +126,7 @@ func (s *Server) note(ctx context.Context, e JournalEntry) {
 			slog.String("error", e.Error),
 			slog.Bool("injected", e.Injected),
 			slog.String("content_encoding", e.ContentEncoding),
+			slog.String("notes", strings.Join(e.Notes, "; ")),
 		)
 	}
 }

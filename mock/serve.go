@@ -96,7 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // send writes an answer and notes it in the journal.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *api.Encoded) {
 	api.Write(w, e.Rep, e.Body)
-	ent.Status = e.Rep.Status
+	ent.Status, ent.Notes = e.Rep.Status, e.Notes
 	if e.Rep.Status >= 400 {
 		ent.Error = strings.TrimSpace(string(e.Body))
 	}

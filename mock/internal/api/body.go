@@ -182,9 +182,16 @@ func listify(v any) any {
 // field of the wrong type is recorded in errs as "is invalid" and read as
 // absent. A null field reads as absent.
 type obj struct {
-	m    map[string]any
-	path string
-	errs perrs
+	m     map[string]any
+	path  string
+	errs  perrs
+	notes *notes // the request's; nil: not noted
+}
+
+// child is a nested object of o at path, reporting to o's errors and
+// notes.
+func (o obj) child(m map[string]any, path string) obj {
+	return obj{m: m, path: path, errs: o.errs, notes: o.notes}
 }
 
 func newObj(m map[string]any, errs perrs) obj { return obj{m: m, errs: errs} }
@@ -370,7 +377,7 @@ func (o obj) object(k string) (obj, bool) {
 		o.invalid(k, "is invalid: expected an object")
 		return obj{}, false
 	}
-	return obj{m: m, path: o.key(k), errs: o.errs}, true
+	return o.child(m, o.key(k)), true
 }
 
 // list reads an array; a form field sent once without [] is a list of one.
@@ -395,7 +402,7 @@ func (o obj) item(k string, i int, v any) (obj, bool) {
 		o.errs.add(path, "is invalid: expected an object")
 		return obj{}, false
 	}
-	return obj{m: m, path: path, errs: o.errs}, true
+	return o.child(m, path), true
 }
 
 // strList reads a list of strings (numbers are taken as their text).

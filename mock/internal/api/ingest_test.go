@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ type ingestRun struct {
 	body     string
 	recorded string // Recorded(), JSON-encoded (so -0 and 0 differ)
 	state    string // metrics and their streams as the reads see them, JSON-encoded
+	notes    string // what the journal would note, sorted
 }
 
 // runIngest hands body to the fast route (with its fallback) or to the
@@ -62,12 +64,13 @@ func runIngest(t testing.TB, e *Env, body []byte, fast bool) ingestRun {
 	require.NoError(t, err)
 	st, err := json.Marshal(state)
 	require.NoError(t, err)
-	return ingestRun{status: rep.Status, body: string(enc), recorded: string(rec), state: string(st)}
+	slices.Sort(c.notes)
+	return ingestRun{status: rep.Status, body: string(enc), recorded: string(rec), state: string(st), notes: strings.Join(c.notes, "; ")}
 }
 
 // fastTakes reports whether the one-pass reader accepts body by itself.
 func fastTakes(body []byte) bool {
-	_, _, ok := tsdb.NewStore().Ingest(body, 1_700_000_000, "")
+	_, ok := tsdb.NewStore().Ingest(body, 1_700_000_000, "")
 	return ok
 }
 

@@ -76,7 +76,7 @@ func legacyItems(o obj, kind string) []legacyItem {
 				o.errs.add(path, "is invalid: expected an object")
 				continue
 			}
-			items = append(items, legacyItem{o: obj{m: m, path: path, errs: o.errs}, key: k})
+			items = append(items, legacyItem{o: o.child(m, path), key: k})
 		}
 	default:
 		o.invalid(kind, "is invalid: expected a list or an object of measurements")
@@ -204,7 +204,7 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string) tsdb.Input {
 			props[k] = v
 		}
 	}
-	m.Props = readMetricProps(obj{m: props, path: mo.path, errs: mo.errs}, false)
+	m.Props = readMetricProps(mo.child(props, mo.path), false)
 	if m.Props.Period != nil {
 		m.Period = *m.Props.Period
 		m.Props.Period = nil

@@ -150,11 +150,17 @@ func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape
 // BenchmarkEndToEnd falls from about 700,000 measurements a second to
 // 150,000.
 func (c *call) measurementsIngest() *Reply {
-	if n, conflicts, ok := c.a.db.Ingest(c.raw, c.now.Unix(), c.r.UserAgent()); ok {
-		if conflicts != nil {
-			return typeConflicts(perrs{}, conflicts).reply()
+	if in, ok := c.a.db.Ingest(c.raw, c.now.Unix(), c.r.UserAgent()); ok {
+		if in.FracTime {
+			c.notes.add(noteFraction)
 		}
-		return acceptedMeasurements(n)
+		if in.ZeroTime {
+			c.notes.add(noteZeroTime)
+		}
+		if in.Conflicts != nil {
+			return typeConflicts(perrs{}, in.Conflicts).reply()
+		}
+		return acceptedMeasurements(in.N)
 	}
 	return c.measurementsGeneric()
 }
@@ -200,6 +206,9 @@ func (c *call) measurementsCreate() *Reply {
 	}
 	b.Time, b.HasTime = o.secs("time")
 	b.Period, b.HasPeriod = o.int("period")
+	if b.HasTime && b.Time == 0 {
+		c.notes.add(noteZeroTime)
+	}
 	b.Check(o.invalid)
 	list, ok := o.list("measurements")
 	if !ok && !o.has("measurements") {

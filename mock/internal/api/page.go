@@ -2,6 +2,7 @@ package api
 
 import (
 	"iter"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -93,6 +94,9 @@ func (c *call) timeParam(errs perrs, k, msg string) (int64, bool) {
 	if err != nil || f < 0 || f != f {
 		errs.add(k, msg)
 		return 0, false
+	}
+	if f != math.Trunc(f) && !math.IsInf(f, 0) {
+		c.notes.add(noteFraction)
 	}
 	return tsdb.Seconds(f), true
 }

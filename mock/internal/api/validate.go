@@ -2,6 +2,7 @@ package api
 
 import (
 	"maps"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -150,7 +151,15 @@ func (o obj) secs(k string) (int64, bool) {
 		o.invalid(k, msgSecsInvalid)
 		return 0, false
 	}
+	o.noteFraction(v)
 	return t, true
+}
+
+// noteFraction notes a number read as epoch seconds that had a fraction.
+func (o obj) noteFraction(v any) {
+	if f, ok := number(v); ok && f != math.Trunc(f) && !math.IsInf(f, 0) {
+		o.notes.add(noteFraction)
+	}
 }
 
 // epoch reads time field k, epoch seconds under the time rule; a wrong or
@@ -179,6 +188,7 @@ func (o obj) isoTime(k string) (int64, bool) {
 		o.invalid(k, msg)
 		return 0, false
 	}
+	o.noteFraction(v)
 	return t, true
 }
 

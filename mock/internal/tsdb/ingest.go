@@ -20,19 +20,29 @@ import (
 // which the generic reader applies too. So a body it refuses gets the
 // generic reader's status, error keys and messages by construction;
 // FuzzIngestDifferential checks that the two readers read the same.
-func (s *Store) Ingest(body []byte, now int64, ua string) (n int, conflicts []string, ok bool) {
+func (s *Store) Ingest(body []byte, now int64, ua string) (Ingested, bool) {
 	defer s.dec.release()
 	in, ok := s.dec.decode(body, now)
 	if !ok {
-		return 0, nil, false
+		return Ingested{}, false
 	}
-	if conflicts := s.TypeConflicts(in); conflicts != nil {
-		return 0, conflicts, true
+	out := Ingested{FracTime: s.dec.fracTime, ZeroTime: s.dec.zeroTime}
+	if out.Conflicts = s.TypeConflicts(in); out.Conflicts != nil {
+		return out, true
 	}
 	for i := range in {
 		s.Put(&in[i], ua)
 	}
-	return len(in), nil, true
+	out.N = len(in)
+	return out, true
+}
+
+// Ingested is what Ingest did with a body it read.
+type Ingested struct {
+	N         int      // measurements stored
+	Conflicts []string // TypeConflicts' messages: nothing was stored
+	FracTime  bool     // a time had a fraction, truncated
+	ZeroTime  bool     // the batch's time was 0, read as none
 }
 
 // --- the rules of a measurement ------------------------------------------------
@@ -296,12 +306,14 @@ func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
 // generic decoder would, or breaks a rule. Each store keeps one and
 // reuses its buffers from request to request.
 type ingestDecoder struct {
-	b      []byte
-	i      int
-	pairs  []TagPair // every tag pair of the body; measurements refer to ranges
-	fields []Fields
-	refs   []tagRef
-	in     []Input
+	b        []byte
+	i        int
+	fracTime bool      // a time had a fraction
+	zeroTime bool      // the batch's time was 0
+	pairs    []TagPair // every tag pair of the body; measurements refer to ranges
+	fields   []Fields
+	refs     []tagRef
+	in       []Input
 }
 
 // tagRef is where a measurement's own tags are in pairs: the slice is
@@ -321,7 +333,7 @@ func (d *ingestDecoder) release() {
 // decode reads a body and applies the rules; false means the generic
 // path must answer it.
 func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
-	d.b, d.i = b, 0
+	d.b, d.i, d.fracTime, d.zeroTime = b, 0, false, false
 	d.pairs, d.fields, d.refs, d.in = d.pairs[:0], d.fields[:0], d.refs[:0], d.in[:0]
 	if !d.open('{') {
 		return nil, false
@@ -384,6 +396,7 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
 	}
 	valid := true
 	bad := func(string, string) { valid = false }
+	d.zeroTime = batch.HasTime && batch.Time == 0
 	batch.Tags = d.tags(top)
 	batch.Check(bad)
 	for i := range d.fields {
@@ -578,6 +591,7 @@ func (d *ingestDecoder) seconds() (v int64, has, ok bool) {
 	if !ok {
 		return 0, false, false
 	}
+	d.fracTime = d.fracTime || (f != math.Trunc(f) && !math.IsInf(f, 0))
 	return Seconds(f), true, true
 }
 

@@ -13,7 +13,7 @@ import (
 // unless the one-pass reader takes it.
 func ingestJSON(t *testing.T, db *Store, body string) {
 	t.Helper()
-	_, _, ok := db.Ingest([]byte(body), 1_700_000_000, "")
+	_, ok := db.Ingest([]byte(body), 1_700_000_000, "")
 	require.True(t, ok, body)
 }
 
