@@ -31,7 +31,9 @@ import (
 // their deltas, as the legacy reference says (tsdb's counterDelta).
 // Tagged summary_function=derivative and composite derive() give the
 // deltas of any read. GET /v1/metrics reports their type as counter; a
-// tagged POST to a counter's name adds raw values.
+// tagged POST to a counter's name is a type conflict (tagged
+// measurements are gauges), refused as the legacy route refuses a gauge
+// sent to a counter.
 
 // --- POST /v1/metrics ----------------------------------------------------------
 
