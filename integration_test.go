@@ -37,7 +37,9 @@ type e2e struct {
 // over the socket.
 func newE2E(t *testing.T, inProcess bool, srvOpts ...mock.Option) *e2e {
 	t.Helper()
-	srv := mock.NewServer(srvOpts...)
+	// Jobs step only when read: the fixture's job must not complete by
+	// itself between the state snapshots a refused call is checked with.
+	srv := mock.NewServer(append([]mock.Option{mock.WithJobSteps(mock.DefaultJobSteps)}, srvOpts...)...)
 	t.Cleanup(srv.Close)
 	h := &e2e{srv: srv, opts: []librato.Option{librato.WithBackoff(time.Millisecond, 5*time.Millisecond)}}
 	if inProcess {

@@ -528,7 +528,7 @@ func TestComposePersisted(t *testing.T) {
 	assert.Equal(t, tv(60, 11, 120, 11), page.Series[0].Measurements)
 
 	// summary_function picks the statistic of series() calls that name none.
-	f.stream("req", map[string]string{"region": "us-east", "host": "a"}, 9) // a second sample at base: mean 5, sum 10
+	f.streamAt("req", map[string]string{"region": "us-east", "host": "a"}, base+1, 9) // a second sample in the bucket of base: mean 5, sum 10
 	err = f.c.Metrics.Update(ctx, "req.east", &librato.MetricUpdate{Type: librato.Ptr("composite"), Composite: librato.Ptr(`s("req", {"host": "a"})`)})
 	require.NoError(t, err)
 	page, err = f.c.Measurements.List(ctx, "req.east", q)

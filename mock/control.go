@@ -59,6 +59,10 @@ var controlRoutes = []controlRoute{
 	{"PUT", "latency", nil, ctlLatencyPut},
 	{"GET", "ratelimits", nil, ctlRateGet},
 	{"PUT", "ratelimits", nil, ctlRatePut},
+	{"GET", "jobs", nil, ctlJobsGet},
+	{"PUT", "jobs", nil, ctlJobsPut},
+	{"GET", "encodings", nil, ctlEncodingsGet},
+	{"PUT", "encodings", nil, ctlEncodingsPut},
 	{"GET", "recorded", []string{"account", "metric", "tags[]", "start_time", "end_time"}, ctlRecorded},
 	{"GET", "annotations", []string{"account", "stream"}, ctlAnnotations},
 	{"GET", "alerts/fired", []string{"account"}, ctlAlertsFired},
@@ -104,7 +108,7 @@ func (s *Server) control1(w http.ResponseWriter, r *http.Request) *api.Reply {
 		return rep
 	}
 	return api.RequestError(http.StatusNotFound, "no such control request: "+r.Method+" "+r.URL.Path+
-		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits,"+
+		"; the control plane serves /mock/reset, /mock/seed, /mock/faults, /mock/latency, /mock/ratelimits, /mock/jobs, /mock/encodings,"+
 		" /mock/recorded, /mock/annotations, /mock/alerts/fired, /mock/alerts/:id/fire, /mock/journal and /mock/usage")
 }
 
@@ -278,6 +282,50 @@ func ctlLatencyPut(s *Server, r *http.Request, _ []string) *api.Reply {
 		return api.RequestError(http.StatusBadRequest, `send {"ms": N}: the latency in milliseconds, 0 to 86400000`)
 	}
 	s.SetLatency(time.Duration(*l.MS * float64(time.Millisecond)))
+	return api.NoContent()
+}
+
+type jobsJSON struct {
+	DelayMS *float64 `json:"delay_ms"`
+	Steps   *int     `json:"steps,omitempty"`
+}
+
+func ctlJobsGet(s *Server, r *http.Request, _ []string) *api.Reply {
+	ms := float64(s.JobDelay()) / float64(time.Millisecond)
+	steps := s.JobSteps()
+	return api.OK(jobsJSON{DelayMS: &ms, Steps: &steps})
+}
+
+func ctlJobsPut(s *Server, r *http.Request, _ []string) *api.Reply {
+	var j jobsJSON
+	if rep := controlJSON(r, &j); rep != nil {
+		return rep
+	}
+	if j.DelayMS == nil || j.Steps != nil || *j.DelayMS < 0 || *j.DelayMS > float64(24*time.Hour/time.Millisecond) {
+		return api.RequestError(http.StatusBadRequest, `send {"delay_ms": N}: how long after it was queued a job completes by itself, 0 to 86400000 (0: only its reads complete it); the steps are fixed at start`)
+	}
+	s.SetJobDelay(time.Duration(*j.DelayMS * float64(time.Millisecond)))
+	return api.NoContent()
+}
+
+type encodingsJSON struct {
+	Gzip *bool `json:"gzip"`
+}
+
+func ctlEncodingsGet(s *Server, r *http.Request, _ []string) *api.Reply {
+	g := s.Gzip()
+	return api.OK(encodingsJSON{Gzip: &g})
+}
+
+func ctlEncodingsPut(s *Server, r *http.Request, _ []string) *api.Reply {
+	var e encodingsJSON
+	if rep := controlJSON(r, &e); rep != nil {
+		return rep
+	}
+	if e.Gzip == nil {
+		return api.RequestError(http.StatusBadRequest, `send {"gzip": false} to answer gzipped bodies with 415, {"gzip": true} to take them`)
+	}
+	s.SetGzip(*e.Gzip)
 	return api.NoContent()
 }
 

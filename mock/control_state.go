@@ -106,7 +106,8 @@ func (s *Server) ControlToken() string { return s.cfg.controlToken }
 // tokens Credentials and Client handed out are restored as they were
 // issued, so the credentials a test or the librato-mock program printed
 // keep working. The journal, the usage records and pending faults are
-// emptied, and latency and rate limits go back to their options. Objects
+// emptied, and latency, the job delay, gzip and rate limits go back to
+// their options. Objects
 // get new ids. Account values taken before Reset are detached: take them
 // again with Account or DefaultAccount. Requests keeps counting.
 func (s *Server) Reset() error {
@@ -137,6 +138,8 @@ func (s *Server) Reset() error {
 	s.journal.clear()
 	s.clearUsage()
 	s.latency.Store(int64(s.cfg.latency))
+	s.env.SetJobDelay(s.cfg.jobDelay)
+	s.noGzip.Store(s.cfg.noGzip)
 	s.aggLimit.Store(int64(s.cfg.aggLimit))
 	s.stdLimit.Store(int64(s.cfg.stdLimit))
 	return nil
@@ -155,11 +158,16 @@ type identity struct {
 }
 
 // identify finds the account and active token of a request's Basic
-// credentials: the account's email as user name and the token as
-// password, as the Librato reference documents, or the user name "token"
-// with the token as password, as appoptics-api-go (the AppOptics client
-// of the same v1 API) sends it. ok is false for anything else.
+// credentials, in the forms of the package doc's "Authentication": the
+// account's email as user name and the token as password, as the Librato
+// reference documents; the user name "token" with the token as password,
+// as appoptics-api-go's Client sends it; or the token as user name with
+// an empty password, as its legacy SimpleClient sends it. ok is false for
+// anything else.
 func (s *Server) identify(user, secret string) (identity, bool) {
+	if secret == "" {
+		user, secret = tokenUser, user
+	}
 	if a := s.findAccount(user); a != nil {
 		if id, ok := a.lookup(secret); ok {
 			return id, true

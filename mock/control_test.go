@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -714,4 +715,148 @@ func TestControlConcurrency(t *testing.T) {
 	}
 	<-done
 	assert.LessOrEqual(t, len(srv.Journal()), 50)
+}
+
+// A fault with after runs the request first: the write lands, its answer
+// is replaced by the status (or a dropped connection).
+func TestControlAfterFault(t *testing.T) {
+	srv := newServer(t)
+	ctl := newCtl(t, srv)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	ctl.do("POST", "/mock/faults", map[string]any{"count": 1, "status": 504, "endpoint": "/v1/spaces", "after": true}).requireStatus(t, 204)
+	ctl.do("POST", "/mock/faults", map[string]any{"count": 1, "drop": true, "endpoint": "/v1/measurements", "after": true}).requireStatus(t, 204)
+	var list struct {
+		Faults []mock.Fault `json:"faults"`
+	}
+	require.NoError(t, json.Unmarshal(ctl.do("GET", "/mock/faults", nil).requireStatus(t, 200).Body, &list))
+	require.Len(t, list.Faults, 2)
+	assert.Equal(t, mock.Fault{Count: 1, Status: 504, Endpoint: "/v1/spaces", After: true}, list.Faults[0])
+
+	r := w.do("POST", "/v1/spaces", map[string]any{"name": "landed"}).requireStatus(t, 504)
+	_, _, system := r.errs(t)
+	assert.Contains(t, system[0], "after the request was handled")
+	spaces := w.do("GET", "/v1/spaces", nil).requireStatus(t, 200).obj(t)["spaces"].([]any)
+	require.Len(t, spaces, 1, "the space was created before the 504")
+	assert.Equal(t, "landed", spaces[0].(map[string]any)["name"])
+
+	req, _ := http.NewRequest("POST", "http://x/v1/measurements", strings.NewReader(`{"measurements":[{"name":"dropped.after","value":1}]}`))
+	req.SetBasicAuth(w.email, w.token)
+	req.Header.Set("Content-Type", "application/json")
+	_, err := srv.Transport().RoundTrip(req)
+	require.ErrorIs(t, err, mock.ErrDropped)
+	assert.Equal(t, 1, srv.RecordedCount(), "stored before the connection was dropped")
+
+	j := srv.Journal()
+	require.Len(t, j, 3)
+	assert.Equal(t, 504, j[0].Status)
+	assert.True(t, j[0].Injected)
+	assert.NotEmpty(t, j[0].TokenName, "the handler authenticated the request")
+	assert.Zero(t, j[2].Status)
+	assert.True(t, j[2].Injected)
+}
+
+// WithJournalBytes bounds the journal's text: the oldest entries go first.
+func TestJournalBytes(t *testing.T) {
+	srv := newServer(t, mock.WithJournalBytes(20_000))
+	w := newWire(t, srv, librato.RoleFullAccess)
+	long := "/v1/metrics/" + strings.Repeat("n", 5000)
+	for i := 0; i < 10; i++ {
+		w.do("GET", long, nil)
+	}
+	w.do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	j := srv.Journal()
+	require.NotEmpty(t, j)
+	size := 0
+	for _, e := range j {
+		size += len(e.Path) + len(e.Error)
+		assert.LessOrEqual(t, len(e.Path), mock.JournalFieldBytes+32)
+		assert.Contains(t, e.Path+"/v1/metrics", "/v1/metrics")
+	}
+	assert.LessOrEqual(t, size, 20_000)
+	assert.Less(t, len(j), 11, "the oldest went")
+	assert.Equal(t, "/v1/metrics", j[len(j)-1].Path, "the newest stays")
+	_, err := mock.New(mock.WithJournalBytes(-1))
+	assert.Error(t, err)
+	none := newServer(t, mock.WithJournalBytes(0))
+	newWire(t, none, librato.RoleViewOnly).do("GET", "/v1/metrics", nil).requireStatus(t, 200)
+	assert.Empty(t, none.Journal())
+}
+
+// With gzip refused, the SDK on its defaults (which gzip submissions) gets
+// one 415, sends that request again plain and compresses nothing more:
+// Measurements.Create and a Batcher deliver everything.
+func TestGzipSwitchEndToEnd(t *testing.T) {
+	srv := newServer(t)
+	ctl := newCtl(t, srv)
+	var enc struct {
+		Gzip *bool `json:"gzip"`
+	}
+	require.NoError(t, json.Unmarshal(ctl.do("GET", "/mock/encodings", nil).requireStatus(t, 200).Body, &enc))
+	require.NotNil(t, enc.Gzip)
+	assert.True(t, *enc.Gzip)
+	ctl.do("PUT", "/mock/encodings", map[string]any{"gzip": false}).requireStatus(t, 204)
+	assert.False(t, srv.Gzip())
+	ctl.do("PUT", "/mock/encodings", map[string]any{}).requestErr(t, 400)
+
+	c, err := srv.Client(librato.RoleRecordOnly) // default options: gzip
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now().Unix()
+	_, err = c.Measurements.Create(ctx, &librato.MeasurementBatch{Measurements: []librato.Measurement{
+		{Name: "gz.off", Value: 1, Time: now - 1}, {Name: "gz.off", Value: 2, Time: now}}})
+	require.NoError(t, err)
+	b, err := c.Measurements.NewBatcher(librato.BatcherOptions{FlushInterval: time.Hour})
+	require.NoError(t, err)
+	for i := 0; i < 50; i++ {
+		require.NoError(t, b.Add(context.Background(), librato.Measurement{Name: "gz.batched", Value: float64(i), Tags: map[string]string{"n": strconv.Itoa(i)}}))
+	}
+	require.NoError(t, b.Close(ctx))
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.off"}), 2)
+	assert.Len(t, srv.DefaultAccount().RecordedMatching(mock.RecordedFilter{Metric: "gz.batched"}), 50)
+
+	j := srv.Journal()
+	require.GreaterOrEqual(t, len(j), 3)
+	assert.Equal(t, http.StatusUnsupportedMediaType, j[0].Status)
+	assert.Equal(t, "gzip", j[0].ContentEncoding)
+	assert.Contains(t, j[0].Error, `"request"`)
+	for _, e := range j[1:] {
+		assert.Less(t, e.Status, 300, "%+v", e)
+		assert.Empty(t, e.ContentEncoding, "plain from the first 415 on: %+v", e)
+	}
+
+	// Reset takes the option's setting back.
+	require.NoError(t, srv.Reset())
+	assert.True(t, srv.Gzip())
+	off := newServer(t, mock.WithGzip(false))
+	require.NoError(t, off.Reset())
+	assert.False(t, off.Gzip())
+}
+
+// What the mock accepts by choice is noted in the journal: a time with a
+// fraction, a batch time of 0, on every route and either reader.
+func TestJournalNotesWhatWasAcceptedByChoice(t *testing.T) {
+	srv := newServer(t)
+	w := newWire(t, srv, librato.RoleFullAccess)
+	notes := func() []string {
+		j := srv.Journal()
+		return j[len(j)-1].Notes
+	}
+	const frac = "a time in epoch seconds had a fraction: truncated to the second (the reference gives no integer rule)"
+	const zero = `the batch's "time": 0 was read as no time, as appoptics-api-go's BatchPersister sends it`
+
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"measurements":[{"name":"n","value":1,"time":1700000000}]}`)).requireStatus(t, 202)
+	assert.Empty(t, notes())
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"time":0,"measurements":[{"name":"n","value":1,"time":1700000000.5}]}`)).requireStatus(t, 202)
+	assert.Equal(t, []string{frac, zero}, notes(), "the one-pass reader")
+	w.raw("POST", "/v1/measurements", "application/json", []byte(`{"time":0,"measurements":[{"name":"\u006e","value":1,"time":1700000000.5}]}`)).requireStatus(t, 202)
+	assert.Equal(t, []string{frac, zero}, notes(), "the generic reader")
+	w.raw("POST", "/v1/metrics", "application/json", []byte(`{"measure_time":1700000000.25,"gauges":[{"name":"n2","value":1}]}`)).requireStatus(t, 200)
+	assert.Equal(t, []string{frac}, notes())
+	w.do("POST", "/v1/annotations/deploys", map[string]any{"title": "t", "start_time": 1700000000.75}).requireStatus(t, 201)
+	assert.Equal(t, []string{frac}, notes())
+	w.do("GET", "/v1/measurements/n?resolution=60&start_time=1699999999.5", nil).requireStatus(t, 200)
+	assert.Equal(t, []string{frac}, notes(), "a read's window too")
+
+	body := newCtl(t, srv).do("GET", "/mock/journal", nil).requireStatus(t, 200).Body
+	assert.Contains(t, string(body), `"notes":["a time in epoch seconds had a fraction`)
 }

@@ -16,7 +16,7 @@ import (
 // ("/v1/metrics/:name") or its exact escaped path ("/v1/metrics/cpu").
 // Faults apply before authentication, so any request can match, even one
 // with bad credentials or for no endpoint; control-plane requests never
-// do.
+// do. With After the request is handled first and its answer replaced.
 type Fault struct {
 	// Count is how many matching requests fail; at least 1.
 	Count int `json:"count"`
@@ -33,6 +33,12 @@ type Fault struct {
 	// Drop closes the connection without an answer, as a network failure
 	// would; through Transport the request fails with ErrDropped.
 	Drop bool `json:"drop,omitempty"`
+	// After handles the request first, so a write lands (measurements are
+	// stored, objects created), and then answers Status, or drops the
+	// connection, instead of the handler's answer: a gateway that times
+	// out after the API stored the write. A client that retries sends
+	// the write again.
+	After bool `json:"after,omitempty"`
 }
 
 // ErrDropped is the error Transport returns for a request a Drop fault
@@ -157,14 +163,18 @@ func (s *Server) injected(f Fault) *api.Reply {
 	if text == "" {
 		text = "status " + strconv.Itoa(status)
 	}
+	note := injectedNote
+	if f.After {
+		note = injectedAfterNote
+	}
 	var rep *api.Reply
 	switch {
 	case status >= 500:
-		rep = api.SystemError(status, text+injectedNote)
+		rep = api.SystemError(status, text+note)
 	case status < 400:
 		rep = &api.Reply{Status: status}
 	default:
-		rep = api.RequestError(status, text+injectedNote)
+		rep = api.RequestError(status, text+note)
 	}
 	switch {
 	case f.RetryAfter > 0:
@@ -177,4 +187,15 @@ func (s *Server) injected(f Fault) *api.Reply {
 
 // injectedNote ends the message of an injected failure, so a client's
 // logs tell it from a real one.
-const injectedNote = " (injected by the mock's FailNext, InjectFault or /mock/faults)"
+const (
+	injectedNote      = " (injected by the mock's FailNext, InjectFault or /mock/faults)"
+	injectedAfterNote = " (injected by the mock's InjectFault or /mock/faults after the request was handled: its change landed)"
+)
+
+// lostAnswer is the ResponseWriter of a request an After fault handles:
+// it keeps the headers the handler sets and drops its answer.
+type lostAnswer struct{ h http.Header }
+
+func (l *lostAnswer) Header() http.Header         { return l.h }
+func (l *lostAnswer) Write(b []byte) (int, error) { return len(b), nil }
+func (l *lostAnswer) WriteHeader(int)             {}

@@ -556,19 +556,27 @@ func TestBasicAuthForms(t *testing.T) {
 	other := srv.Account("other@example.com")
 	_, otherTok := other.Credentials(librato.RoleFullAccess)
 	w.as("token", otherTok).do("POST", "/v1/spaces", map[string]any{"name": "theirs"}).requireStatus(t, 201)
+	// The token as user name and an empty password, as appoptics-api-go's
+	// legacy client sends it (TestAppOpticsLegacyClientAuth replays it).
+	w.as(otherTok, "").do("POST", "/v1/spaces", map[string]any{"name": "theirs too"}).requireStatus(t, 201)
 	c, err := other.Client(librato.RoleViewOnly)
 	require.NoError(t, err)
 	list, err := c.Spaces.List(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Len(t, list.Spaces, 1)
+	assert.Len(t, list.Spaces, 2)
 
 	// Anything else is a 401 that says what is expected.
 	for name, ww := range map[string]*wire{
-		"token as user, empty password": w.as(w.token, ""),
-		"token as user and password":    w.as(w.token, w.token),
-		"user token, wrong token":       w.as("token", strings.Repeat("f", 64)),
-		"Token with a capital":          w.as("Token", w.token),
-		"email, no password":            w.as(w.email, ""),
+		"token as user and password":      w.as(w.token, w.token),
+		"user token, wrong token":         w.as("token", strings.Repeat("f", 64)),
+		"user token, empty password":      w.as("token", ""),
+		"Token with a capital":            w.as("Token", w.token),
+		"email, no password":              w.as(w.email, ""),
+		"wrong token as user, empty":      w.as(strings.Repeat("f", 64), ""),
+		"empty user, password \":\"":      w.as("", ":"),
+		"control token as user, empty":    w.as(srv.ControlToken(), ""),
+		"email of another, right token":   w.as("other@example.com", w.token),
+		"token as user, password a space": w.as(w.token, " "),
 	} {
 		r := ww.do("GET", "/v1/metrics", nil).requireStatus(t, 401)
 		_, request, _ := r.errs(t)
@@ -581,6 +589,7 @@ func TestBasicAuthForms(t *testing.T) {
 	require.NoError(t, a1.Apply(&mock.Seed{Tokens: []mock.SeedToken{{Name: "s", Role: librato.RoleViewOnly, Token: "shared-secret"}}}))
 	require.NoError(t, a2.Apply(&mock.Seed{Tokens: []mock.SeedToken{{Name: "s", Role: librato.RoleViewOnly, Token: "shared-secret"}}}))
 	w.as("token", "shared-secret").do("GET", "/v1/metrics", nil).requireStatus(t, 401)
+	w.as("shared-secret", "").do("GET", "/v1/metrics", nil).requireStatus(t, 401)
 	w.as("one@example.com", "shared-secret").do("GET", "/v1/metrics", nil).requireStatus(t, 200)
 }
 
@@ -694,12 +703,13 @@ func TestSnapshotTimes(t *testing.T) {
 		return w.do("POST", "/v1/snapshots", map[string]any{"subject": subject, "end_time": end})
 	}
 	for _, bad := range []any{"0001-01-01T00:00:00Z", "0001-01-01", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
-		0, -5, 1_700_000_000_000, "1700000000000", 1.5, "yesterday", true} {
+		0, -5, 1_700_000_000_000, "1700000000000", 0.5, 4_102_444_800, "yesterday", true} {
 		snap(bad).requireParam(t, "end_time")
 	}
 	for end, want := range map[any]string{
 		1_714_564_800:               "2024-05-01T12:00:00Z",
 		"1714564800":                "2024-05-01T12:00:00Z",
+		1_714_564_800.75:            "2024-05-01T12:00:00Z",
 		"2024-05-01T12:00:00Z":      "2024-05-01T12:00:00Z",
 		"2024-05-01T14:00:00+02:00": "2024-05-01T12:00:00Z",
 		"2024-05-01T12:00:00.75Z":   "2024-05-01T12:00:00Z",

@@ -3,6 +3,8 @@ package mock
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,47 +27,83 @@ type JournalEntry struct {
 	Error string `json:"error"`
 	// Injected is true when a fault (FailNext, InjectFault) answered.
 	Injected bool `json:"injected"`
+	// ContentEncoding is the request's Content-Encoding header, "" for a
+	// plain body (or none).
+	ContentEncoding string `json:"content_encoding"`
+	// Notes say what the mock accepted by choice where the reference is
+	// silent or stricter than the real API was (a time with a fraction, a
+	// batch time of 0), so a test sees what its client relies on.
+	Notes []string `json:"notes,omitempty"`
 }
 
-// journal keeps the most recent entries in a ring.
+// JournalFieldBytes is the most of a request's path and of its error
+// body that a journal entry (and a log line) keeps; a longer one is cut
+// and says how many bytes it had.
+const JournalFieldBytes = 2048
+
+// journal keeps the most recent entries, at most size of them and about
+// maxBytes of their text, oldest first from head.
 type journal struct {
-	mu   sync.Mutex
-	size int
-	buf  []JournalEntry
-	next int // where the next entry goes once buf is full
+	mu       sync.Mutex
+	size     int
+	maxBytes int64
+	buf      []JournalEntry
+	head     int
+	used     int64 // entrySize of buf[head:]
+}
+
+// entrySize is what an entry costs the journal: its text and a fixed part
+// for the rest.
+func entrySize(e *JournalEntry) int64 {
+	return int64(len(e.Method)+len(e.Path)+len(e.Endpoint)+len(e.TokenName)+len(e.Role)+len(e.Error)) + 96
+}
+
+// clip cuts s to JournalFieldBytes, saying how long it was.
+func clip(s string) string {
+	if len(s) <= JournalFieldBytes {
+		return s
+	}
+	return strings.ToValidUTF8(s[:JournalFieldBytes], "") + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 func (j *journal) add(e JournalEntry) {
-	if j.size == 0 {
+	if j.size == 0 || j.maxBytes == 0 {
 		return
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.buf) < j.size {
-		j.buf = append(j.buf, e)
-		return
+	j.buf = append(j.buf, e)
+	j.used += entrySize(&e)
+	for len(j.buf)-j.head > 1 && (len(j.buf)-j.head > j.size || j.used > j.maxBytes) {
+		j.used -= entrySize(&j.buf[j.head])
+		j.buf[j.head] = JournalEntry{}
+		j.head++
 	}
-	j.buf[j.next] = e
-	j.next = (j.next + 1) % j.size
+	if j.head > 64 && j.head > len(j.buf)/2 {
+		j.buf = append(j.buf[:0], j.buf[j.head:]...)
+		j.head = 0
+	}
 }
 
 func (j *journal) list() []JournalEntry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make([]JournalEntry, 0, len(j.buf))
-	out = append(out, j.buf[j.next:]...)
-	return append(out, j.buf[:j.next]...)
+	out := make([]JournalEntry, len(j.buf)-j.head)
+	copy(out, j.buf[j.head:])
+	return out
 }
 
 func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.buf, j.next = nil, 0
+	j.buf, j.head, j.used = nil, 0, 0
 }
 
-// Journal returns the requests the API answered, oldest first: the last
-// WithJournalSize (DefaultJournalSize) of them. Control-plane requests are
-// not in it. Reset and ClearJournal empty it.
+// Journal returns the requests the API answered, oldest first: the most
+// recent ones, at most WithJournalSize (DefaultJournalSize) of them and
+// about WithJournalBytes (DefaultJournalBytes) of text, each path and
+// error cut at JournalFieldBytes. Control-plane requests are not in it.
+// Reset and ClearJournal empty it.
 func (s *Server) Journal() []JournalEntry { return s.journal.list() }
 
 // ClearJournal forgets the journal's entries (DELETE /mock/journal).
@@ -74,6 +112,7 @@ func (s *Server) ClearJournal() { s.journal.clear() }
 // note records a finished request in the journal and the log.
 func (s *Server) note(ctx context.Context, e JournalEntry) {
 	e.DurationMS = float64(time.Since(e.Time).Microseconds()) / 1000
+	e.Path, e.Error, e.ContentEncoding = clip(e.Path), clip(e.Error), clip(e.ContentEncoding)
 	s.journal.add(e)
 	if l := s.cfg.logger; l != nil {
 		l.LogAttrs(ctx, slog.LevelInfo, "librato-mock request",
@@ -86,6 +125,8 @@ func (s *Server) note(ctx context.Context, e JournalEntry) {
 			slog.Float64("duration_ms", e.DurationMS),
 			slog.String("error", e.Error),
 			slog.Bool("injected", e.Injected),
+			slog.String("content_encoding", e.ContentEncoding),
+			slog.String("notes", strings.Join(e.Notes, "; ")),
 		)
 	}
 }

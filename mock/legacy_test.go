@@ -161,9 +161,9 @@ func TestLegacySubmitValidation(t *testing.T) {
 		{`{"gauges":[{"name":"a","count":3,"sum":12,"sum_squares":47}]}`, "gauges[0].sum_squares"},
 		{`{"counters":[{"name":"c","value":1,"count":2}]}`, "counters[0].count"},
 		{`{"counters":[{"name":"c","value":1,"type":"gauge"}]}`, "counters[0].type"},
-		{`{"gauges":[{"name":"hits","value":1}]}`, "gauges[0].name"},
-		{`{"counters":[{"name":"TAGGED","value":1}]}`, "counters[0].name"},
-		{`{"gauges":[{"name":"new.one","value":1}],"counters":[{"name":"new.one","value":1}]}`, "counters[0].name"},
+		{`{"gauges":[{"name":"hits","value":1}]}`, "type"}, // type conflicts: TestTypeConflicts
+		{`{"counters":[{"name":"TAGGED","value":1}]}`, "type"},
+		{`{"gauges":[{"name":"new.one","value":1}],"counters":[{"name":"new.one","value":1}]}`, "type"},
 		{`{"gauges":[{"name":"a","value":1,"attributes":{"color":"green"}}]}`, "gauges[0].attributes.color"},
 		{`{"gauges":[{"name":"ok","value":1},{"name":"b!","value":1}]}`, "gauges[1].name"},
 	} {

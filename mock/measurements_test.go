@@ -85,8 +85,9 @@ func TestMeasurementsTopLevelVersusOwnTags(t *testing.T) {
 	require.NoError(t, err)
 	got := seriesByKey(page)
 	require.Len(t, got, 2, "%+v", page)
-	// Tags are stored lower-cased; the two top-level-tag points share a stream.
-	assert.Equal(t, []librato.Point{{Time: base, Value: 3}}, got["host=web1,region=us-east"])
+	// Tags are stored lower-cased; the two top-level-tag points share a
+	// stream and a second: the later replaces the earlier.
+	assert.Equal(t, []librato.Point{{Time: base, Value: 5}}, got["host=web1,region=us-east"])
 	assert.Equal(t, []librato.Point{{Time: base, Value: 3}}, got["host=db1"])
 	assert.Equal(t, 60, page.Resolution)
 	assert.Equal(t, "cpu", page.Name)

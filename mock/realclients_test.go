@@ -3,6 +3,7 @@ package mock_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,12 +38,16 @@ import (
 
 const clientsDir = "../testdata/clients"
 
-// capturedRequest is one request a client sent, as testdata/clients holds it.
+// capturedRequest is one request a client sent, as testdata/clients holds
+// it. Auth is the Basic credentials' form, "{email}:{token}" when empty;
+// a body whose content-encoding header is gzip is held as its JSON text
+// and gzipped again when sent.
 type capturedRequest struct {
 	Method  string            `json:"method"`
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	Body    string            `json:"body"`
+	Auth    string            `json:"auth"`
 }
 
 func loadCaptured(t *testing.T, file string) []capturedRequest {
@@ -78,14 +83,19 @@ type streamKey struct {
 	time           int64
 }
 
-// sent is what the replayed requests submitted, merged per stream and
-// time the documented way (counts and sums add up, min of mins, max of
-// maxes), which is what a read at one-second resolution must give back.
+// sent is what the replayed requests submitted per stream and time: the
+// API keeps one sample per series and second, the later replacing the
+// earlier (statsd's backend sends each value to both routes with the same
+// time and source, one series), which is what a read at one-second
+// resolution must give back. Samples without a time (key time 0) are
+// stamped on receipt, each its own second only by chance, so they merge
+// the documented way (counts and sums add up, min of mins, max of maxes);
+// the captures hold one per stream.
 type sent map[streamKey]sample
 
 func (s sent) add(k streamKey, v sample) {
 	old, ok := s[k]
-	if !ok {
+	if !ok || k.time != 0 {
 		s[k] = v
 		return
 	}
@@ -176,27 +186,56 @@ func (s sent) collect(t *testing.T, r capturedRequest) {
 	}
 }
 
-// replay sends the captured requests as the client sent them (method,
-// path, body, content type, user agent), with email and token.
+// send sends one captured request as the client sent it (method, path,
+// body and its encoding, content type, accept, user agent, the form of
+// its Basic credentials), with email and token, and returns the answer.
+func send(t *testing.T, base, email, token string, r capturedRequest) (int, []byte) {
+	t.Helper()
+	body := []byte(r.Body)
+	if strings.EqualFold(r.Headers["content-encoding"], "gzip") {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		_, err := zw.Write(body)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		body = zb.Bytes()
+	}
+	var rd io.Reader
+	if r.Body != "" {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(r.Method, base+r.URL, rd)
+	require.NoError(t, err)
+	auth := r.Auth
+	if auth == "" {
+		auth = "{email}:{token}"
+	}
+	user, pass, ok := strings.Cut(strings.NewReplacer("{email}", email, "{token}", token).Replace(auth), ":")
+	require.True(t, ok, "auth %q", r.Auth)
+	req.SetBasicAuth(user, pass)
+	for _, h := range []string{"content-type", "content-encoding", "accept", "user-agent"} {
+		if v := r.Headers[h]; v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, raw
+}
+
+// replay sends the captured requests (see send) and fails the test for
+// an answer of 300 or more other than 403.
 func replay(t *testing.T, base, email, token string, reqs []capturedRequest) []int {
 	t.Helper()
 	var codes []int
 	for _, r := range reqs {
-		req, err := http.NewRequest(r.Method, base+r.URL, strings.NewReader(r.Body))
-		require.NoError(t, err)
-		req.SetBasicAuth(email, token)
-		for _, h := range []string{"content-type", "user-agent"} {
-			if v := r.Headers[h]; v != "" {
-				req.Header.Set(h, v)
-			}
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		codes = append(codes, resp.StatusCode)
-		if resp.StatusCode >= 300 && resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s %s answered %d: %s", r.Method, r.URL, resp.StatusCode, raw)
+		code, raw := send(t, base, email, token, r)
+		codes = append(codes, code)
+		if code >= 300 && code != http.StatusForbidden {
+			t.Errorf("%s %s answered %d: %s", r.Method, r.URL, code, raw)
 		}
 	}
 	return codes
@@ -438,5 +477,54 @@ func TestRealClientsLive(t *testing.T) {
 				requireReadableBack(t, srv, want, from, time.Now().Unix())
 			}
 		})
+	}
+}
+
+// TestStatsdStoplistLive runs statsd's Librato backend with counters sent
+// as Librato counters, two flushes apart, against the mock: the first
+// legacy payload is a type conflict (app.hits went to the tagged route as
+// a gauge), which the backend reads as the API's and stoplists app.hits,
+// so the second flush leaves it out of both routes and is accepted.
+func TestStatsdStoplistLive(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if _, statErr := os.Stat(filepath.Join(clientsDir, "node", "node_modules", "statsd-librato-backend")); err != nil || statErr != nil {
+		t.Skip("Node or testdata/clients/node/node_modules is missing (cd testdata/clients/node && npm ci --ignore-scripts); TestTypeConflictsAreAnsweredAsStatsdParsesThem replays the captured requests instead")
+	}
+	srv := mock.NewServer()
+	defer srv.Close()
+	proxy := &recordingProxy{}
+	front := httptest.NewServer(proxy.ServeHTTP(srv))
+	defer front.Close()
+	email, token := srv.Credentials(librato.RoleRecordOnly)
+	cmd := exec.Command(node, "drive-statsd.js")
+	cmd.Dir = filepath.Join(clientsDir, "node")
+	cmd.Env = append(os.Environ(), "LIBRATO_URL="+front.URL, "LIBRATO_EMAIL="+email, "LIBRATO_TOKEN="+token,
+		"STATSD_COUNTERS_AS_GAUGES=false", "STATSD_ROUNDS=2")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	// Each flush posts both routes at once, so either may arrive first and
+	// create app.hits; the other is the conflict.
+	j := srv.Journal()
+	require.Len(t, j, 4, "two flushes of two requests:\n%s", out)
+	var refused []string
+	for _, e := range j[:2] {
+		if e.Status == http.StatusBadRequest {
+			refused = append(refused, stoplisted(t, []byte(e.Error))...)
+		} else {
+			assert.Less(t, e.Status, 300, "%+v", e)
+		}
+	}
+	assert.Equal(t, []string{"app.hits"}, refused, "one route of the first flush is a type conflict: %+v", j[:2])
+	for _, e := range j[2:] {
+		assert.Less(t, e.Status, 300, "the second flush is accepted: %+v", e)
+	}
+
+	proxy.mu.Lock()
+	reqs := proxy.reqs
+	proxy.mu.Unlock()
+	require.Len(t, reqs, 4)
+	for i, r := range reqs {
+		assert.Equal(t, i < 2, strings.Contains(r.Body, `"app.hits"`), "request %d, %s: %s", i, r.URL, r.Body)
 	}
 }

@@ -45,7 +45,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer r.Body.Close()
 	}
 	rq := s.router.Route(r.Method, r.URL.EscapedPath())
-	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.Template()}
+	ent := JournalEntry{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), Endpoint: rq.Template(),
+		ContentEncoding: strings.Join(r.Header.Values("Content-Encoding"), ", ")}
 	if err := s.wait(r.Context()); err != nil {
 		if errors.Is(err, errClosing) {
 			s.send(w, r, &ent, api.Plain(api.SystemError(http.StatusServiceUnavailable, "the mock server is closed")))
@@ -57,9 +58,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.takeFault(r.Method, ent.Endpoint, ent.Path); ok {
 		ent.Injected = true
-		if user, secret, ok := r.BasicAuth(); ok {
-			if id, ok := s.identify(user, secret); ok {
-				ent.TokenName, ent.Role = id.name, string(id.role)
+		switch {
+		case f.After:
+			// The write lands, the answer is lost on the way back.
+			if !strings.HasPrefix(r.URL.Path, api.SnapshotImagePrefix) {
+				s.handle(&lostAnswer{h: http.Header{}}, r, now, rq, &ent)
+			}
+		default:
+			if user, secret, ok := r.BasicAuth(); ok {
+				if id, ok := s.identify(user, secret); ok {
+					ent.TokenName, ent.Role = id.name, string(id.role)
+				}
 			}
 		}
 		if f.Drop {
@@ -69,6 +78,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.send(w, r, &ent, api.Plain(s.injected(f)))
+		return
+	}
+	if !s.Gzip() && api.Gzipped(r.Header) {
+		s.send(w, r, &ent, api.Plain(api.RequestError(http.StatusUnsupportedMediaType,
+			`Unsupported Content-Encoding "gzip": this server takes plain bodies only (the mock's SetGzip(false) or PUT /mock/encodings); send the body as is`)))
 		return
 	}
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, api.SnapshotImagePrefix) {
@@ -82,7 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // send writes an answer and notes it in the journal.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, ent *JournalEntry, e *api.Encoded) {
 	api.Write(w, e.Rep, e.Body)
-	ent.Status = e.Rep.Status
+	ent.Status, ent.Notes = e.Rep.Status, e.Notes
 	if e.Rep.Status >= 400 {
 		ent.Error = strings.TrimSpace(string(e.Body))
 	}
@@ -149,7 +163,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time, r
 // unauthorizedMessage says which credentials the API expects.
 func unauthorizedMessage(r *http.Request, hasBasic bool) string {
 	const expected = "send HTTP Basic auth with the account's email as user name and an active API token as password" +
-		` (the user name "token" with the token as password works too, as appoptics-api-go sends it)`
+		` (the user name "token" with the token as password, or the token as user name with an empty password, work too, as appoptics-api-go sends them)`
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	switch {
 	case len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer "):

@@ -29,6 +29,10 @@ const (
 	// DefaultJobSteps is how many reads a job takes to complete: the first
 	// read answers "working", the second "complete".
 	DefaultJobSteps = 2
+	// DefaultJobDelay is how long after it was queued a job completes by
+	// itself, read or not, unless its reads completed it first; see
+	// WithJobDelay.
+	DefaultJobDelay = time.Second
 	// DefaultSeriesPageSize is how many series one measurements query
 	// returns before it adds a "next" link.
 	DefaultSeriesPageSize = 100
@@ -37,6 +41,9 @@ const (
 	// DefaultJournalSize is how many requests the journal keeps (the most
 	// recent ones); see WithJournalSize.
 	DefaultJournalSize = 1000
+	// DefaultJournalBytes bounds the text the journal keeps, 4 MiB; see
+	// WithJournalBytes.
+	DefaultJournalBytes = 4 << 20
 	// DefaultReadHeaderTimeout, DefaultReadTimeout and DefaultIdleTimeout
 	// bound how long a connection may take to send its headers, its whole
 	// request, and how long an idle keep-alive connection stays open; see
@@ -57,12 +64,17 @@ type config struct {
 	seed       *Seed
 	retryAfter int
 	jobSteps   int
+	jobDelay   time.Duration
+	stepsSet   bool // WithJobSteps pinned the steps
+	delaySet   bool
 	seriesPage int
 	legacyPage int
 	aggLimit   int
 	stdLimit   int
 
 	journalSize  int
+	journalBytes int64
+	noGzip       bool
 	logger       *slog.Logger
 	controlToken string
 	readHeader   time.Duration
@@ -133,16 +145,33 @@ func WithRetryAfter(seconds int) Option {
 	}
 }
 
-// WithJobSteps sets how many GETs of a job it takes to complete (default
-// DefaultJobSteps). Reads before the n-th answer "working"; the n-th
+// WithJobSteps pins how many GETs of a job it takes to complete (default
+// DefaultJobSteps): reads before the n-th answer "working"; the n-th
 // performs the change and answers "complete" (or "failed"). 0 completes
-// jobs when they are created.
+// jobs when they are created. Pinned jobs step only when read, never by
+// time, so a test that watches them is deterministic; New fails if
+// WithJobDelay asks for a delay too.
 func WithJobSteps(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("mock: WithJobSteps(%d): may not be negative", n)
 		}
-		c.jobSteps = n
+		c.jobSteps, c.stepsSet = n, true
+		return nil
+	}
+}
+
+// WithJobDelay sets how long after it was queued a job (a batch update or
+// delete of metrics, a snapshot) completes by itself, read or not
+// (default DefaultJobDelay), as the API's workers finish jobs nobody
+// polls; its DefaultJobSteps-th read still completes it sooner. 0 leaves
+// jobs to their reads. SetJobDelay changes it later.
+func WithJobDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("mock: WithJobDelay(%v): may not be negative", d)
+		}
+		c.jobDelay, c.delaySet = d, true
 		return nil
 	}
 }
@@ -191,11 +220,36 @@ func WithJournalSize(n int) Option {
 	}
 }
 
+// WithGzip sets whether the server takes gzipped request bodies (by
+// default it does). With false, any request whose Content-Encoding is
+// gzip gets 415 with errors.request, as a server or proxy that does not
+// decompress answers, so a client's fallback to plain bodies can be
+// tested; SetGzip changes it later.
+func WithGzip(accept bool) Option {
+	return func(c *config) error { c.noGzip = !accept; return nil }
+}
+
+// WithJournalBytes bounds the text the journal keeps (default
+// DefaultJournalBytes): past it, the oldest entries go first, so requests
+// with long paths or error bodies cannot fill memory or slow GET
+// /mock/journal down. Each entry keeps at most JournalFieldBytes of its
+// path and of its error. 0 keeps none.
+func WithJournalBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mock: WithJournalBytes(%d): may not be negative", n)
+		}
+		c.journalBytes = n
+		return nil
+	}
+}
+
 // WithLogger logs every request the API answers (control-plane requests
 // excepted) as one Info record with the journal entry's fields: method,
 // path, endpoint, status, token_name, role, duration_ms, error (the error
-// body the client got) and injected. It never logs a token, a query
-// string or a request body.
+// body the client got), injected and content_encoding, the path and the
+// error cut at JournalFieldBytes. It never logs a token, a query string
+// or a request body.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
@@ -249,6 +303,7 @@ type Server struct {
 
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds
+	noGzip   atomic.Bool  // SetGzip(false)
 	aggLimit atomic.Int64 // the rate limits in force (SetRateLimits)
 	stdLimit atomic.Int64
 
@@ -296,15 +351,17 @@ func New(opts ...Option) (*Server, error) {
 		email:      DefaultEmail,
 		maxBody:    DefaultMaxBodyBytes,
 		jobSteps:   DefaultJobSteps,
+		jobDelay:   DefaultJobDelay,
 		seriesPage: DefaultSeriesPageSize,
 		legacyPage: DefaultLegacyPageSize,
 		aggLimit:   DefaultRateLimit,
 		stdLimit:   DefaultRateLimit,
 
-		journalSize: DefaultJournalSize,
-		readHeader:  DefaultReadHeaderTimeout,
-		read:        DefaultReadTimeout,
-		idle:        DefaultIdleTimeout,
+		journalSize:  DefaultJournalSize,
+		journalBytes: DefaultJournalBytes,
+		readHeader:   DefaultReadHeaderTimeout,
+		read:         DefaultReadTimeout,
+		idle:         DefaultIdleTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -316,6 +373,12 @@ func New(opts ...Option) (*Server, error) {
 	}
 	if cfg.controlToken == "" {
 		cfg.controlToken = api.NewSecret()
+	}
+	if cfg.stepsSet {
+		if cfg.delaySet && cfg.jobDelay > 0 {
+			return nil, fmt.Errorf("mock: WithJobSteps and WithJobDelay(%v): pinned steps complete jobs only when read; pick one", cfg.jobDelay)
+		}
+		cfg.jobDelay = 0
 	}
 	rt, err := api.NewRouter(endpoints.All)
 	if err != nil {
@@ -329,16 +392,18 @@ func New(opts ...Option) (*Server, error) {
 		accounts:     make(map[string]*Account),
 		usage:        make(map[string]*usageRecord),
 		usageSweepAt: usageSweepEvery,
-		journal:      journal{size: cfg.journalSize},
+		journal:      journal{size: cfg.journalSize, maxBytes: cfg.journalBytes},
 	}
 	s.control.init()
 	s.latency.Store(int64(cfg.latency))
+	s.noGzip.Store(cfg.noGzip)
 	s.aggLimit.Store(int64(cfg.aggLimit))
 	s.stdLimit.Store(int64(cfg.stdLimit))
 	s.env = &api.Env{
 		MaxBody: cfg.maxBody, JobSteps: cfg.jobSteps, SeriesPage: cfg.seriesPage,
 		LegacyPage: cfg.legacyPage, ControlToken: cfg.controlToken,
 	}
+	s.env.SetJobDelay(cfg.jobDelay)
 	def := s.Account(cfg.email)
 	s.def.Store(def)
 	if cfg.seed != nil {
@@ -459,6 +524,26 @@ func (s *Server) SetRateLimits(agg, std int) error {
 	}
 	return nil
 }
+
+// SetGzip sets whether the server takes gzipped request bodies (PUT
+// /mock/encodings); see WithGzip.
+func (s *Server) SetGzip(accept bool) { s.noGzip.Store(!accept) }
+
+// Gzip reports whether the server takes gzipped request bodies (GET
+// /mock/encodings).
+func (s *Server) Gzip() bool { return !s.noGzip.Load() }
+
+// SetJobDelay changes WithJobDelay's delay for the jobs queued from now on
+// (PUT /mock/jobs); 0 (or less) leaves them to their reads, as
+// WithJobSteps does.
+func (s *Server) SetJobDelay(d time.Duration) { s.env.SetJobDelay(d) }
+
+// JobDelay is the delay after which jobs complete by themselves; 0 when
+// only reads complete them (GET /mock/jobs).
+func (s *Server) JobDelay() time.Duration { return s.env.JobDelay() }
+
+// JobSteps is how many reads complete a job (WithJobSteps).
+func (s *Server) JobSteps() int { return s.cfg.jobSteps }
 
 // RateLimits reports the hourly limits in force (GET /mock/ratelimits).
 func (s *Server) RateLimits() (agg, std int) {

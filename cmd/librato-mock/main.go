@@ -21,7 +21,10 @@
 // accepts requests, and is removed when the program exits; a file left
 // by an earlier run is removed at start. -log prints one line per request
 // (the journal entry: method, path, endpoint, status, token name, role,
-// duration, error) to stderr; no line holds a token.
+// duration, error) to stderr; no line holds a token. -journal and
+// -journal-bytes bound what GET /mock/journal keeps; -job-delay sets how
+// soon jobs complete by themselves, -job-steps pins them to their reads
+// instead; -gzip=false answers gzipped bodies with 415. -h lists them all.
 //
 // The control plane under /mock/ (Authorization: Bearer
 // $LIBRATO_MOCK_CONTROL_TOKEN) resets the state, injects faults and
@@ -70,11 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seedPath := fs.String("seed", "", "JSON seed file to fill the account with (the format of mock.Seed)")
 	email := fs.String("email", mock.DefaultEmail, "email of the account, the Basic-auth user name")
 	latency := fs.Duration("latency", 0, "delay added to every request, e.g. 50ms")
-	jobSteps := fs.Int("job-steps", mock.DefaultJobSteps, "reads of a job until it completes (0: at once)")
+	jobSteps := fs.Int("job-steps", mock.DefaultJobSteps, "reads of a job until it completes (0: at once); setting it pins jobs to their reads, no -job-delay")
+	jobDelay := fs.Duration("job-delay", mock.DefaultJobDelay, "how long after it was queued a job completes by itself, read or not (0: only reads complete it)")
 	maxBody := fs.Int64("max-body", mock.DefaultMaxBodyBytes, "largest request body in bytes (after decompression); larger ones get 413")
 	envPath := fs.String("env", "", "write the LIBRATO_MOCK_* variables to this file as sourceable export lines")
 	logRequests := fs.Bool("log", false, "print one line per request (the journal entry, never a token) to stderr")
 	journalSize := fs.Int("journal", mock.DefaultJournalSize, "requests the journal (GET /mock/journal) keeps")
+	journalBytes := fs.Int64("journal-bytes", mock.DefaultJournalBytes, "bytes of text the journal keeps at most, the oldest entries going first")
+	gzipOK := fs.Bool("gzip", true, "take gzipped request bodies; -gzip=false answers them with 415 (PUT /mock/encodings changes it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,8 +89,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := []mock.Option{
 		mock.WithAddr(*addr), mock.WithEmail(*email), mock.WithLatency(*latency),
-		mock.WithJobSteps(*jobSteps), mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize),
+		mock.WithMaxBodyBytes(*maxBody), mock.WithJournalSize(*journalSize), mock.WithJournalBytes(*journalBytes),
+		mock.WithGzip(*gzipOK),
 	}
+	// Only the flags given: -job-steps alone pins jobs to their reads.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "job-steps":
+			opts = append(opts, mock.WithJobSteps(*jobSteps))
+		case "job-delay":
+			opts = append(opts, mock.WithJobDelay(*jobDelay))
+		}
+	})
 	if *logRequests {
 		opts = append(opts, mock.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
 	}

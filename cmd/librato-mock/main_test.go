@@ -45,26 +45,7 @@ func TestRunWithCancelledContext(t *testing.T) {
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "testdata/seed.json"}, pw, io.Discard)
-		pw.Close()
-		done <- err
-	}()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
-		if strings.HasPrefix(sc.Text(), "# librato-mock is serving") {
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	vars, stop := serve(t, "-seed", "testdata/seed.json")
 
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -95,13 +76,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, 403, res.StatusCode)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not return after its context ended")
-	}
+	require.NoError(t, stop())
 	_, err := hc.Get(vars["LIBRATO_MOCK_URL"] + "/v1/spaces")
 	assert.Error(t, err, "the server is closed")
 }
@@ -115,6 +90,9 @@ func TestRunErrors(t *testing.T) {
 		{"-addr", "127.0.0.1:0", "-seed", "testdata/missing.json"},
 		{"-addr", "127.0.0.1:0", "-email", ""},
 		{"-addr", "127.0.0.1:0", "-job-steps", "-1"},
+		{"-addr", "127.0.0.1:0", "-job-steps", "2", "-job-delay", "1s"},
+		{"-addr", "127.0.0.1:0", "-job-delay", "-1s"},
+		{"-addr", "127.0.0.1:0", "-journal-bytes", "-1"},
 		{"-addr", "not an address"},
 	} {
 		var out bytes.Buffer
@@ -124,4 +102,89 @@ func TestRunErrors(t *testing.T) {
 	err := run(ctx, []string{"-h"}, &out, io.Discard)
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 	assert.Contains(t, out.String(), "-seed")
+}
+
+// serve runs the program with args on a free port and returns the
+// variables it printed and a stop that ends it and returns run's error.
+func serve(t *testing.T, args ...string) (map[string]string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+		if strings.HasPrefix(sc.Text(), "# librato-mock is serving") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	require.NotEmpty(t, vars["LIBRATO_MOCK_URL"])
+	return vars, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			return errors.New("run did not return after its context ended")
+		}
+	}
+}
+
+// serveFor is serve until the test ends.
+func serveFor(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	vars, stop := serve(t, args...)
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	return vars
+}
+
+// call sends a request with the control token (path under /mock/) or the
+// recorder token, and returns the status and body.
+func call(t *testing.T, vars map[string]string, method, path, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, vars["LIBRATO_MOCK_URL"]+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if strings.HasPrefix(path, "/mock/") {
+		req.Header.Set("Authorization", "Bearer "+vars["LIBRATO_MOCK_CONTROL_TOKEN"])
+	} else {
+		req.SetBasicAuth(vars["LIBRATO_MOCK_EMAIL"], vars["LIBRATO_MOCK_TOKEN_RECORDER"])
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(data)
+}
+
+func TestRunFlags(t *testing.T) {
+	vars := serveFor(t, "-job-delay", "250ms", "-gzip=false", "-journal-bytes", "0")
+	st, body := call(t, vars, "GET", "/mock/jobs", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"delay_ms":250,"steps":2}`, body)
+	st, body = call(t, vars, "GET", "/mock/encodings", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"gzip":false}`, body)
+	st, body = call(t, vars, "POST", "/v1/measurements", "\x1f\x8b", "Content-Type", "application/json", "Content-Encoding", "gzip")
+	assert.Equal(t, 415, st, body)
+	st, body = call(t, vars, "GET", "/mock/journal", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"requests":[]}`, body, "-journal-bytes 0 keeps none")
+
+	vars = serveFor(t, "-job-steps", "3")
+	st, body = call(t, vars, "GET", "/mock/jobs", "")
+	require.Equal(t, 200, st, body)
+	assert.JSONEq(t, `{"delay_ms":0,"steps":3}`, body, "-job-steps pins jobs to their reads")
 }

@@ -262,7 +262,7 @@ func (c *call) alertsList() *Reply {
 	name := c.q.Get("name")
 	var matches []*alert
 	for _, al := range c.a.alerts {
-		if al.version == version && (name == "" || containsFold(al.name, name)) {
+		if al.version == version && (name == "" || c.filters().Contains(al.name, name)) {
 			matches = append(matches, al)
 		}
 	}

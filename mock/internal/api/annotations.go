@@ -120,7 +120,7 @@ func (c *call) annotationsList() *Reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	matches := withName(maps.Values(c.a.annotations), func(x *annStream) string { return x.name }, c.q.Get("name"))
+	matches := withName(c.filters(), maps.Values(c.a.annotations), func(x *annStream) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.annotations), lp, func(x, y *annStream) int {
 		return strings.Compare(x.name, y.name)
 	})
@@ -171,13 +171,10 @@ func (c *call) readEvent(o obj, e *annEvent) {
 			e.links = l
 		}
 	}
-	if t, ok := o.int("start_time"); ok {
-		if t <= 0 {
-			o.invalid("start_time", "must be a positive epoch time in seconds")
-		}
+	if t, ok := o.epoch("start_time"); ok {
 		e.start = t
 	}
-	if t, ok := o.int("end_time"); ok {
+	if t, ok := o.epoch("end_time"); ok {
 		if t < e.start {
 			o.invalid("end_time", "is before start_time")
 		}
@@ -199,8 +196,8 @@ func (c *call) annotationsGetStream() *Reply {
 	errs := perrs{}
 	readInt := func(k string) (int64, bool) { return c.wholeParam(errs, k, "is invalid") }
 	count, hasCount := readInt("count")
-	start, hasStart := readInt("start_time")
-	end, hasEnd := readInt("end_time")
+	start, hasStart := c.timeParam(errs, "start_time", msgTimeParam)
+	end, hasEnd := c.timeParam(errs, "end_time", msgTimeParam)
 	if !hasCount && !hasStart && !errs.has("count") && !errs.has("start_time") {
 		errs.add("start_time", "is required unless count is given")
 	}
@@ -229,7 +226,7 @@ func (c *call) annotationsGetStream() *Reply {
 			if e.source != nil {
 				src = *e.source
 			}
-			if !slices.ContainsFunc(sources, func(p string) bool { return tsdb.Glob(p, src) }) {
+			if !slices.ContainsFunc(sources, func(p string) bool { return c.filters().Glob(p, src) }) {
 				continue
 			}
 		}

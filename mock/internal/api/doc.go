@@ -24,7 +24,7 @@
 // empty body stays empty). They are decompressed where the body is read,
 // once for every endpoint, and the size limit (Env.MaxBody) applies to the
 // decompressed bytes, so a small gzip bomb gets 413; a body that does not
-// decompress is 400, any other encoding 415.
+// decompress is 400, any other encoding, or a second coding, 415.
 //
 // Writes accept application/json, or application/x-www-form-urlencoded
 // with Rails' bracket nesting: attributes[display_min]=0, names[]=a,
@@ -37,13 +37,23 @@
 // "measurements[2].name" or "conditions[0].duration" inside lists,
 // "attributes.color" inside objects.
 //
-// Time fields (a snapshot's end_time; the control plane's start_time and
-// end_time) accept epoch seconds, as a JSON number or, as forms and
-// queries carry them, a numeric string, or an ISO-8601 time: RFC 3339 with
-// an offset or a fraction, the same without a zone (UTC), or a date
-// (midnight UTC). Whatever the encoding, the time must fall between
-// 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z (400 otherwise), which
-// also catches milliseconds sent as seconds.
+// Time fields keep tsdb's one rule (tsdb.ValidTime): epoch seconds
+// between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z (400 otherwise,
+// which also catches milliseconds sent as seconds), as a JSON number or,
+// as forms carry them, a numeric string, a fraction truncated to the
+// second (the reference gives no integer rule, and clients send
+// Date.now()/1000). A snapshot's end_time (and the control plane's
+// start_time and end_time) also take an ISO-8601 time: RFC 3339 with an
+// offset or a fraction, the same without a zone (UTC), or a date
+// (midnight UTC). POST /v1/measurements reads a top-level time of 0 as
+// absent, as appoptics-api-go's BatchPersister sends it. A read's
+// start_time and end_time are epoch seconds from 0, fractions truncated.
+//
+// A read's filters are bounded before they cost anything: a name, source
+// or tag pattern longer than tsdb.MaxPattern, or a tags_search longer
+// than tsdb.MaxSearch, is 400 on its parameter, and one request's
+// matching spends a tsdb.Budget, past which it is 400 with errors.request
+// instead of a partial list.
 //
 // # Choices where the API documentation is silent
 //
@@ -52,8 +62,9 @@
 // naming the field; a missing object, a non-numeric id and an object of
 // another account are 404 with errors.request.
 //
-// Not implemented: service-side aggregation (attributes.aggregate is
-// stored, not applied), rollups and the "resolution not available" error,
+// Not implemented: service-side aggregation beyond keeping every sample
+// of a metric with attributes.aggregate (no merging into its period),
+// rollups and the "resolution not available" error,
 // the undocumented parts of the composite language (string escapes,
 // functions beyond the documented list, dynamic "%" tags filled in by a
 // chart or dashboard), tag cardinality limits, the legacy API's

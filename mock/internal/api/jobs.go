@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -8,12 +9,15 @@ import (
 
 // job is a background job: batch metric updates and deletes, snapshots.
 // It advances one step per read and performs its change on the read that
-// completes it.
+// completes it, or, when it has a due time, on the account's first
+// request at or after it, read or not: a client that never polls its job
+// still sees the change.
 type job struct {
 	id       int64
 	state    string
 	reads    int
 	steps    int
+	due      time.Time // zero: only reads finish it
 	progress float64
 	errors   map[string][]string
 	output   any
@@ -50,13 +54,19 @@ const (
 	keptJobs = 750
 )
 
-// newJob queues run as a job; with zero job steps it runs at once. The
+// newJob queues run as a job; with zero job steps it runs at once, and
+// with a job delay (Env.JobDelay) it is due that long after now. The
 // caller holds a.mu, as every later step does.
-func (a *Account) newJob(run func() (map[string][]string, any)) *job {
+func (a *Account) newJob(now time.Time, run func() (map[string][]string, any)) *job {
 	j := &job{id: a.env.nextID(), state: "queued", steps: a.env.JobSteps, run: run}
 	a.jobs[j.id] = j
 	if j.steps == 0 {
 		j.finish()
+	} else if d := a.env.JobDelay(); d > 0 {
+		j.due = now.Add(d)
+		if a.nextDue.IsZero() || j.due.Before(a.nextDue) {
+			a.nextDue = j.due
+		}
 	}
 	if len(a.jobs) > maxJobs {
 		a.pruneJobs()
@@ -79,6 +89,31 @@ func (a *Account) pruneJobs() {
 			return
 		}
 		delete(a.jobs, id)
+	}
+}
+
+// finishDueJobs finishes the jobs due by now, in id order, as the API's
+// workers would have; it costs nothing while none is due. The caller
+// holds a.mu.
+func (a *Account) finishDueJobs(now time.Time) {
+	if a.nextDue.IsZero() || now.Before(a.nextDue) {
+		return
+	}
+	var due []*job
+	a.nextDue = time.Time{}
+	for _, j := range a.jobs {
+		if j.due.IsZero() || (j.state != "queued" && j.state != "working") {
+			continue
+		}
+		if !now.Before(j.due) {
+			due = append(due, j)
+		} else if a.nextDue.IsZero() || j.due.Before(a.nextDue) {
+			a.nextDue = j.due
+		}
+	}
+	slices.SortFunc(due, func(x, y *job) int { return cmp.Compare(x.id, y.id) })
+	for _, j := range due {
+		j.finish()
 	}
 }
 
@@ -113,7 +148,8 @@ func (j *job) finish() {
 // queued; reads before the Env.JobSteps-th answer working (with
 // progress), that read performs the change and answers complete
 // (progress 100) or failed (no progress, as the API's example shows).
-// With 0 steps jobs complete when created.
+// With 0 steps jobs complete when created; with a job delay they also
+// complete by themselves once it has passed (finishDueJobs).
 func (c *call) jobsGet() *Reply {
 	j, rep := byID(c, c.a.jobs, 0, "job")
 	if rep != nil {
@@ -240,7 +276,7 @@ func (c *call) snapshotsCreate() *Reply {
 		duration = d
 	}
 	end := c.now
-	if t, ok := o.epoch("end_time"); ok {
+	if t, ok := o.isoTime("end_time"); ok {
 		end = time.Unix(t, 0)
 	}
 	if rep := errs.reply(); rep != nil {
@@ -255,7 +291,7 @@ func (c *call) snapshotsCreate() *Reply {
 		updated:  c.now,
 		subject:  map[string]any{"chart": chartOut},
 	}
-	j := c.a.newJob(func() (map[string][]string, any) {
+	j := c.a.newJob(c.now, func() (map[string][]string, any) {
 		s.rendered = true
 		s.updated = time.Now()
 		return nil, nil
@@ -283,6 +319,7 @@ func (c *call) snapshotsGet() *Reply {
 func (a *Account) SnapshotRendered(id int64) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.finishDueJobs(time.Now())
 	sn := a.snapshots[id]
 	return sn != nil && sn.rendered
 }

@@ -54,7 +54,7 @@ func TestUnfinishedJobsAreKept(t *testing.T) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := 0; i < maxJobs+200; i++ {
-		a.newJob(func() (map[string][]string, any) { return nil, nil })
+		a.newJob(time.Now(), func() (map[string][]string, any) { return nil, nil })
 	}
 	assert.Len(t, a.jobs, maxJobs+200, "a queued job performs its change when read: never dropped")
 }

@@ -31,7 +31,9 @@ import (
 // their deltas, as the legacy reference says (tsdb's counterDelta).
 // Tagged summary_function=derivative and composite derive() give the
 // deltas of any read. GET /v1/metrics reports their type as counter; a
-// tagged POST to a counter's name adds raw values.
+// tagged POST to a counter's name is a type conflict (tagged
+// measurements are gauges), refused as the legacy route refuses a gauge
+// sent to a counter.
 
 // --- POST /v1/metrics ----------------------------------------------------------
 
@@ -76,7 +78,7 @@ func legacyItems(o obj, kind string) []legacyItem {
 				o.errs.add(path, "is invalid: expected an object")
 				continue
 			}
-			items = append(items, legacyItem{o: obj{m: m, path: path, errs: o.errs}, key: k})
+			items = append(items, legacyItem{o: o.child(m, path), key: k})
 		}
 	default:
 		o.invalid(kind, "is invalid: expected a list or an object of measurements")
@@ -116,28 +118,26 @@ func legacySourceField(o obj, k string) (string, bool) {
 // min <= max, min <= sum/count <= max and sum_squares >= sum²/count are
 // enforced (to a relative 1e-9); counters take a value only. A gauge sent
 // to a counter's name, a counter to a gauge's (tagged metrics are
-// gauges), or either to a composite is a 400 on name. A type field, if
-// sent, must match the collection. No age limit on measure_time.
+// gauges), or either to a composite is a type conflict, a 400 naming
+// every metric in conflict under errors.params.type (typeConflicts) that
+// stores nothing, gauges included. A type field, if sent, must match the
+// collection. No age limit on measure_time.
 func (c *call) legacyMetricsCreate() *Reply {
 	errs := perrs{}
 	o := c.fields(errs)
 	topSource, _ := legacySourceField(o, "source")
-	topTime, hasTopTime := o.int("measure_time")
-	if hasTopTime && topTime <= 0 {
-		o.invalid("measure_time", "must be a positive epoch time in seconds")
-	}
+	topTime, hasTopTime := o.epoch("measure_time")
 	topPeriod, hasTopPeriod := o.int("period")
 	if hasTopPeriod && topPeriod <= 0 {
 		o.invalid("period", "must be a positive number of seconds")
 	}
-	types := map[string]string{} // lower-cased name -> type, as this request leaves it
 	var in []tsdb.Input
 	n := 0
 	for _, kind := range [...]string{"gauges", "counters"} {
 		typ := strings.TrimSuffix(kind, "s")
 		for _, it := range legacyItems(o, kind) {
 			n++
-			m := c.legacyMeasurement(it, kind, typ, types)
+			m := c.legacyMeasurement(it, kind, typ)
 			m.Tags, m.HasTags = nil, false
 			src := topSource
 			if s, ok := legacySourceField(it.o, "source"); ok {
@@ -161,6 +161,9 @@ func (c *call) legacyMetricsCreate() *Reply {
 	if n == 0 && !errs.has("gauges") && !errs.has("counters") {
 		o.invalid("gauges", "is required: send at least one gauge or counter measurement")
 	}
+	if len(errs) == 0 {
+		typeConflicts(errs, c.a.db.TypeConflicts(in))
+	}
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
@@ -173,7 +176,7 @@ func (c *call) legacyMetricsCreate() *Reply {
 
 // legacyMeasurement validates one gauge or counter; the caller adds the
 // source and the batch's defaults.
-func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[string]string) tsdb.Input {
+func (c *call) legacyMeasurement(it legacyItem, kind, typ string) tsdb.Input {
 	mo := it.o
 	m := tsdb.Input{Type: typ}
 	name, ok := mo.str("name")
@@ -188,12 +191,8 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[stri
 		mo.invalid("name", tsdb.MsgName)
 	default:
 		m.Name = []byte(name)
-		c.checkLegacyType(mo, name, typ, types)
 	}
-	if t, ok := mo.int("measure_time"); ok {
-		if t <= 0 {
-			mo.invalid("measure_time", "must be a positive epoch time in seconds")
-		}
+	if t, ok := mo.epoch("measure_time"); ok {
 		m.S.T = t
 	}
 	if v, ok := mo.str("type"); ok && v != typ {
@@ -207,7 +206,7 @@ func (c *call) legacyMeasurement(it legacyItem, kind, typ string, types map[stri
 			props[k] = v
 		}
 	}
-	m.Props = readMetricProps(obj{m: props, path: mo.path, errs: mo.errs}, false)
+	m.Props = readMetricProps(mo.child(props, mo.path), false)
 	if m.Props.Period != nil {
 		m.Period = *m.Props.Period
 		m.Props.Period = nil
@@ -301,29 +300,6 @@ func checkSummary(mo obj, s *tsdb.Sample) {
 	}
 }
 
-// checkLegacyType refuses a measurement whose collection contradicts the
-// metric's type, as it is stored or as this request creates it.
-func (c *call) checkLegacyType(mo obj, name, typ string, types map[string]string) {
-	key := strings.ToLower(name)
-	have, ok := types[key]
-	if !ok {
-		if mt := c.a.db.Metric(key); mt != nil {
-			have, ok = mt.Type, true
-			if have == "" {
-				have = "gauge"
-			}
-		}
-	}
-	switch {
-	case !ok:
-		types[key] = typ
-	case have == "composite":
-		mo.invalid("name", "is a composite metric: it takes no measurements")
-	case have != typ:
-		mo.invalid("name", "is a "+have+": submit its measurements under "+have+"s")
-	}
-}
-
 // --- GET /v1/metrics/:name with time parameters -------------------------------
 
 // hasLegacyWindow reports whether a metric read asks for measurements.
@@ -379,8 +355,8 @@ func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {
 	errs := perrs{}
 	q := c.q
 	get := func(k string) (int64, bool) { return c.wholeParam(errs, k, "is invalid: expected a whole number") }
-	start, hasStart := get("start_time")
-	end, hasEnd := get("end_time")
+	start, hasStart := c.timeParam(errs, "start_time", msgTimeParam)
+	end, hasEnd := c.timeParam(errs, "end_time", msgTimeParam)
 	count, hasCount := get("count")
 	res, hasRes := get("resolution")
 	switch {
@@ -445,12 +421,20 @@ func (c *call) legacyMeasurements(m *tsdb.Metric) *Reply {
 	if hasRes {
 		bucket = res
 	}
-	patterns := slices.Concat(q["sources[]"], q["sources"])
+	// sources[] is an exact list, ignoring case: a set, so its length costs
+	// nothing per source.
+	var exact map[string]bool
+	for _, p := range slices.Concat(q["sources[]"], q["sources"]) {
+		if exact == nil {
+			exact = map[string]bool{}
+		}
+		exact[strings.ToLower(p)] = true
+	}
 	selected := func(src string) bool {
-		if p := q.Get("source"); p != "" && !tsdb.Glob(p, src) {
+		if p := q.Get("source"); p != "" && !c.filters().Glob(p, src) {
 			return false
 		}
-		return len(patterns) == 0 || slices.ContainsFunc(patterns, func(p string) bool { return strings.EqualFold(p, src) })
+		return exact == nil || exact[strings.ToLower(src)]
 	}
 
 	out := tsdb.LegacyRead(m, tsdb.LegacyQuery{

@@ -135,23 +135,46 @@ func metricLocation(name string) string { return "/v1/metrics/" + url.PathEscape
 // It answers 202 with
 // {"measurements":{"summary":{"total":N,"accepted":N,"failed":0,"filtered":0}}}.
 // One invalid measurement fails the whole request with 400 and stores
-// nothing. A measurement without a time gets the batch's time, else the
-// server's clock. A measurement uses its own tags only when they are a
-// non-empty object, otherwise the batch's; the two are never merged. A
-// measurement with no tags at all is accepted. Metric properties (period,
-// display_name, description, attributes) are read per measurement and
-// apply only when the measurement creates the metric; the batch's period
-// counts as each measurement's default.
-// The fast path stays because
+// nothing; so does a measurement of a legacy counter or a composite (a
+// tagged measurement is a gauge), answered as a type conflict
+// (typeConflicts). A measurement without a time gets the batch's time,
+// else the server's clock; a batch time of 0 is none. A measurement uses
+// its own tags only when they are a non-empty object, otherwise the
+// batch's; the two are never merged. A measurement with no tags at all is
+// accepted. Metric properties (period, display_name, description,
+// attributes) are read per measurement and apply only when the
+// measurement creates the metric; the batch's period counts as each
+// measurement's default. The fast path stays because
 // load tests need it: BenchmarkMockIngest takes 5 ms and 45 allocations
 // a measurement without it (0.13 with), and the SDK batcher's
 // BenchmarkEndToEnd falls from about 700,000 measurements a second to
 // 150,000.
 func (c *call) measurementsIngest() *Reply {
-	if n, ok := c.a.db.Ingest(c.raw, c.now.Unix(), c.r.UserAgent()); ok {
-		return acceptedMeasurements(n)
+	if in, ok := c.a.db.Ingest(c.raw, c.now.Unix(), c.r.UserAgent()); ok {
+		if in.FracTime {
+			c.notes.add(noteFraction)
+		}
+		if in.ZeroTime {
+			c.notes.add(noteZeroTime)
+		}
+		if in.Conflicts != nil {
+			return typeConflicts(perrs{}, in.Conflicts).reply()
+		}
+		return acceptedMeasurements(in.N)
 	}
 	return c.measurementsGeneric()
+}
+
+// typeConflicts adds the messages of tsdb.Store.TypeConflicts to errs
+// under "type", the one shape clients parse: statsd's Librato backend
+// stops sending a metric named in errors.params.type, and refuses nothing
+// else, so any other key would make it resend the whole payload, and be
+// refused, on every flush. The payload stays all-or-nothing.
+func typeConflicts(errs perrs, msgs []string) perrs {
+	for _, m := range msgs {
+		errs.add("type", m)
+	}
+	return errs
 }
 
 // measurementsGeneric decodes the raw body as readBody does for other
@@ -181,8 +204,11 @@ func (c *call) measurementsCreate() *Reply {
 		tags, ok := checkTags(o, "tags")
 		b.Tags, b.HasTags = tagPairs(tags), ok
 	}
-	b.Time, b.HasTime = o.int("time")
+	b.Time, b.HasTime = o.secs("time")
 	b.Period, b.HasPeriod = o.int("period")
+	if b.HasTime && b.Time == 0 {
+		c.notes.add(noteZeroTime)
+	}
 	b.Check(o.invalid)
 	list, ok := o.list("measurements")
 	if !ok && !o.has("measurements") {
@@ -197,6 +223,9 @@ func (c *call) measurementsCreate() *Reply {
 			continue
 		}
 		in = append(in, readFields(mo).Build(&b, c.now.Unix(), mo.invalid))
+	}
+	if len(errs) == 0 {
+		typeConflicts(errs, c.a.db.TypeConflicts(in))
 	}
 	if rep := errs.reply(); rep != nil {
 		return rep
@@ -231,7 +260,11 @@ func readFields(mo obj) *tsdb.Fields {
 		dst *int64
 	}{{"time", tsdb.FTime, &f.Time}, {"period", tsdb.FPeriod, &f.Period}, {"count", tsdb.FCount, &f.Count}} {
 		if sent(x.k, x.bit) {
-			if v, ok := mo.int(x.k); ok {
+			read := mo.int
+			if x.bit == tsdb.FTime {
+				read = mo.secs // the range is Build's rule
+			}
+			if v, ok := read(x.k); ok {
 				*x.dst, f.Read = v, f.Read|x.bit
 			}
 		}
@@ -301,7 +334,7 @@ func (c *call) metricsList() *Reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	matches := withName(c.a.db.Metrics(), func(x *tsdb.Metric) string { return x.Name }, c.q.Get("name"))
+	matches := withName(c.filters(), c.a.db.Metrics(), func(x *tsdb.Metric) string { return x.Name }, c.q.Get("name"))
 	page, q := paginate(matches, c.a.db.Len(), lp, func(x, y *tsdb.Metric) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})
@@ -482,7 +515,7 @@ func (c *call) metricsBatch(read func(obj) func(a *Account, key string)) *Reply 
 		return rep
 	}
 	a := c.a
-	j := a.newJob(func() (map[string][]string, any) {
+	j := a.newJob(c.now, func() (map[string][]string, any) {
 		if jobErrs != nil {
 			return jobErrs, nil
 		}

@@ -2,9 +2,13 @@ package api
 
 import (
 	"iter"
+	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
 // maxPage is the API's largest (and default) page length.
@@ -78,6 +82,25 @@ func (c *call) wholeParam(errs perrs, k, msg string) (int64, bool) {
 	return n, true
 }
 
+// timeParam reads query parameter k, epoch seconds 0 or more; a fraction
+// is truncated to the second, as in bodies (tsdb.Seconds). Absent or
+// empty is no value, and anything else is reported on k with msg.
+func (c *call) timeParam(errs perrs, k, msg string) (int64, bool) {
+	v := c.q.Get(k)
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f != f {
+		errs.add(k, msg)
+		return 0, false
+	}
+	if f != math.Trunc(f) && !math.IsInf(f, 0) {
+		c.notes.add(noteFraction)
+	}
+	return tsdb.Seconds(f), true
+}
+
 // paginate sorts the matches by cmp (ties keep their order), applies the
 // sort direction and returns the page and its query block; total is how
 // many objects of the kind the account has before filtering.
@@ -94,19 +117,40 @@ func paginate[T any](matches []T, total int, lp listParams, cmp func(a, b T) int
 	return matches[lp.offset:end], q
 }
 
-// containsFold reports whether s contains sub, ignoring case.
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
 // withName keeps the items whose name contains sub in any case, or all of
-// them when sub is empty: the substring search of the list endpoints.
-func withName[T any](items iter.Seq[T], name func(T) string, sub string) []T {
+// them when sub is empty: the substring search of the list endpoints,
+// within the request's filter budget.
+func withName[T any](b *tsdb.Budget, items iter.Seq[T], name func(T) string, sub string) []T {
 	var out []T
 	for it := range items {
-		if sub == "" || containsFold(name(it), sub) {
+		if sub == "" || b.Contains(name(it), sub) {
 			out = append(out, it)
 		}
 	}
 	return out
+}
+
+// checkFilterParams refuses, before any matching, a name or tag pattern
+// longer than tsdb.MaxPattern (no name or value it could match is) and a
+// tags_search longer than tsdb.MaxSearch: 400 on the parameter.
+func checkFilterParams(q url.Values) *Reply {
+	errs := perrs{}
+	for k, vs := range q {
+		limit := 0
+		switch {
+		case k == "name" || k == "source" || k == "sources" || k == "sources[]" || strings.HasPrefix(k, "tags["):
+			limit = tsdb.MaxPattern
+		case k == "tags_search":
+			limit = tsdb.MaxSearch
+		default:
+			continue
+		}
+		for _, v := range vs {
+			if len(v) > limit || len(k) > limit {
+				errs.add(strings.ToValidUTF8(k[:min(len(k), 64)], "\uFFFD"), "is too long: a filter takes at most "+strconv.Itoa(limit)+" characters")
+				break
+			}
+		}
+	}
+	return errs.reply()
 }

@@ -16,8 +16,8 @@ func (c *call) readWindow(errs perrs, durationOK bool) tsdb.Window {
 	get := func(k string) (int64, bool) {
 		return c.wholeParam(errs, k, "is invalid: expected a whole number of seconds")
 	}
-	start, hasStart := get("start_time")
-	end, hasEnd := get("end_time")
+	start, hasStart := c.timeParam(errs, "start_time", msgTimeParam)
+	end, hasEnd := c.timeParam(errs, "end_time", msgTimeParam)
 	dur, hasDur := get("duration")
 	res, hasRes := get("resolution")
 	var w tsdb.Window
@@ -69,8 +69,8 @@ func (c *call) readWindow(errs perrs, durationOK bool) tsdb.Window {
 // readTagFilter reads tags[name]=pattern (repeated = OR, '!' before the
 // pattern negates it), tags[!name]=... (the stream lacks the tag; the
 // pattern is not used) and tags=* (everything).
-func readTagFilter(q url.Values, errs perrs) (*tsdb.TagFilter, bool) {
-	f := &tsdb.TagFilter{Patterns: map[string][]string{}}
+func readTagFilter(q url.Values, errs perrs, b *tsdb.Budget) (*tsdb.TagFilter, bool) {
+	f := &tsdb.TagFilter{Patterns: map[string][]string{}, Budget: b}
 	used := false
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if k == "tags" {
@@ -150,12 +150,12 @@ func (c *call) measurementsGet() *Reply {
 	}
 	errs := perrs{}
 	w := c.readWindow(errs, true)
-	filter, hasTags := readTagFilter(c.q, errs)
+	filter, hasTags := readTagFilter(c.q, errs, c.filters())
 	var search tsdb.SearchExpr
 	if ts := c.q.Get("tags_search"); ts != "" {
 		if hasTags {
 			errs.add("tags_search", "cannot be combined with tags")
-		} else if e, err := tsdb.ParseSearch(ts); err != nil {
+		} else if e, err := tsdb.ParseSearch(ts, c.filters()); err != nil {
 			errs.add("tags_search", "is invalid: "+err.Error())
 		} else {
 			search = e

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/librato-sdk/librato-go/internal/endpoints"
+	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
 // bodyKind says what request body a route reads.
@@ -224,17 +225,46 @@ func canonicalPath(segs []string) string {
 
 // call is one request being handled.
 type call struct {
-	a    *Account
-	r    *http.Request
-	p    []string // path parameters, unescaped, in template order
-	q    url.Values
-	body map[string]any // the decoded body; empty when there is none
-	raw  []byte         // the body's bytes: decompressed, size-, type- and UTF-8-checked
-	now  time.Time
+	a     *Account
+	r     *http.Request
+	p     []string // path parameters, unescaped, in template order
+	q     url.Values
+	body  map[string]any // the decoded body; empty when there is none
+	raw   []byte         // the body's bytes: decompressed, size-, type- and UTF-8-checked
+	now   time.Time
+	work  *tsdb.Budget // the matching its filters may do; see filters
+	notes notes        // what was accepted by choice, for the journal
+}
+
+// notes are what a request had accepted where the mock chose to accept,
+// the reference being silent or the real API known to take it: the
+// journal shows them, so a test sees that its client relies on them.
+type notes []string
+
+// Messages of the notes.
+const (
+	noteFraction = "a time in epoch seconds had a fraction: truncated to the second (the reference gives no integer rule)"
+	noteZeroTime = "the batch's \"time\": 0 was read as no time, as appoptics-api-go's BatchPersister sends it"
+)
+
+// add notes msg once; a nil n notes nothing.
+func (n *notes) add(msg string) {
+	if n != nil && !slices.Contains(*n, msg) {
+		*n = append(*n, msg)
+	}
+}
+
+// filters is the budget of the request's name and tag filters, made on
+// first use; run answers 400 if a filter spent it.
+func (c *call) filters() *tsdb.Budget {
+	if c.work == nil {
+		c.work = tsdb.NewBudget()
+	}
+	return c.work
 }
 
 // fields reads the body, collecting errors in errs.
-func (c *call) fields(errs perrs) obj { return newObj(c.body, errs) }
+func (c *call) fields(errs perrs) obj { return obj{m: c.body, errs: errs, notes: &c.notes} }
 
 // origin is the scheme and host the client used, for absolute hrefs.
 func (c *call) origin() string {
@@ -257,6 +287,7 @@ func (c *call) origin() string {
 func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
+	a.finishDueJobs(c.now)
 	defer func() {
 		if v := recover(); v != nil {
 			e = Plain(SystemError(http.StatusInternalServerError, fmt.Sprintf("mock: internal error in %s: %v", row, v)))
@@ -266,7 +297,11 @@ func (a *Account) run(row *endpoints.Row, h handler, c *call) (e *Encoded) {
 	if rep == nil {
 		rep = SystemError(http.StatusInternalServerError, "mock: the endpoint gave no answer")
 	}
-	return &Encoded{Rep: rep, Body: rep.Encode()}
+	if c.work.Exhausted() {
+		rep = RequestError(http.StatusBadRequest, "the name and tag filters ask for more matching than the mock does in one request; narrow them")
+	}
+	slices.Sort(c.notes)
+	return &Encoded{Rep: rep, Body: rep.Encode(), Notes: c.notes}
 }
 
 // Serve answers a routed call on the account: its path and query
@@ -276,16 +311,21 @@ func (a *Account) Serve(r *http.Request, rq Routed, now time.Time) *Encoded {
 	if rep := checkParamsUTF8(rq.Row, rq.params, c.q); rep != nil {
 		return Plain(rep)
 	}
+	if rep := checkFilterParams(c.q); rep != nil {
+		return Plain(rep)
+	}
 	if rep := c.readBody(rq.ep.body); rep != nil {
 		return Plain(rep)
 	}
 	return a.run(rq.Row, rq.ep.h, c)
 }
 
-// Encoded is a reply with its body already rendered.
+// Encoded is a reply with its body already rendered, and the notes of
+// the request (sorted).
 type Encoded struct {
-	Rep  *Reply
-	Body []byte
+	Rep   *Reply
+	Body  []byte
+	Notes []string
 }
 
 // Plain encodes a reply that refers to no account state.

@@ -106,7 +106,7 @@ func (c *call) sourcesList() *Reply {
 	sub := c.q.Get("name")
 	matches := make([]sourceJSON, 0, len(all))
 	for _, s := range all {
-		if sub == "" || containsFold(s.Name, sub) || (s.DisplayName != nil && containsFold(*s.DisplayName, sub)) {
+		if sub == "" || c.filters().Contains(s.Name, sub) || (s.DisplayName != nil && c.filters().Contains(*s.DisplayName, sub)) {
 			matches = append(matches, s)
 		}
 	}

@@ -51,7 +51,7 @@ func (c *call) spacesList() *Reply {
 	if rep := errs.reply(); rep != nil {
 		return rep
 	}
-	matches := withName(maps.Values(c.a.spaces), func(x *space) string { return x.name }, c.q.Get("name"))
+	matches := withName(c.filters(), maps.Values(c.a.spaces), func(x *space) string { return x.name }, c.q.Get("name"))
 	page, q := paginate(matches, len(c.a.spaces), lp, func(x, y *space) int {
 		if r := strings.Compare(strings.ToLower(x.name), strings.ToLower(y.name)); r != 0 {
 			return r

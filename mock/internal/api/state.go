@@ -24,9 +24,17 @@ type Env struct {
 	LegacyPage   int    // records in one legacy read
 	ControlToken string // no API token may have it as its secret
 	ids          atomic.Int64
+	jobDelay     atomic.Int64 // nanoseconds; see SetJobDelay
 }
 
 func (e *Env) nextID() int64 { return e.ids.Add(1) }
+
+// SetJobDelay makes jobs queued from now on complete by themselves d
+// after they were queued, read or not; 0 leaves them to reads alone.
+func (e *Env) SetJobDelay(d time.Duration) { e.jobDelay.Store(int64(max(d, 0))) }
+
+// JobDelay is the delay SetJobDelay set.
+func (e *Env) JobDelay() time.Duration { return time.Duration(e.jobDelay.Load()) }
 
 // Account is one isolated Librato account: its own tokens, metrics,
 // measurements, spaces, alerts, services, annotations, jobs and
@@ -49,6 +57,7 @@ type Account struct {
 	sources     *sourceRegistry // sources.go
 	rate        rateWindow
 	tokenSeq    int
+	nextDue     time.Time // the earliest due time of an unfinished job; zero for none
 }
 
 // NewAccount is an empty account of email.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	librato "github.com/librato-sdk/librato-go"
-	"github.com/librato-sdk/librato-go/mock/internal/tsdb"
 )
 
 // Token is an API token of an account.
@@ -64,7 +63,7 @@ func (c *call) tokensMatching(name string) *Reply {
 	}
 	var matches []*Token
 	for _, t := range c.a.tokens {
-		if name == "" || tsdb.Glob(name, t.name) {
+		if name == "" || c.filters().Glob(name, t.name) {
 			matches = append(matches, t)
 		}
 	}

@@ -83,59 +83,62 @@ func oneOf(o obj, k string, allowed ...string) (string, bool) {
 	return "", false
 }
 
-// Time fields: epoch seconds, as a JSON number or (forms, queries) a
-// numeric string, or an ISO-8601 time: RFC 3339 ("2024-05-01T12:00:00Z",
-// an offset or a fraction allowed), the same without a zone (UTC), or a
-// date alone (midnight UTC). Whatever the encoding, the time must fall
-// within [minEpoch, maxEpoch]: after the epoch and before 2100, which
-// also catches milliseconds sent for seconds.
-const (
-	minEpoch = 1          // 1970-01-01T00:00:01Z
-	maxEpoch = 4102444799 // 2099-12-31T23:59:59Z
-)
-
+// Time fields keep one rule, tsdb's (tsdb.ValidTime): epoch seconds
+// within [tsdb.MinTime, tsdb.MaxTime], a fraction truncated to the
+// second, as a JSON number or, as forms and queries carry them, a numeric
+// string. That is every time a body stores (measurement times, legacy
+// measure_time, annotation times). A snapshot's end_time and the control
+// plane's start_time and end_time also take an ISO-8601 time: RFC 3339
+// ("2024-05-01T12:00:00Z", an offset or a fraction allowed), the same
+// without a zone (UTC), or a date alone (midnight UTC), within the same
+// range.
 var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"}
 
 const (
 	msgTimeInvalid = "is invalid: expected epoch seconds or an ISO-8601 time such as 2024-05-01T12:00:00Z"
-	msgTimeRange   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
+	msgSecsInvalid = "is invalid: expected epoch seconds"
+	msgTimeParam   = "is invalid: expected epoch seconds, 0 or more"
 )
 
-// ParseEpoch reads a time field's value in any accepted encoding; msg says
-// what is wrong when ok is false.
+// seconds converts epoch seconds, a number or a numeric string, to whole
+// seconds (tsdb.Seconds), without the range check.
+func seconds(v any) (int64, bool) {
+	f, ok := number(v)
+	if !ok {
+		return 0, false
+	}
+	return tsdb.Seconds(f), true
+}
+
+// ParseEpoch reads a time field's value in any accepted encoding, epoch
+// seconds or ISO-8601; msg says what is wrong when ok is false.
 func ParseEpoch(v any) (t int64, msg string, ok bool) {
-	f, isNum := number(v)
+	t, isNum := seconds(v)
 	if !isNum {
 		s, isStr := v.(string)
 		if !isStr {
 			return 0, msgTimeInvalid, false
 		}
+		parsed := false
 		for _, layout := range isoLayouts {
 			if pt, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-				return checkEpoch(pt.Unix())
+				t, parsed = pt.Unix(), true
+				break
 			}
 		}
-		return 0, msgTimeInvalid, false
+		if !parsed {
+			return 0, msgTimeInvalid, false
+		}
 	}
-	if math.Abs(f) > maxEpoch {
-		return 0, msgTimeRange, false
-	}
-	if f != math.Trunc(f) {
-		return 0, "is invalid: expected whole epoch seconds", false
-	}
-	return checkEpoch(int64(f))
-}
-
-func checkEpoch(t int64) (int64, string, bool) {
-	if t < minEpoch || t > maxEpoch {
-		return 0, msgTimeRange, false
+	if !tsdb.ValidTime(t) {
+		return 0, tsdb.MsgTime, false
 	}
 	return t, "", true
 }
 
-// epoch reads time field k (see minEpoch); a wrong or out-of-range value
-// is recorded in o.errs.
-func (o obj) epoch(k string) (int64, bool) {
+// secs reads field k as epoch seconds without the range check, for
+// readers that leave the rules to tsdb; a wrong type is recorded.
+func (o obj) secs(k string) (int64, bool) {
 	v, ok := o.raw(k)
 	if !ok {
 		return 0, false
@@ -143,11 +146,49 @@ func (o obj) epoch(k string) (int64, bool) {
 	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
 		return 0, false // an empty form field is no value
 	}
+	t, ok := seconds(v)
+	if !ok {
+		o.invalid(k, msgSecsInvalid)
+		return 0, false
+	}
+	o.noteFraction(v)
+	return t, true
+}
+
+// noteFraction notes a number read as epoch seconds that had a fraction.
+func (o obj) noteFraction(v any) {
+	if f, ok := number(v); ok && f != math.Trunc(f) && !math.IsInf(f, 0) {
+		o.notes.add(noteFraction)
+	}
+}
+
+// epoch reads time field k, epoch seconds under the time rule; a wrong or
+// out-of-range value is recorded in o.errs.
+func (o obj) epoch(k string) (int64, bool) {
+	t, ok := o.secs(k)
+	if ok && !tsdb.ValidTime(t) {
+		o.invalid(k, tsdb.MsgTime)
+		return 0, false
+	}
+	return t, ok
+}
+
+// isoTime reads time field k in any encoding ParseEpoch takes; a wrong or
+// out-of-range value is recorded in o.errs.
+func (o obj) isoTime(k string) (int64, bool) {
+	v, ok := o.raw(k)
+	if !ok {
+		return 0, false
+	}
+	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
+		return 0, false
+	}
 	t, msg, ok := ParseEpoch(v)
 	if !ok {
 		o.invalid(k, msg)
 		return 0, false
 	}
+	o.noteFraction(v)
 	return t, true
 }
 

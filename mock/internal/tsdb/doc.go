@@ -7,11 +7,19 @@
 // # Store
 //
 // Every accepted measurement, tagged or legacy, is one sample appended
-// to its stream: a metric and a stored tag set. Tag names and values are
-// stored lower-cased; metric names ignore case and keep the case they
-// were created with. Recorded reports names and tags as the client sent
-// them. Tag names that differ only in case collide once lower-cased: the
-// last in name order wins. A legacy source S is the tag {"source": S}.
+// to its stream (its series): a metric and a stored tag set. Tag names
+// and values are stored lower-cased; metric names ignore case and keep
+// the case they were created with. Recorded reports names and tags as the
+// client sent them. Tag names that differ only in case collide once
+// lower-cased: the last in name order wins. A legacy source S is the tag
+// {"source": S}, so both routes share a series. A stream keeps one live
+// sample per second: a later sample of the same second replaces the
+// earlier (last write wins, values and summaries alike), so a repeated
+// submission records nothing new; a metric with the attribute aggregate
+// keeps every sample. Replaced samples stay for Recorded, which lists
+// every measurement accepted. TypeConflicts finds measurements for a
+// metric of another type (tagged measurements are gauges), which the
+// API refuses whole.
 //
 // # Reads
 //

@@ -9,7 +9,9 @@ import (
 
 // Ingest stores the measurements of a POST /v1/measurements body read
 // in one pass, without a generic JSON tree, and reports how many; false
-// stores nothing and leaves the body to the generic reader. It takes only
+// stores nothing and leaves the body to the generic reader. A body whose
+// measurements go to metrics of another type stores nothing either and
+// returns the messages of TypeConflicts. It takes only
 // bodies whose fields it reads exactly as the generic decoder would:
 // plain JSON strings (no escapes, ASCII) in the fields it reads, numbers
 // in the numeric fields, no duplicate keys among them, no
@@ -18,16 +20,29 @@ import (
 // which the generic reader applies too. So a body it refuses gets the
 // generic reader's status, error keys and messages by construction;
 // FuzzIngestDifferential checks that the two readers read the same.
-func (s *Store) Ingest(body []byte, now int64, ua string) (int, bool) {
+func (s *Store) Ingest(body []byte, now int64, ua string) (Ingested, bool) {
 	defer s.dec.release()
 	in, ok := s.dec.decode(body, now)
 	if !ok {
-		return 0, false
+		return Ingested{}, false
+	}
+	out := Ingested{FracTime: s.dec.fracTime, ZeroTime: s.dec.zeroTime}
+	if out.Conflicts = s.TypeConflicts(in); out.Conflicts != nil {
+		return out, true
 	}
 	for i := range in {
 		s.Put(&in[i], ua)
 	}
-	return len(in), true
+	out.N = len(in)
+	return out, true
+}
+
+// Ingested is what Ingest did with a body it read.
+type Ingested struct {
+	N         int      // measurements stored
+	Conflicts []string // TypeConflicts' messages: nothing was stored
+	FracTime  bool     // a time had a fraction, truncated
+	ZeroTime  bool     // the batch's time was 0, read as none
 }
 
 // --- the rules of a measurement ------------------------------------------------
@@ -42,10 +57,39 @@ const (
 // Messages of the rules, shared by every reader of measurements.
 const (
 	MsgName   = "is invalid: 1 to 255 characters from A-Z a-z 0-9 . : - _"
-	MsgTime   = "must be a positive epoch time in seconds"
+	MsgTime   = "is out of range: a time must fall between 1970-01-01T00:00:01Z and 2099-12-31T23:59:59Z"
 	MsgPeriod = "must be a positive number of seconds"
 	MsgRange  = "is out of range: the magnitude may not exceed 1e126"
 )
+
+// The time rule of every time the API stores (measurement times, legacy
+// measure_time, annotation times, a snapshot's end): epoch seconds within
+// [MinTime, MaxTime], after the epoch and before 2100, which also catches
+// milliseconds sent as seconds. A fraction is truncated to the second:
+// the reference says "Unix time" without a type, and clients send
+// Date.now()/1000 as it is.
+const (
+	MinTime = 1          // 1970-01-01T00:00:01Z
+	MaxTime = 4102444799 // 2099-12-31T23:59:59Z
+)
+
+// Seconds truncates epoch seconds to the second; magnitudes beyond the
+// time range, infinities included, stay beyond it (and NaN reads as 0),
+// so ValidTime refuses them instead of an int64 conversion wrapping.
+func Seconds(f float64) int64 {
+	switch {
+	case f >= MaxTime+1:
+		return MaxTime + 1
+	case f <= -MaxTime-1:
+		return -MaxTime - 1
+	case f != f:
+		return 0
+	}
+	return int64(f)
+}
+
+// ValidTime reports whether t keeps the time rule (MinTime to MaxTime).
+func ValidTime(t int64) bool { return t >= MinTime && t <= MaxTime }
 
 // ValidName reports whether s is a valid metric name (also the rule of
 // sources and annotation streams): 1 to 255 of A-Z a-z 0-9 . : - _.
@@ -84,9 +128,14 @@ type Batch struct {
 }
 
 // Check applies the rules of the top level, reporting each problem to
-// bad with its field's name.
+// bad with its field's name. A top-level time of 0 is the one exception to
+// the time rule: it reads as absent, as appoptics-api-go's BatchPersister
+// sends "time":0 on every batch and the API took it for years.
 func (b *Batch) Check(bad func(field, msg string)) {
-	if b.HasTime && b.Time <= 0 {
+	if b.HasTime && b.Time == 0 {
+		b.HasTime = false
+	}
+	if b.HasTime && !ValidTime(b.Time) {
 		bad("time", MsgTime)
 	}
 	if b.HasPeriod && b.Period <= 0 {
@@ -153,7 +202,8 @@ func (f *Fields) SetNum(i int, v float64) {
 // batch, reporting each problem to bad with its field's name, and returns
 // the measurement to store (meaningless once bad was called): a name is
 // required and valid; its own tags replace the batch's when they are a
-// non-empty object; time and period are positive; values are within
+// non-empty object; time keeps the time rule (ValidTime) and period is
+// positive; values are within
 // range; count (positive) makes a summary, which needs sum and excludes
 // value; otherwise value is required.
 func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
@@ -180,7 +230,7 @@ func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
 		m.S.T = b.Time
 	}
 	if f.Read&FTime != 0 {
-		if f.Time <= 0 {
+		if !ValidTime(f.Time) {
 			bad("time", MsgTime)
 		}
 		m.S.T = f.Time
@@ -256,12 +306,14 @@ func (f *Fields) Build(b *Batch, now int64, bad func(field, msg string)) Input {
 // generic decoder would, or breaks a rule. Each store keeps one and
 // reuses its buffers from request to request.
 type ingestDecoder struct {
-	b      []byte
-	i      int
-	pairs  []TagPair // every tag pair of the body; measurements refer to ranges
-	fields []Fields
-	refs   []tagRef
-	in     []Input
+	b        []byte
+	i        int
+	fracTime bool      // a time had a fraction
+	zeroTime bool      // the batch's time was 0
+	pairs    []TagPair // every tag pair of the body; measurements refer to ranges
+	fields   []Fields
+	refs     []tagRef
+	in       []Input
 }
 
 // tagRef is where a measurement's own tags are in pairs: the slice is
@@ -281,7 +333,7 @@ func (d *ingestDecoder) release() {
 // decode reads a body and applies the rules; false means the generic
 // path must answer it.
 func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
-	d.b, d.i = b, 0
+	d.b, d.i, d.fracTime, d.zeroTime = b, 0, false, false
 	d.pairs, d.fields, d.refs, d.in = d.pairs[:0], d.fields[:0], d.refs[:0], d.in[:0]
 	if !d.open('{') {
 		return nil, false
@@ -316,7 +368,7 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
 			if !d.once(&seen, FTime) {
 				return nil, false
 			}
-			if batch.Time, batch.HasTime, ok = d.integer(); !ok {
+			if batch.Time, batch.HasTime, ok = d.seconds(); !ok {
 				return nil, false
 			}
 		case "period":
@@ -344,6 +396,7 @@ func (d *ingestDecoder) decode(b []byte, now int64) ([]Input, bool) {
 	}
 	valid := true
 	bad := func(string, string) { valid = false }
+	d.zeroTime = batch.HasTime && batch.Time == 0
 	batch.Tags = d.tags(top)
 	batch.Check(bad)
 	for i := range d.fields {
@@ -422,7 +475,11 @@ func (d *ingestDecoder) measurement() bool {
 			if !d.once(&seen, bit) {
 				return false
 			}
-			v, has, ok := d.integer()
+			read := d.integer
+			if bit == FTime {
+				read = d.seconds
+			}
+			v, has, ok := read()
 			if !ok {
 				return false
 			}
@@ -515,6 +572,27 @@ func (d *ingestDecoder) integer() (v int64, has, ok bool) {
 		return 0, false, false
 	}
 	return n, true, true
+}
+
+// seconds reads a time field as the generic reader does: epoch seconds,
+// a fraction truncated (Seconds); null is absent.
+func (d *ingestDecoder) seconds() (v int64, has, ok bool) {
+	if d.null() {
+		return 0, false, true
+	}
+	num, ok := d.number()
+	if !ok {
+		return 0, false, false
+	}
+	if n, ok := parseInt(num); ok {
+		return n, true, true
+	}
+	f, ok := parseFloat(num)
+	if !ok {
+		return 0, false, false
+	}
+	d.fracTime = d.fracTime || (f != math.Trunc(f) && !math.IsInf(f, 0))
+	return Seconds(f), true, true
 }
 
 // tagObject reads a tags object into d.pairs, sorted by name, taking only

@@ -18,6 +18,7 @@ type Metric struct {
 	streams     []*stream          // in creation order until sortedStreams sorts them
 	byTags      map[uint32]*stream // by the account's stored tag-set id
 	unsorted    bool               // streams were added since the last sort
+	aggregate   bool               // attribute aggregate is true: samples merge, none replaces another
 }
 
 // MetricJSON is a metric as the API answers it.
@@ -120,4 +121,5 @@ func (m *Metric) Apply(p MetricProps) {
 		}
 		m.Attrs[k] = v
 	}
+	m.aggregate = m.Attrs["aggregate"] == true
 }

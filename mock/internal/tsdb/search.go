@@ -17,6 +17,7 @@ type searchNot struct{ e SearchExpr }
 type searchCmp struct {
 	name, pattern string
 	neq           bool
+	budget        *Budget
 }
 
 func (e searchAnd) eval(t map[string]string) bool { return e.l.eval(t) && e.r.eval(t) }
@@ -30,10 +31,10 @@ func (e searchCmp) eval(t map[string]string) bool {
 	if !ok {
 		return false
 	}
-	if e.neq {
-		return !matchValue(e.pattern, v)
+	if e.neq { // a budget spent answers 400 anyway
+		return !e.budget.matchValue(e.pattern, v)
 	}
-	return matchValue(e.pattern, v)
+	return e.budget.matchValue(e.pattern, v)
 }
 
 // ParseSearch parses the tags_search grammar the mock supports:
@@ -42,13 +43,14 @@ func (e searchCmp) eval(t map[string]string) bool {
 //	and  := unary ("and" unary)*
 //	unary:= "not" unary | "(" expr ")" | name ("=" | "!=") value
 //
-// Keywords ignore case; values may be quoted and use '*' wildcards.
-func ParseSearch(s string) (SearchExpr, error) {
+// Keywords ignore case; values may be quoted and use '*' wildcards. Its
+// matching spends b (nil: no bound).
+func ParseSearch(s string, b *Budget) (SearchExpr, error) {
 	toks, err := lexSearch(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &searchParser{toks: toks}
+	p := &searchParser{toks: toks, budget: b}
 	e, err := p.or()
 	if err != nil {
 		return nil, err
@@ -97,8 +99,9 @@ func lexSearch(s string) ([]searchTok, error) {
 }
 
 type searchParser struct {
-	toks []searchTok
-	i    int
+	toks   []searchTok
+	i      int
+	budget *Budget
 }
 
 func (p *searchParser) keyword(k string) bool {
@@ -177,5 +180,5 @@ func (p *searchParser) unary() (SearchExpr, error) {
 	}
 	v := p.toks[p.i].text
 	p.i++
-	return searchCmp{name: strings.ToLower(t.text), pattern: v, neq: neq}, nil
+	return searchCmp{name: strings.ToLower(t.text), pattern: v, neq: neq, budget: p.budget}, nil
 }

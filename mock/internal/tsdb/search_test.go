@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,12 +38,12 @@ func TestParseSearch(t *testing.T) {
 		{"region=!eu-*", true},
 		{"Region=US-EAST-1", true},
 	} {
-		e, err := ParseSearch(c.expr)
+		e, err := ParseSearch(c.expr, nil)
 		require.NoError(t, err, c.expr)
 		assert.Equal(t, c.want, e.eval(tags), c.expr)
 	}
 	for _, bad := range []string{"", "region", "region=", "(a=b", "a=b and", "a=b c=d", "=x", `a="x`} {
-		_, err := ParseSearch(bad)
+		_, err := ParseSearch(bad, nil)
 		assert.Error(t, err, bad)
 	}
 }
@@ -52,8 +53,48 @@ func FuzzParseSearch(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if e, err := ParseSearch(s); err == nil {
+		if e, err := ParseSearch(s, nil); err == nil {
 			e.eval(map[string]string{"a": "b", "c": "d"})
+		}
+	})
+}
+
+// globBacktrack is the backtracking matcher Glob replaced, quadratic on
+// hostile patterns; Glob must agree with it.
+func globBacktrack(pattern, s string) bool {
+	p, t := strings.ToLower(pattern), strings.ToLower(s)
+	pi, ti := 0, 0
+	star, mark := -1, 0
+	for ti < len(t) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, ti
+			pi++
+		case pi < len(p) && p[pi] == t[ti]:
+			pi++
+			ti++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			ti = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+func FuzzGlob(f *testing.F) {
+	for _, c := range [][2]string{{"*", ""}, {"a*b", "ab"}, {"a*a", "a"}, {"ab*ba", "aba"}, {"*x*y*", "axbyc"},
+		{"web-*", "Web-1"}, {"**", "x"}, {"", ""}, {"a", "A"}, {"*aab", "aaab"}, {"a*b*a", "abba"}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if got, want := Glob(pattern, s), globBacktrack(pattern, s); got != want {
+			t.Fatalf("Glob(%q, %q) = %v, want %v", pattern, s, got, want)
 		}
 	})
 }

@@ -89,6 +89,7 @@ func summaryOf(m *Metric) string {
 type TagFilter struct {
 	Patterns map[string][]string // tag name -> value patterns, any may match
 	Absent   []string            // tags[!name]: the stream must not have it
+	Budget   *Budget             // the request's; nil: no bound
 }
 
 func (f *TagFilter) match(tags map[string]string) bool {
@@ -104,7 +105,7 @@ func (f *TagFilter) match(tags map[string]string) bool {
 		}
 		hit := false
 		for _, p := range pats {
-			if matchValue(p, v) {
+			if f.Budget.matchValue(p, v) {
 				hit = true
 				break
 			}
@@ -118,12 +119,7 @@ func (f *TagFilter) match(tags map[string]string) bool {
 
 // matchValue matches a value pattern, where '*' is a wildcard and a
 // leading '!' negates.
-func matchValue(pattern, v string) bool {
-	if p, neg := strings.CutPrefix(pattern, "!"); neg {
-		return !Glob(p, v)
-	}
-	return Glob(pattern, v)
-}
+func matchValue(pattern, v string) bool { return (*Budget)(nil).matchValue(pattern, v) }
 
 // SeriesJSON is one series of a GET /v1/measurements/:name answer.
 type SeriesJSON struct {
@@ -259,29 +255,79 @@ func sortSeries(s []SeriesJSON) {
 }
 
 // Glob matches s against pattern, where '*' is any run of characters,
-// ignoring case.
+// ignoring case. It takes time linear in the two lengths: the literal
+// runs between stars are found in turn, each at its leftmost place, which
+// is where a match puts it if there is one.
 func Glob(pattern, s string) bool {
 	p, t := strings.ToLower(pattern), strings.ToLower(s)
-	pi, ti := 0, 0
-	star, mark := -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case pi < len(p) && p[pi] == t[ti]:
-			pi++
-			ti++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
+	first, rest, star := strings.Cut(p, "*")
+	if !star {
+		return t == p
+	}
+	if !strings.HasPrefix(t, first) {
+		return false
+	}
+	t = t[len(first):]
+	for {
+		seg, more, ok := strings.Cut(rest, "*")
+		if !ok { // the last run ends the subject
+			return len(t) >= len(seg) && strings.HasSuffix(t, seg)
+		}
+		if i := strings.Index(t, seg); i >= 0 {
+			t, rest = t[i+len(seg):], more
+		} else {
 			return false
 		}
 	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
+}
+
+// The bounds of a read's name and tag filters: a pattern longer than
+// MaxPattern (a name or a tag value has at most 255 characters) or a
+// tags_search longer than MaxSearch is refused before any matching, and
+// one request's matching may compare at most maxFilterWork bytes (a
+// Budget), as the composite engine bounds its work. Without them a
+// 400 KB filter took seconds against thousands of metrics or streams.
+const (
+	MaxPattern    = 1024
+	MaxSearch     = 4096
+	maxFilterWork = 50_000_000
+)
+
+// Budget is the matching one request may still do; a nil Budget has no
+// bound. Exhausted reports that a match was refused for it, so the answer
+// is a 400, not a partial list.
+type Budget struct{ left int64 }
+
+// NewBudget is a request's budget of maxFilterWork bytes compared.
+func NewBudget() *Budget { return &Budget{left: maxFilterWork} }
+
+func (b *Budget) spend(n int) bool {
+	if b == nil {
+		return true
 	}
-	return pi == len(p)
+	b.left -= int64(n)
+	return b.left >= 0
+}
+
+// Exhausted reports whether a match went over the budget.
+func (b *Budget) Exhausted() bool { return b != nil && b.left < 0 }
+
+// Glob is Glob within the budget; false once it is spent.
+func (b *Budget) Glob(pattern, s string) bool {
+	return b.spend(len(pattern)+len(s)) && Glob(pattern, s)
+}
+
+// Contains reports whether s contains sub, ignoring case, within the
+// budget: the substring search of the list endpoints' name filter.
+func (b *Budget) Contains(s, sub string) bool {
+	return b.spend(len(s)+len(sub)) && strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// matchValue matches a value pattern within the budget, where '*' is a
+// wildcard and a leading '!' negates.
+func (b *Budget) matchValue(pattern, v string) bool {
+	if p, neg := strings.CutPrefix(pattern, "!"); neg {
+		return b.spend(len(p)+len(v)) && !Glob(p, v)
+	}
+	return b.Glob(pattern, v)
 }

@@ -18,8 +18,17 @@ import (
 // stream allocates nothing beyond the amortised growth of the columns and
 // the log. Recorded is derived from the log, a compact list of (stream,
 // sample index, name as sent, tags as sent) entries. Streams keep
-// acceptance order and find a time range by binary search; one written
-// out of time order gets a sorted copy, rebuilt when it changes.
+// acceptance order and find a time range by binary search.
+//
+// A stream holds one live sample per second: a sample whose time an
+// earlier one of the stream has replaces it (last write wins), so a
+// repeated submission of timed measurements, such as a retry after a lost
+// answer, records nothing new. The replaced sample stays in the columns,
+// marked dead, for Recorded, which lists every measurement accepted. A
+// metric with the attribute aggregate (service-side aggregation) keeps
+// every sample instead, and reads merge them. A stream written out of time
+// order, or with dead samples, gets a sorted copy of its live samples for
+// reads, rebuilt when it changes.
 
 // Sample is one stored measurement; a plain value is a summary of one
 // sample. The fields a measurement did not send hold their derived
@@ -47,6 +56,7 @@ const (
 	SentSumSq                           // legacy sum_squares sent
 	sStdDev                             // stddev known: sent, derived from sum_squares, or one sample
 	sSumSq                              // sumsq known: sent, one sample, or derived from a sent stddev
+	sDead                               // replaced by a later sample of the same time
 )
 
 func (s *Sample) mean() float64 { return s.Sum / float64(max(s.Count, 1)) }
@@ -94,9 +104,12 @@ type stream struct {
 	tags     map[string]string // lower-cased names and values; shared, read-only
 	key      string            // tagKey(tags)
 	source   string            // the legacy source this stream reads as
-	cols     sampleCols        // in acceptance order; log entries index it
+	cols     sampleCols        // every sample, in acceptance order; log entries index it
 	disorder bool              // some sample is older than one before it
-	byTime   sampleCols        // cols sorted by time, cached while disorder
+	dead     int               // samples marked sDead
+	at       map[int64]uint32  // time -> its live sample, once disorder (built on demand)
+	live     sampleCols        // the live samples sorted by time, while disorder or dead > 0
+	liveOK   bool              // live is up to date
 }
 
 // sampleCols stores samples column by column, so a query reads only the
@@ -131,34 +144,77 @@ func (c *sampleCols) at(i int) Sample {
 	return Sample{T: c.t[i], Count: c.count[i], Sum: c.sum[i], Min: r.min, Max: r.max, last: r.last, stddev: r.stddev, SumSq: r.sumsq, Flags: r.flags}
 }
 
-func (st *stream) add(s *Sample) uint32 {
-	if n := st.cols.len(); n > 0 && s.T < st.cols.t[n-1] {
-		st.disorder = true
+// add appends s and returns its index; with replace, the live sample of
+// the same time, if any, is marked dead.
+func (st *stream) add(s *Sample, replace bool) uint32 {
+	n := st.cols.len()
+	// In time order, only a time up to the last can be taken.
+	if n > 0 && (st.disorder || s.T <= st.cols.t[n-1]) {
+		if replace {
+			if i, ok := st.liveAt(s.T); ok {
+				st.cols.rest[i].flags |= sDead
+				st.dead++
+			}
+		}
+		if s.T < st.cols.t[n-1] {
+			st.disorder = true
+		}
 	}
 	st.cols.add(s)
-	return uint32(st.cols.len() - 1)
+	if st.at != nil {
+		st.at[s.T] = uint32(n)
+	}
+	st.liveOK = false
+	return uint32(n)
 }
 
-// sorted returns the samples ascending by time (acceptance order among
-// equal times). Streams written in time order need no copy.
-func (st *stream) sorted() *sampleCols {
+// liveAt finds the live sample of time t: the last one of that time, as a
+// sample replaces the live one before it.
+func (st *stream) liveAt(t int64) (int, bool) {
+	ts := st.cols.t
 	if !st.disorder {
+		// Times do not decrease: those equal to t are adjacent.
+		j, _ := slices.BinarySearch(ts, t+1)
+		if j > 0 && ts[j-1] == t {
+			return j - 1, true
+		}
+		return 0, false
+	}
+	if st.at == nil {
+		st.at = make(map[int64]uint32, len(ts))
+		for i, v := range ts {
+			st.at[v] = uint32(i)
+		}
+	}
+	i, ok := st.at[t]
+	return int(i), ok
+}
+
+// sorted returns the live samples ascending by time (acceptance order
+// among equal times, which only a metric with aggregate keeps). Streams
+// written in time order without a replaced sample need no copy.
+func (st *stream) sorted() *sampleCols {
+	if !st.disorder && st.dead == 0 {
 		return &st.cols
 	}
-	if st.byTime.len() != st.cols.len() {
-		order := make([]int, st.cols.len())
-		for i := range order {
-			order[i] = i
+	if !st.liveOK {
+		order := make([]int, 0, st.cols.len()-st.dead)
+		for i := range st.cols.t {
+			if st.cols.rest[i].flags&sDead == 0 {
+				order = append(order, i)
+			}
 		}
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(st.cols.t[a], st.cols.t[b]) })
+		if st.disorder {
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(st.cols.t[a], st.cols.t[b]) })
+		}
 		var c sampleCols
 		for _, i := range order {
 			s := st.cols.at(i)
 			c.add(&s)
 		}
-		st.byTime = c
+		st.live, st.liveOK = c, true
 	}
-	return &st.byTime
+	return &st.live
 }
 
 // legacySource is the source a stream reads as in the legacy API: its
@@ -397,6 +453,51 @@ func (s *Store) lookupMetric(name []byte) *Metric {
 	return s.metrics[string(s.ms.lowerKey(name))]
 }
 
+// TypeConflicts returns one message for each metric that measurements of
+// in would reach with another type than it has: tagged measurements
+// (Input.Type "") and legacy gauges are gauges, legacy counters counters,
+// and a composite takes none; a metric that does not exist yet has the
+// type of the first measurement of in that names it. The messages are the
+// API's, as statsd's Librato backend parses them to stop sending a metric
+// ("'NAME' is a counter, but was submitted as different type"), in the
+// order of in, NAME as the measurement sent it; nil when there is none.
+func (s *Store) TypeConflicts(in []Input) []string {
+	var out []string
+	var created map[string]string // lower-cased name -> type, for metrics in creates
+	for i := range in {
+		m := &in[i]
+		want := m.Type
+		if want == "" {
+			want = "gauge"
+		}
+		have := ""
+		if mt := s.lookupMetric(m.Name); mt != nil {
+			have = mt.Type
+			if have == "" {
+				have = "gauge"
+			}
+		} else {
+			key := s.ms.lowerKey(m.Name)
+			if t, ok := created[string(key)]; ok {
+				have = t
+			} else {
+				if created == nil {
+					created = map[string]string{}
+				}
+				created[string(key)] = want
+				continue
+			}
+		}
+		if have != want {
+			msg := "'" + string(m.Name) + "' is a " + have + ", but was submitted as different type"
+			if !slices.Contains(out, msg) {
+				out = append(out, msg)
+			}
+		}
+	}
+	return out
+}
+
 // Put stores one validated measurement, creating its metric on first use
 // with the measurement's properties and the caller's User-Agent.
 func (s *Store) Put(m *Input, ua string) {
@@ -435,7 +536,7 @@ func (s *Store) Put(m *Input, ua string) {
 		mt.streams = append(mt.streams, st)
 		mt.unsorted = true
 	}
-	e := logEntry{st: st.id, idx: st.add(&m.S), name: ms.nameID(m.Name), tags: tid, extra: -1, period: m.Period}
+	e := logEntry{st: st.id, idx: st.add(&m.S, !mt.aggregate), name: ms.nameID(m.Name), tags: tid, extra: -1, period: m.Period}
 	if x, ok := m.Props.recorded(); ok {
 		e.extra = int32(len(ms.extra))
 		ms.extra = append(ms.extra, x)

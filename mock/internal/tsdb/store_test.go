@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,10 +101,13 @@ func TestStoreInterning(t *testing.T) {
 }
 
 // TestBucketizeMatchesNaive compares bucketize, on every column set, with
-// a direct computation over random streams, windows and bucket sizes.
+// a direct computation over random streams, windows and bucket sizes:
+// every sample where samples merge (aggregate), the last of each second
+// where a later one replaces an earlier (every other metric).
 func TestBucketizeMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 300; round++ {
+	for round := 0; round < 600; round++ {
+		replace := round%2 == 0
 		st := &stream{}
 		var all []Sample
 		tm := int64(rng.IntN(100))
@@ -119,7 +123,10 @@ func TestBucketizeMatchesNaive(t *testing.T) {
 				s.Flags = SentSummary
 			}
 			s.Finish()
-			st.add(&s)
+			st.add(&s, replace)
+			if replace {
+				all = slices.DeleteFunc(all, func(o Sample) bool { return o.T == s.T })
+			}
 			all = append(all, s)
 		}
 		start, end := int64(rng.IntN(300)), int64(rng.IntN(3000))
