@@ -1,8 +1,6 @@
 package librato
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"net/url"
@@ -11,35 +9,38 @@ import (
 	"unicode/utf8"
 )
 
-// sealed is a secret as the process holds it: XORed with a key stream
-// drawn once per process, so a printer that walks values by reflection
+// sealed is a secret as the process holds it: XORed with a pad drawn at
+// random once per process, so a printer that walks values by reflection
 // (fmt's %v of a struct, testify's diff, spew) shows only noise, while
 // equal secrets stay equal for reflect.DeepEqual. It is not encryption
 // against someone who can read the process's memory; it keeps the token out
 // of logs and test output.
 type sealed []byte
 
-// sealKey is the per-process key stream's cipher, immutable after start.
-var sealKey = func() cipher.Block {
-	var k [16]byte
-	if _, err := rand.Read(k[:]); err != nil {
+// sealPad is the per-process pad, immutable after start.
+var sealPad = func() (pad [512]byte) {
+	if _, err := rand.Read(pad[:]); err != nil {
 		panic("librato: no randomness for sealing credentials: " + err.Error())
 	}
-	b, _ := aes.NewCipher(k[:])
-	return b
+	return pad
 }()
 
 func seal(s string) sealed {
 	out := make(sealed, len(s))
-	cipher.NewCTR(sealKey, make([]byte, aes.BlockSize)).XORKeyStream(out, []byte(s))
+	for i := range out {
+		out[i] = s[i] ^ sealPad[i%len(sealPad)]
+	}
 	return out
 }
 
 // open returns the secret; call it only where the secret is used.
 func (s sealed) open() string {
-	out := make([]byte, len(s))
-	cipher.NewCTR(sealKey, make([]byte, aes.BlockSize)).XORKeyStream(out, s)
-	return string(out)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, c := range s {
+		b.WriteByte(c ^ sealPad[i%len(sealPad)])
+	}
+	return b.String()
 }
 
 // secret holds the credentials: the email in the clear, the token sealed.
@@ -47,15 +48,17 @@ func (s sealed) open() string {
 type secret struct {
 	email string
 	token sealed
+	basic sealed // the Authorization header's value
 }
 
-func newSecret(email, token string) *secret { return &secret{email: email, token: seal(token)} }
-
-// header is the Authorization header's value, built anew for each request
-// so that the plain token never rests in a field.
-func (s *secret) header() []string {
-	return []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.email+":"+s.token.open()))}
+func newSecret(email, token string) *secret {
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token))
+	return &secret{email: email, token: seal(token), basic: seal(basic)}
 }
+
+// header is the Authorization header's value, opened for each request so
+// that the plain token never rests in a field.
+func (s *secret) header() []string { return []string{s.basic.open()} }
 
 // forms lists every spelling of the token that redact removes, longest
 // first: the token, its path and query escapes, and the base64 of the token
