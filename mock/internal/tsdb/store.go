@@ -172,6 +172,9 @@ func (st *stream) add(s *Sample, replace bool) uint32 {
 // sample replaces the live one before it.
 func (st *stream) liveAt(t int64) (int, bool) {
 	ts := st.cols.t
+	if n := len(ts); n > 0 && ts[n-1] == t {
+		return n - 1, true // the newest sample of a time is its live one: a repeat of the last second is the common case
+	}
 	if !st.disorder {
 		// Times do not decrease: those equal to t are adjacent.
 		j, _ := slices.BinarySearch(ts, t+1)
