@@ -75,6 +75,7 @@ func (r *Row) Params(path string) []string {
 	return out
 }
 
+// String is the row as "METHOD template", the form errors and tests name it by.
 func (r *Row) String() string { return r.Method + " " + r.Template }
 
 func roleBit(role string) uint8 {
