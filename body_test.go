@@ -139,12 +139,18 @@ func TestGzipRefusedIsResentPlain(t *testing.T) {
 func TestGzipFallbackUnderConcurrency(t *testing.T) {
 	c, mt := newMockClient(t)
 	var gz, plain atomic.Int64
+	var mu sync.Mutex
+	gzipped := map[string]int{} // body -> times it came gzipped
 	mt.RegisterResponder("POST", testBase+"/v1/measurements", func(req *http.Request) (*http.Response, error) {
-		if _, err := readRequestBody(req); err != nil {
+		body, err := readRequestBody(req)
+		if err != nil {
 			return nil, err
 		}
 		if req.Header.Get("Content-Encoding") == "gzip" {
 			gz.Add(1)
+			mu.Lock()
+			gzipped[string(body)]++
+			mu.Unlock()
 			return httpmock.NewStringResponse(415, ``), nil
 		}
 		plain.Add(1)
@@ -162,7 +168,11 @@ func TestGzipFallbackUnderConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, int64(n), plain.Load(), "every call was delivered plain")
-	assert.LessOrEqual(t, gz.Load(), int64(n), "no call sent gzip twice")
+	mu.Lock()
+	for body, times := range gzipped {
+		assert.Equal(t, 1, times, "a call sent its gzipped body twice: %s", body)
+	}
+	mu.Unlock()
 	before := gz.Load()
 	_, err := c.Measurements.Create(context.Background(), &MeasurementBatch{Measurements: []Measurement{{Name: "cpu", Value: 1}}})
 	require.NoError(t, err)

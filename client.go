@@ -250,7 +250,7 @@ type queryOptions interface {
 // returns is free of the token.
 func (c *Client) call(ctx context.Context, r *request) (_ *response, err error) {
 	if ctx == nil {
-		return nil, errors.New("librato: nil context: pass context.Background() or a context with a deadline")
+		return nil, errNilContext
 	}
 	defer func() {
 		if err != nil {

@@ -291,21 +291,27 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-func (o obj) float(k string) (float64, bool) {
+// read reads field k with conv; a value conv refuses is reported as
+// invalid, saying it expected want. With blankIsAbsent an empty or blank
+// string (an empty form field) is no value rather than a wrong one.
+func read[T any](o obj, k, want string, blankIsAbsent bool, conv func(any) (T, bool)) (T, bool) {
+	var zero T
 	v, ok := o.raw(k)
 	if !ok {
-		return 0, false
+		return zero, false
 	}
-	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
-		return 0, false // an empty form field is no value
+	if s, isStr := v.(string); blankIsAbsent && isStr && strings.TrimSpace(s) == "" {
+		return zero, false
 	}
-	f, ok := number(v)
+	x, ok := conv(v)
 	if !ok {
-		o.invalid(k, "is invalid: expected a number")
-		return 0, false
+		o.invalid(k, "is invalid: expected "+want)
+		return zero, false
 	}
-	return f, true
+	return x, true
 }
+
+func (o obj) float(k string) (float64, bool) { return read(o, k, "a number", true, number) }
 
 func integer(v any) (int64, bool) {
 	f, ok := number(v)
@@ -315,21 +321,7 @@ func integer(v any) (int64, bool) {
 	return int64(f), true
 }
 
-func (o obj) int(k string) (int64, bool) {
-	v, ok := o.raw(k)
-	if !ok {
-		return 0, false
-	}
-	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
-		return 0, false
-	}
-	n, ok := integer(v)
-	if !ok {
-		o.invalid(k, "is invalid: expected an integer")
-		return 0, false
-	}
-	return n, true
-}
+func (o obj) int(k string) (int64, bool) { return read(o, k, "an integer", true, integer) }
 
 func boolean(v any) (bool, bool) {
 	switch t := v.(type) {
@@ -354,16 +346,7 @@ func boolean(v any) (bool, bool) {
 }
 
 func (o obj) boolean(k string) (bool, bool) {
-	v, ok := o.raw(k)
-	if !ok {
-		return false, false
-	}
-	b, ok := boolean(v)
-	if !ok {
-		o.invalid(k, "is invalid: expected true or false")
-		return false, false
-	}
-	return b, true
+	return read(o, k, "true or false", false, boolean)
 }
 
 // object reads a nested object.
